@@ -1,0 +1,33 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Test projects:
+ * - `unit`: node-side unit tests beside the code (gpu-backend, shared).
+ * - `parity`: the DeepCache/diffusers parity suite over the fixture directories in SD_FIXTURES.
+ * - `edge`: the Workers app inside workerd (its own config in edge/).
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          environment: 'node',
+          include: ['gpu-backend/**/*.test.ts', 'shared/**/*.test.ts', 'infra/**/*.test.ts', 'bench/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'parity',
+          environment: 'node',
+          include: ['test/parity/**/*.test.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+      'edge/vitest.config.ts',
+    ],
+  },
+});
