@@ -1,0 +1,110 @@
+/**
+ * The internal protocol between the edge and the GPU backends (DESIGN §4, modelled on Cog's HTTP API):
+ * `PUT /predictions/:id` with a `BackendJob`, answered with a `BackendPredictionState`; the backend reports
+ * progress and the end of a prediction by POSTing `BackendEvent`s to the job's `callback_url`.
+ * Every request in both directions is signed (see `signing.ts`).
+ * @module
+ */
+import { z } from 'zod';
+import { ModelId } from './models.js';
+import { ResolvedInput } from './prediction.js';
+
+/** Prediction ids: URL-safe, 16–64 characters. */
+export const PredictionId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'not a prediction id');
+export type PredictionId = z.infer<typeof PredictionId>;
+
+/** What the edge asks a backend to run. Re-sending the same id never runs it twice. */
+export const BackendJob = z.strictObject({
+  id: PredictionId,
+  model: ModelId,
+  input: ResolvedInput,
+  /** Dispatch attempt (1-based); events carry it so late events of an older attempt can be ignored. */
+  attempt: z.number().int().min(1),
+  /** Object key prefix; images go to `<prefix>/<id>/<index>.<ext>`. */
+  output_prefix: z.string().regex(/^[A-Za-z0-9._\/-]{1,200}$/),
+  callback_url: z.url({ protocol: /^https?$/ }),
+  /** Cancel-After deadline: not started by then → aborted; running past it → aborted between steps. */
+  deadline: z.iso.datetime().optional(),
+  /** Whether to POST per-step progress events (start and completion are always sent). */
+  progress_events: z.boolean().default(true),
+});
+export type BackendJob = z.infer<typeof BackendJob>;
+
+export const BackendJobStatus = z.enum(['queued', 'processing', 'succeeded', 'failed', 'canceled', 'aborted']);
+export type BackendJobStatus = z.infer<typeof BackendJobStatus>;
+
+/** One stored output image. */
+export const StoredImage = z.object({
+  index: z.number().int().min(0),
+  key: z.string(),
+  content_type: z.enum(['image/png', 'image/webp', 'image/jpeg']),
+  bytes: z.number().int().min(0),
+  width: z.number().int(),
+  height: z.number().int(),
+});
+export type StoredImage = z.infer<typeof StoredImage>;
+
+export const BackendMetrics = z.object({
+  predict_time: z.number().optional(),
+  queue_time: z.number().optional(),
+  unet_full_steps: z.number().int().optional(),
+  unet_shallow_steps: z.number().int().optional(),
+  batch_size: z.number().int().optional(),
+});
+export type BackendMetrics = z.infer<typeof BackendMetrics>;
+
+/** A backend's view of one prediction (the answer to PUT and GET /predictions/:id). */
+export const BackendPredictionState = z.object({
+  id: PredictionId,
+  attempt: z.number().int().min(1),
+  status: BackendJobStatus,
+  progress: z.object({ step: z.number().int(), total: z.number().int() }).nullable(),
+  output: z.array(StoredImage).nullable(),
+  error: z.string().nullable(),
+  metrics: BackendMetrics,
+});
+export type BackendPredictionState = z.infer<typeof BackendPredictionState>;
+
+const EventBase = {
+  prediction_id: PredictionId,
+  attempt: z.number().int().min(1),
+  /** Per (prediction, attempt), strictly increasing: the edge drops duplicates and stale events. */
+  seq: z.number().int().min(0),
+  at: z.iso.datetime(),
+};
+
+/** Events a backend POSTs to the callback URL. */
+export const BackendEvent = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('started'), ...EventBase }),
+  z.strictObject({
+    type: z.literal('progress'),
+    ...EventBase,
+    step: z.number().int().min(1),
+    total: z.number().int().min(1),
+    unet: z.enum(['full', 'shallow']),
+  }),
+  z.strictObject({
+    type: z.literal('completed'),
+    ...EventBase,
+    status: z.enum(['succeeded', 'failed', 'canceled', 'aborted']),
+    output: z.array(StoredImage).nullable(),
+    error: z.string().nullable(),
+    metrics: BackendMetrics,
+  }),
+]);
+export type BackendEvent = z.infer<typeof BackendEvent>;
+
+/** Health states a backend reports at `GET /health-check` (always HTTP 200). */
+export const BackendHealthStatus = z.enum(['STARTING', 'READY', 'BUSY', 'SETUP_FAILED', 'DEFUNCT']);
+export type BackendHealthStatus = z.infer<typeof BackendHealthStatus>;
+
+export const BackendHealth = z.object({
+  status: BackendHealthStatus,
+  models: z.array(z.string()),
+  execution_provider: z.string().nullable(),
+  queue_depth: z.number().int().min(0),
+  queue_capacity: z.number().int().min(0),
+  running: z.number().int().min(0),
+  setup_error: z.string().nullable().optional(),
+});
+export type BackendHealth = z.infer<typeof BackendHealth>;

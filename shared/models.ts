@@ -1,0 +1,115 @@
+/**
+ * The model catalogue: which model ids the API serves and the limits each one imposes on a request.
+ * The edge validates model-dependent bounds (size, branch range, schedulers) against this table; the backend
+ * maps an id to a model directory. Families follow DESIGN §5: SD 1.x, SD 2.x and SDXL.
+ * @module
+ */
+import { z } from 'zod';
+import { SchedulerName } from './scheduler.js';
+
+export const ModelFamily = z.enum(['sd15', 'sd21', 'sdxl']);
+export type ModelFamily = z.infer<typeof ModelFamily>;
+
+/** Public model id: lowercase, digits, dots, dashes. */
+export const ModelId = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,63}$/, 'model ids are lowercase letters, digits, dots and dashes');
+export type ModelId = z.infer<typeof ModelId>;
+
+export const ModelSpec = z.strictObject({
+  id: ModelId,
+  family: ModelFamily,
+  description: z.string(),
+  /** Latent U-Net levels: SD 1.x/2.x 4, SDXL 3. DeepCache branch ids are 0 … 3·levels − 1. */
+  unet_levels: z.number().int().min(1).max(8),
+  prediction_type: z.enum(['epsilon', 'v_prediction']),
+  default_width: z.number().int(),
+  default_height: z.number().int(),
+  min_side: z.number().int(),
+  max_side: z.number().int(),
+  /** Upper bound on width·height (keeps memory per request bounded). */
+  max_pixels: z.number().int(),
+  default_steps: z.number().int(),
+  default_guidance_scale: z.number(),
+  default_scheduler: SchedulerName,
+  schedulers: z.array(SchedulerName).min(1),
+});
+export type ModelSpec = z.infer<typeof ModelSpec>;
+
+const allSchedulers = SchedulerName.options;
+
+/** Every model the API knows. Which ones a deployment serves is configuration (the backends' model lists). */
+export const modelCatalog = [
+  {
+    id: 'sd15-tiny-demo',
+    family: 'sd15',
+    description: 'Tiny synthetic SD 1.5-architecture model with random weights (local demo and tests; images are noise).',
+    unet_levels: 4,
+    prediction_type: 'epsilon',
+    default_width: 64,
+    default_height: 64,
+    min_side: 64,
+    max_side: 512,
+    max_pixels: 512 * 512,
+    default_steps: 10,
+    default_guidance_scale: 7.5,
+    default_scheduler: 'ddim',
+    schedulers: allSchedulers,
+  },
+  {
+    id: 'stable-diffusion-1.5',
+    family: 'sd15',
+    description: 'Stable Diffusion 1.5 (ONNX export), 512×512 native.',
+    unet_levels: 4,
+    prediction_type: 'epsilon',
+    default_width: 512,
+    default_height: 512,
+    min_side: 256,
+    max_side: 1024,
+    max_pixels: 1024 * 768,
+    default_steps: 30,
+    default_guidance_scale: 7.5,
+    default_scheduler: 'dpmpp_2m_karras',
+    schedulers: allSchedulers,
+  },
+  {
+    id: 'stable-diffusion-2.1',
+    family: 'sd21',
+    description: 'Stable Diffusion 2.1 768 (v-prediction, ONNX export), 768×768 native.',
+    unet_levels: 4,
+    prediction_type: 'v_prediction',
+    default_width: 768,
+    default_height: 768,
+    min_side: 256,
+    max_side: 1024,
+    max_pixels: 1024 * 1024,
+    default_steps: 30,
+    default_guidance_scale: 7.5,
+    default_scheduler: 'dpmpp_2m_karras',
+    schedulers: allSchedulers,
+  },
+  {
+    id: 'stable-diffusion-xl-base-1.0',
+    family: 'sdxl',
+    description: 'Stable Diffusion XL base 1.0 (ONNX export), 1024×1024 native.',
+    unet_levels: 3,
+    prediction_type: 'epsilon',
+    default_width: 1024,
+    default_height: 1024,
+    min_side: 512,
+    max_side: 2048,
+    max_pixels: 1536 * 1536,
+    default_steps: 30,
+    default_guidance_scale: 5,
+    default_scheduler: 'euler',
+    schedulers: allSchedulers,
+  },
+] as const satisfies readonly ModelSpec[];
+
+/** Looks a model up by id; undefined when the id is unknown. */
+export function findModel(id: string): ModelSpec | undefined {
+  return modelCatalog.find((m) => m.id === id);
+}
+
+/** Valid DeepCache `cache_branch_id` range for a model: [0, 3·levels). */
+export function branchRange(spec: Pick<ModelSpec, 'unet_levels'>): { min: number; max: number } {
+  return { min: 0, max: 3 * spec.unet_levels - 1 };
+}

@@ -1,0 +1,183 @@
+/**
+ * The public prediction contract (Replicate-style, DESIGN §3): what clients send and the prediction object
+ * every route returns. Global bounds live here; model-dependent bounds are checked by `checkInputForModel`.
+ * @module
+ */
+import { z } from 'zod';
+import { DeepCacheSettings } from './deepcache.js';
+import { SchedulerName } from './scheduler.js';
+import { ModelId, branchRange, type ModelSpec } from './models.js';
+
+export const OutputFormat = z.enum(['png', 'webp', 'jpeg']);
+export type OutputFormat = z.infer<typeof OutputFormat>;
+
+/** Largest seed accepted (seeds are unsigned 32-bit). */
+export const MAX_SEED = 0xffff_ffff;
+
+/** Image side: a multiple of 8 (the VAE downsamples by 8); the model narrows the range. */
+const Side = z.number().int().min(64).max(2048).multipleOf(8, 'must be a multiple of 8');
+
+/** Generation parameters. Omitted fields take the model's defaults when the prediction is accepted. */
+export const PredictionInput = z.strictObject({
+  prompt: z.string().min(1).max(2000),
+  negative_prompt: z.string().max(2000).optional(),
+  width: Side.optional(),
+  height: Side.optional(),
+  num_inference_steps: z.number().int().min(1).max(150).optional(),
+  guidance_scale: z.number().min(0).max(30).optional(),
+  seed: z.number().int().min(0).max(MAX_SEED).optional(),
+  scheduler: SchedulerName.optional(),
+  num_outputs: z.number().int().min(1).max(8).default(1),
+  output_format: OutputFormat.default('png'),
+  output_quality: z.number().int().min(1).max(100).default(90),
+  deepcache: z.union([DeepCacheSettings, z.literal(false)]).default({ cache_interval: 3, cache_branch_id: 0, schedule: 'uniform' }),
+});
+export type PredictionInput = z.infer<typeof PredictionInput>;
+
+/** Input after the model's defaults were applied and a seed was drawn: what the backend runs. */
+export const ResolvedInput = z.strictObject({
+  prompt: z.string(),
+  negative_prompt: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  num_inference_steps: z.number().int(),
+  guidance_scale: z.number(),
+  seed: z.number().int().min(0).max(MAX_SEED),
+  scheduler: SchedulerName,
+  num_outputs: z.number().int().min(1).max(8),
+  output_format: OutputFormat,
+  output_quality: z.number().int().min(1).max(100),
+  deepcache: z.union([DeepCacheSettings, z.literal(false)]),
+});
+export type ResolvedInput = z.infer<typeof ResolvedInput>;
+
+export const WebhookEvent = z.enum(['start', 'output', 'logs', 'completed']);
+export type WebhookEvent = z.infer<typeof WebhookEvent>;
+
+export const CreatePredictionRequest = z.strictObject({
+  model: ModelId,
+  input: PredictionInput,
+  webhook: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  webhook_events_filter: z.array(WebhookEvent).min(1).max(4).optional(),
+});
+export type CreatePredictionRequest = z.infer<typeof CreatePredictionRequest>;
+
+export const PredictionStatus = z.enum(['starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted']);
+export type PredictionStatus = z.infer<typeof PredictionStatus>;
+
+export const terminalStatuses = ['succeeded', 'failed', 'canceled', 'aborted'] as const satisfies readonly PredictionStatus[];
+
+/** True for a status no prediction ever leaves. */
+export function isTerminal(status: PredictionStatus): boolean {
+  return (terminalStatuses as readonly string[]).includes(status);
+}
+
+/** Allowed status transitions; anything else is refused (a terminal state is never left). */
+export const statusTransitions = {
+  starting: ['processing', 'succeeded', 'failed', 'canceled', 'aborted'],
+  processing: ['succeeded', 'failed', 'canceled', 'aborted'],
+  succeeded: [],
+  failed: [],
+  canceled: [],
+  aborted: [],
+} as const satisfies Record<PredictionStatus, readonly PredictionStatus[]>;
+
+/** Whether a prediction may move from `from` to `to`. */
+export function canTransition(from: PredictionStatus, to: PredictionStatus): boolean {
+  return (statusTransitions[from] as readonly PredictionStatus[]).includes(to);
+}
+
+export const PredictionMetrics = z.object({
+  /** Seconds the backend spent generating (from start to last upload). */
+  predict_time: z.number().optional(),
+  /** Seconds from creation to completion. */
+  total_time: z.number().optional(),
+  unet_full_steps: z.number().int().optional(),
+  unet_shallow_steps: z.number().int().optional(),
+});
+export type PredictionMetrics = z.infer<typeof PredictionMetrics>;
+
+export const PredictionProgress = z.object({
+  step: z.number().int().min(0),
+  total: z.number().int().min(1),
+});
+export type PredictionProgress = z.infer<typeof PredictionProgress>;
+
+/** The prediction object returned by every native route and delivered by webhooks. */
+export const Prediction = z.object({
+  id: z.string(),
+  model: z.string(),
+  status: PredictionStatus,
+  input: PredictionInput.or(ResolvedInput),
+  output: z.array(z.url()).nullable(),
+  error: z.string().nullable(),
+  logs: z.string().optional(),
+  progress: PredictionProgress.nullable().optional(),
+  metrics: PredictionMetrics,
+  cost: z.object({ credits: z.number().int().min(0) }),
+  urls: z.object({ get: z.url(), cancel: z.url(), stream: z.url() }),
+  created_at: z.iso.datetime(),
+  started_at: z.iso.datetime().nullable(),
+  completed_at: z.iso.datetime().nullable(),
+});
+export type Prediction = z.infer<typeof Prediction>;
+
+/** One model-dependent problem with an input: a JSON Pointer into the request and a message. */
+export interface InputIssue {
+  pointer: string;
+  message: string;
+}
+
+/**
+ * Checks the bounds that depend on the model (sizes, pixel budget, scheduler, DeepCache branch range).
+ * @param input parsed input (global bounds already hold)
+ * @returns every issue found; empty when the input fits the model
+ */
+export function checkInputForModel(input: PredictionInput, spec: ModelSpec): InputIssue[] {
+  const issues: InputIssue[] = [];
+  const width = input.width ?? spec.default_width;
+  const height = input.height ?? spec.default_height;
+  for (const [name, side] of [['width', width], ['height', height]] as const) {
+    if (side < spec.min_side || side > spec.max_side) {
+      issues.push({ pointer: `/input/${name}`, message: `must be between ${spec.min_side} and ${spec.max_side} for model ${spec.id}` });
+    }
+  }
+  if (width * height > spec.max_pixels) {
+    issues.push({ pointer: '/input/width', message: `width×height must be at most ${spec.max_pixels} pixels for model ${spec.id}` });
+  }
+  if (input.scheduler !== undefined && !spec.schedulers.includes(input.scheduler)) {
+    issues.push({ pointer: '/input/scheduler', message: `model ${spec.id} supports ${spec.schedulers.join(', ')}` });
+  }
+  if (input.deepcache !== false) {
+    const { max } = branchRange(spec);
+    if (input.deepcache.cache_branch_id > max) {
+      issues.push({ pointer: '/input/deepcache/cache_branch_id', message: `must be between 0 and ${max} for model ${spec.id}` });
+    }
+    const steps = input.num_inference_steps ?? spec.default_steps;
+    if (input.deepcache.center !== undefined && input.deepcache.center >= steps) {
+      issues.push({ pointer: '/input/deepcache/center', message: `must be below num_inference_steps (${steps})` });
+    }
+  }
+  return issues;
+}
+
+/**
+ * Applies the model's defaults and fixes the seed.
+ * @param drawSeed returns a fresh seed when the client gave none
+ */
+export function resolveInput(input: PredictionInput, spec: ModelSpec, drawSeed: () => number): ResolvedInput {
+  return {
+    prompt: input.prompt,
+    negative_prompt: input.negative_prompt ?? '',
+    width: input.width ?? spec.default_width,
+    height: input.height ?? spec.default_height,
+    num_inference_steps: input.num_inference_steps ?? spec.default_steps,
+    guidance_scale: input.guidance_scale ?? spec.default_guidance_scale,
+    seed: input.seed ?? drawSeed(),
+    scheduler: input.scheduler ?? spec.default_scheduler,
+    num_outputs: input.num_outputs,
+    output_format: input.output_format,
+    output_quality: input.output_quality,
+    deepcache: input.deepcache,
+  };
+}
