@@ -20,7 +20,7 @@ const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' |
 export const ExecutionProviderName = z.enum(['cuda', 'tensorrt', 'webgpu', 'cpu']);
 export type ExecutionProviderName = z.infer<typeof ExecutionProviderName>;
 
-const list = (item: z.ZodType<string>) =>
+const list = <T extends z.ZodType<string, string>>(item: T) =>
   z
     .string()
     .transform((s) => s.split(',').map((p) => p.trim()).filter((p) => p.length > 0))
