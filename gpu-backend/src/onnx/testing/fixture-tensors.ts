@@ -1,0 +1,52 @@
+/**
+ * Reading the reference fixtures' tensor JSON (`{dtype, shape, data}`, row-major) into `{ data, dims }`, and the
+ * fixture folders' location (`../shared/fixtures` from the repository root).
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+
+/** The repository root (three folders above `gpu-backend/src/onnx/testing`). */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+/** `../shared/fixtures` resolved from the repository root. */
+export const fixturesRoot = path.resolve(repoRoot, '../shared/fixtures');
+
+/** The tensor JSON format of the fixtures. */
+export const FixtureTensorJson = z.object({
+  dtype: z.enum(['float32', 'uint8', 'int64', 'float64']),
+  shape: z.array(z.number().int().nonnegative()),
+  data: z.array(z.number()),
+});
+export type FixtureTensorJson = z.infer<typeof FixtureTensorJson>;
+
+/** A fixture tensor as float32: `data.length === product(dims)`. */
+export interface FixtureTensor {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+/**
+ * Converts one fixture tensor JSON value (float32 data reproduces the exact bits).
+ * @throws ZodError for a malformed value; RangeError when data length and shape disagree
+ */
+export function fixtureTensor(json: unknown): FixtureTensor {
+  const t = FixtureTensorJson.parse(json);
+  const count = t.shape.reduce((a, b) => a * b, 1);
+  if (t.data.length !== count) {
+    throw new RangeError(`fixture tensor has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
+  }
+  return { data: Float32Array.from(t.data), dims: t.shape };
+}
+
+/** Reads and parses a JSON file of a fixture folder, e.g. `readFixtureJson('deepcache-sd15-tiny', 'reference/manifest.json')`. */
+export function readFixtureJson(fixture: string, relativePath: string): unknown {
+  return JSON.parse(readFileSync(path.join(fixturesRoot, fixture, relativePath), 'utf8'));
+}
+
+/** Path of a file inside a fixture folder. */
+export function fixturePath(fixture: string, relativePath: string): string {
+  return path.join(fixturesRoot, fixture, relativePath);
+}
