@@ -1,0 +1,191 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { configEnvNames, EnvSchema, loadConfig } from '../gpu-backend/src/server/config.js';
+import { loadKustomization, readYamlDocuments, validateManifest, type Manifest, type Rendered } from './manifests.js';
+
+const k8sDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'k8s');
+
+/** Variables the pod may set besides the backend's own configuration (read by Node itself). */
+const RUNTIME_ENV_NAMES = ['NODE_OPTIONS'];
+
+type Probe = { exec?: { command?: string[] }; httpGet?: unknown; failureThreshold?: number; periodSeconds?: number };
+interface Container {
+  name: string;
+  image: string;
+  ports?: Array<{ name?: string; containerPort: number }>;
+  envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
+  env?: Array<{ name: string; value?: string }>;
+  resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
+  startupProbe?: Probe;
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  lifecycle?: { preStop?: { exec?: { command?: string[] }; sleep?: { seconds: number } } };
+  securityContext?: {
+    allowPrivilegeEscalation?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    runAsNonRoot?: boolean;
+    runAsUser?: number;
+    privileged?: boolean;
+    capabilities?: { drop?: string[]; add?: string[] };
+  };
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+}
+interface PodSpec {
+  containers: Container[];
+  terminationGracePeriodSeconds?: number;
+  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+  volumes?: Array<{ name: string; emptyDir?: unknown; persistentVolumeClaim?: { claimName: string } }>;
+}
+interface DeploymentSpec {
+  selector: { matchLabels: Record<string, string> };
+  template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+}
+
+let rendered: Rendered;
+let secretExample: Manifest;
+const one = (kind: string): Manifest => {
+  const found = rendered.manifests.filter((m) => m.kind === kind);
+  expect(found, `exactly one ${kind}`).toHaveLength(1);
+  return found[0]!;
+};
+const deployment = () => one('Deployment') as Manifest & { spec: DeploymentSpec };
+const container = () => deployment().spec.template.spec.containers[0]!;
+const configData = () => (one('ConfigMap') as Manifest & { data: Record<string, string> }).data;
+const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+const probeMode = (p: Probe | undefined) => {
+  const cmd = p?.exec?.command ?? [];
+  return cmd[0] === 'node' && cmd[1] === '/app/dist/health-probe.mjs' ? cmd[2] : undefined;
+};
+
+beforeAll(async () => {
+  rendered = await loadKustomization(k8sDir);
+  [secretExample] = (await readYamlDocuments(path.join(k8sDir, 'secret.example.yaml'))) as Manifest[];
+});
+
+describe('infra/k8s manifests', () => {
+  it('validates every rendered object and the example Secret against the Kubernetes/KEDA/Prometheus schemas', () => {
+    for (const m of [...rendered.manifests, secretExample]) validateManifest(m);
+    expect(rendered.manifests.map((m) => m.kind).sort()).toEqual(
+      ['ConfigMap', 'Deployment', 'Namespace', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'ScaledObject',
+        'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
+    );
+  });
+
+  it('rejects a Deployment that lacks its pod template (the validator is live)', () => {
+    const broken = structuredClone(deployment()) as Manifest & { spec: Partial<DeploymentSpec> };
+    delete broken.spec.template;
+    expect(() => validateManifest(broken)).toThrow(/Deployment gpu-backend/);
+  });
+
+  it('puts every namespaced object in the kustomization namespace and names each object once', () => {
+    const ns = rendered.kustomization.namespace;
+    expect(ns).toBe(one('Namespace').metadata.name);
+    const keys = rendered.manifests.map((m) => `${m.kind}/${m.metadata.name}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const m of rendered.manifests.filter((x) => x.kind !== 'Namespace')) expect(m.metadata.namespace).toBe(ns);
+  });
+
+  it('runs one GPU per pod and pins the image to a version', () => {
+    const c = container();
+    expect(deployment().spec.template.spec.containers).toHaveLength(1);
+    expect(c.resources?.limits?.['nvidia.com/gpu']).toBe(1);
+    if (c.resources?.requests?.['nvidia.com/gpu'] !== undefined) expect(c.resources.requests['nvidia.com/gpu']).toBe(1);
+    expect(c.resources?.limits?.memory).toBeDefined();
+    expect(c.image).toMatch(/^[a-z0-9.-]+(:\d+)?\/[a-z0-9/_.-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/);
+    expect(c.image).not.toMatch(/:latest$/);
+  });
+
+  it('gates startup, readiness and liveness on the health-check status through the exec probe', () => {
+    const c = container();
+    expect(probeMode(c.startupProbe)).toBe('started');
+    expect(probeMode(c.readinessProbe)).toBe('ready');
+    expect(probeMode(c.livenessProbe)).toBe('live');
+    for (const p of [c.startupProbe, c.readinessProbe, c.livenessProbe]) expect(p?.httpGet).toBeUndefined();
+    // Startup allows several minutes for model loading before liveness takes over.
+    expect((c.startupProbe!.failureThreshold ?? 3) * (c.startupProbe!.periodSeconds ?? 10)).toBeGreaterThanOrEqual(300);
+  });
+
+  it('gives the pod enough grace for preStop plus the service drain on SIGTERM', () => {
+    const c = container();
+    const cmd = c.lifecycle?.preStop?.exec?.command;
+    const preStopS = c.lifecycle?.preStop?.sleep?.seconds ?? (cmd?.[0] === 'sleep' ? Number(cmd[1]) : NaN);
+    expect(preStopS).toBeGreaterThan(0);
+    const drainS = Number(configData()['DRAIN_TIMEOUT_MS']) / 1000;
+    expect(drainS).toBeGreaterThan(0);
+    // The running batch may take DRAIN_TIMEOUT_MS, then the callback flush may take it again.
+    expect(deployment().spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(preStopS + 2 * drainS + 5);
+  });
+
+  it('runs non-root, without privilege escalation, with ALL capabilities dropped and a read-only root', () => {
+    const pod = deployment().spec.template.spec;
+    const sc = container().securityContext!;
+    expect(pod.securityContext?.runAsNonRoot ?? sc.runAsNonRoot).toBe(true);
+    expect(pod.securityContext?.runAsUser ?? sc.runAsUser).toBeGreaterThan(0);
+    expect(sc.allowPrivilegeEscalation).toBe(false);
+    expect(sc.privileged ?? false).toBe(false);
+    expect(sc.capabilities?.drop).toContain('ALL');
+    expect(sc.capabilities?.add ?? []).toEqual([]);
+    expect(sc.readOnlyRootFilesystem).toBe(true);
+    // The only writable path is /tmp, backed by an emptyDir; models are mounted read-only at MODEL_DIR.
+    const mounts = container().volumeMounts ?? [];
+    const tmp = mounts.find((m) => m.mountPath === '/tmp');
+    expect(pod.volumes?.find((v) => v.name === tmp?.name)?.emptyDir).toBeDefined();
+    expect(mounts.find((m) => m.mountPath === configData()['MODEL_DIR'])?.readOnly).toBe(true);
+  });
+
+  it('selects the Deployment pods from the Service, the PDB and the ServiceMonitor', () => {
+    const d = deployment().spec;
+    const podLabels = d.template.metadata.labels;
+    expect(matches(d.selector.matchLabels, podLabels)).toBe(true);
+    const svc = one('Service') as Manifest & { spec: { selector: Record<string, string>; ports: Array<{ name: string; targetPort: string | number }> } };
+    expect(matches(svc.spec.selector, podLabels)).toBe(true);
+    const containerPorts = container().ports ?? [];
+    for (const p of svc.spec.ports) expect(containerPorts.some((cp) => cp.name === p.targetPort || cp.containerPort === p.targetPort)).toBe(true);
+    const pdb = one('PodDisruptionBudget') as Manifest & { spec: { selector: { matchLabels: Record<string, string> } } };
+    expect(matches(pdb.spec.selector.matchLabels, podLabels)).toBe(true);
+    const sm = one('ServiceMonitor') as Manifest & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; path: string }> } };
+    expect(matches(sm.spec.selector.matchLabels, svc.metadata.labels ?? {})).toBe(true);
+    expect(sm.spec.endpoints.map((e) => [e.port, e.path])).toContainEqual(['http', '/metrics']);
+    expect(svc.spec.ports.some((p) => p.name === 'http')).toBe(true);
+  });
+
+  it('points the KEDA ScaledObject at the Deployment and scales on gpu_backend_queue_depth', () => {
+    const so = one('ScaledObject') as Manifest & {
+      spec: { scaleTargetRef: { name: string; kind?: string }; minReplicaCount: number; maxReplicaCount: number; triggers: Array<{ type: string; metadata: Record<string, string> }> };
+    };
+    expect(so.spec.scaleTargetRef.name).toBe(deployment().metadata.name);
+    expect(so.spec.scaleTargetRef.kind ?? 'Deployment').toBe('Deployment');
+    expect(so.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
+    expect(so.spec.maxReplicaCount).toBeGreaterThanOrEqual(so.spec.minReplicaCount);
+    const trigger = so.spec.triggers.find((t) => t.type === 'prometheus');
+    expect(trigger?.metadata['query']).toMatch(/\bgpu_backend_queue_depth\b/);
+    expect(trigger?.metadata['query']).toContain(`namespace="${rendered.kustomization.namespace}"`);
+    expect(Number(trigger?.metadata['threshold'])).toBeGreaterThan(0);
+  });
+
+  it('provides every required backend variable, only known ones, and a configuration the backend accepts', () => {
+    const c = container();
+    const cmName = c.envFrom?.find((e) => e.configMapRef)?.configMapRef?.name;
+    const secretName = c.envFrom?.find((e) => e.secretRef)?.secretRef?.name;
+    expect(cmName).toBe(one('ConfigMap').metadata.name);
+    expect(secretName).toBe(secretExample.metadata.name);
+    const secretData = (secretExample as Manifest & { stringData: Record<string, string> }).stringData;
+    const env: Record<string, string> = { ...configData(), ...secretData };
+    for (const e of c.env ?? []) env[e.name] = e.value ?? '';
+
+    const known = new Set<string>([...configEnvNames, ...RUNTIME_ENV_NAMES]);
+    expect(Object.keys(env).filter((n) => !known.has(n))).toEqual([]);
+    const required = configEnvNames.filter((n) => !EnvSchema.shape[n].safeParse(undefined).success);
+    expect(required.length).toBeGreaterThan(0);
+    expect(required.filter((n) => !(n in env))).toEqual([]);
+    // Secrets come from the Secret, never from the ConfigMap.
+    for (const n of Object.keys(configData())) expect(n).not.toMatch(/SECRET|PASSWORD|TOKEN|ACCESS_KEY/);
+
+    const config = loadConfig({ ...secretData, ...configData(), INTERNAL_SECRET: 'x'.repeat(64) });
+    expect(config.port).toBe(c.ports?.find((p) => p.name === 'http')?.containerPort);
+    expect(config.providers).toEqual(['cuda']);
+    for (const m of config.models) expect(m.dir.startsWith(`${configData()['MODEL_DIR']}/`)).toBe(true);
+  });
+});
