@@ -3,16 +3,13 @@
  * It owns orchestration only; the update rule is the scheduler's, the noise prediction the U-Net's.
  * @module
  */
+import type { NoiseSource } from '../noise/noise-source.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { applyGuidance, concatRows } from './guidance.js';
 import type { FeatureCache, StepKind } from './feature-cache.js';
 import type { UNetConditioning, UNetModel } from './unet.js';
 
-/** Source of Gaussian noise for stochastic schedulers, one independent stream per batch row. */
-export interface RowNoise {
-  randn(dims: readonly number[]): Tensor;
-}
 
 export interface DenoiseOptions {
   unet: UNetModel;
@@ -28,9 +25,11 @@ export interface DenoiseOptions {
   /** Guidance scale per row (length B), or null to run without classifier-free guidance. */
   guidanceScales: readonly number[] | null;
   cache: FeatureCache;
-  noise?: RowNoise;
+  /** Noise for stochastic schedulers: one independent stream per batch row. */
+  noise?: NoiseSource;
   signal?: AbortSignal;
-  onStep?: (step: number, total: number, kind: StepKind) => void;
+  /** Called after each step with the 1-based step number and the latents after it ([B, 4, h, w]). */
+  onStep?: (step: number, total: number, kind: StepKind, latents: Tensor) => void;
 }
 
 export interface DenoiseResult {
@@ -79,7 +78,7 @@ export async function denoise(opts: DenoiseOptions): Promise<DenoiseResult> {
       const noisePred = guidanceScales ? applyGuidance(out, guidanceScales) : out;
       latents = scheduler.step(noisePred, i, latents, opts.noise).prevSample;
       stepKinds.push(kind);
-      opts.onStep?.(i + 1, total, kind);
+      opts.onStep?.(i + 1, total, kind, latents);
     }
   } finally {
     cache.clear();
