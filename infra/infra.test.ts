@@ -61,7 +61,9 @@ const probeMode = (p: Probe | undefined) => {
 
 beforeAll(async () => {
   rendered = await loadKustomization(k8sDir);
-  [secretExample] = (await readYamlDocuments(path.join(k8sDir, 'secret.example.yaml'))) as Manifest[];
+  const [secret] = (await readYamlDocuments(path.join(k8sDir, 'secret.example.yaml'))) as Manifest[];
+  if (secret === undefined) throw new Error('secret.example.yaml holds no document');
+  secretExample = secret;
 });
 
 describe('infra/k8s manifests', () => {
