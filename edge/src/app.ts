@@ -1,0 +1,60 @@
+/**
+ * The edge application: middleware (request id, secure headers, CORS, body limit), the public, admin and
+ * internal route groups, the OpenAPI document and one error handler.
+ * @module
+ */
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AppEnv } from './app-env.js';
+import { ApiError } from './errors/api-error.js';
+import { defaultHook } from './errors/default-hook.js';
+import { onError } from './errors/on-error.js';
+import { renderApiError } from './errors/render.js';
+import { adminAuth } from './middleware/admin-auth/index.js';
+import { apiKeyAuth } from './middleware/api-key-auth/index.js';
+import { bodySizeLimit } from './middleware/body-limit/index.js';
+import { corsFromConfig } from './middleware/cors/index.js';
+import { errorStyle } from './middleware/error-style/index.js';
+import { internalAuth } from './middleware/internal-auth/index.js';
+import { requestId } from './middleware/request-id/index.js';
+import { accountRoutes } from './routes/account.js';
+import { adminRoutes } from './routes/admin.js';
+import { mountDocs } from './routes/docs.js';
+import { imageRoutes } from './routes/images.js';
+import { internalRoutes } from './routes/internal.js';
+import { modelRoutes } from './routes/models.js';
+import { predictionEventRoutes } from './routes/prediction-events.js';
+import { predictionRoutes } from './routes/predictions.js';
+
+/** Builds the app. */
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook });
+  app.use('*', requestId());
+  app.use('*', async function defaultErrorStyle(c, next) {
+    c.set('errorStyle', 'problem');
+    await next();
+  });
+  app.use('*', secureHeaders());
+  app.use('/v1/*', corsFromConfig());
+  app.use('*', bodySizeLimit());
+
+  app.use('/v1/images/*', errorStyle('openai'));
+  app.use('/v1/*', apiKeyAuth());
+  app.use('/admin/*', adminAuth());
+  app.use('/internal/*', internalAuth());
+
+  app.route('/', predictionRoutes);
+  app.route('/', predictionEventRoutes);
+  app.route('/', imageRoutes);
+  app.route('/', modelRoutes);
+  app.route('/', accountRoutes);
+  app.route('/', adminRoutes);
+  app.route('/', internalRoutes);
+  mountDocs(app);
+
+  app.notFound((c) => renderApiError(c, new ApiError(404, 'not-found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
+  app.onError(onError);
+  return app;
+}
+
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,54 @@
+/**
+ * Typed configuration parsed once per request from the Worker's vars and secrets (never read ad hoc).
+ * @module
+ */
+import { z } from 'zod';
+
+/** Longest presigned URL lifetime S3 accepts (SigV4 query signing: 7 days). */
+export const MAX_URL_TTL_S = 604_800;
+
+const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+
+export const EdgeConfig = z.object({
+  PUBLIC_BASE_URL: z.url().transform((u) => u.replace(/\/+$/, '')),
+  BACKENDS: z
+    .string()
+    .transform((s, ctx) => {
+      try {
+        return JSON.parse(s) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'BACKENDS must be a JSON array of URLs' });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.array(z.url().transform((u) => u.replace(/\/+$/, ''))).min(1)),
+  S3_ENDPOINT: z.url().transform((u) => u.replace(/\/+$/, '')),
+  S3_REGION: z.string().min(1),
+  S3_BUCKET: z.string().min(3),
+  S3_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/),
+  S3_URL_TTL_SECONDS: z.coerce.number().int().min(1).max(MAX_URL_TTL_S).default(3600),
+  S3_ACCESS_KEY_ID: z.string().min(1),
+  S3_SECRET_ACCESS_KEY: z.string().min(1),
+  CORS_ORIGINS: csv,
+  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(65_536),
+  ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters'),
+  INTERNAL_SECRET: z.string().min(16, 'INTERNAL_SECRET must be at least 16 characters'),
+});
+export type EdgeConfig = z.infer<typeof EdgeConfig>;
+
+const cache = new WeakMap<object, EdgeConfig>();
+
+/**
+ * Parses the configuration from the bindings (memoized per env object).
+ * @throws Error naming every bad setting; a misconfigured Worker answers 500 instead of guessing.
+ */
+export function configFrom(env: Env): EdgeConfig {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const parsed = EdgeConfig.safeParse(env);
+  if (!parsed.success) {
+    throw new Error(`invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  }
+  cache.set(env, parsed.data);
+  return parsed.data;
+}

@@ -1,0 +1,73 @@
+/**
+ * Accepting a prediction: validate against the model → resolve defaults and seed → price → insert the row
+ * (durable before it is acknowledged) → enqueue dispatch. Billing's reserve step belongs between pricing and
+ * the insert; idempotency wraps this whole function.
+ * @module
+ */
+import type { DispatchMessage } from '../../../shared/dispatch.js';
+import { findModel } from '../../../shared/models.js';
+import { priceFor } from '../../../shared/pricing.js';
+import { checkInputForModel, resolveInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
+import type { Caller } from '../app-env.js';
+import { ApiError } from '../errors/api-error.js';
+import { newPredictionId, randomSeed } from '../ids.js';
+import type { PredictionRow } from './row.js';
+
+export interface AcceptOptions {
+  /** Cancel-After deadline (ISO time); not started by then → aborted. */
+  deadline?: string;
+}
+
+/**
+ * Accepts a create request for `caller`.
+ * @throws ApiError 422 `validation-failed` for an unknown model or model-dependent bounds (nothing stored).
+ * @returns the inserted row
+ */
+export async function acceptPrediction(env: Env, caller: Caller, request: CreatePredictionRequest, options: AcceptOptions = {}): Promise<PredictionRow> {
+  // 1. Validate against the model registry.
+  const spec = findModel(request.model);
+  if (!spec) throw new ApiError(422, 'validation-failed', `Unknown model ${request.model}`, { errors: [{ pointer: '/model', message: 'unknown model (see GET /v1/models)' }] });
+  const issues = checkInputForModel(request.input, spec);
+  if (issues.length > 0) throw new ApiError(422, 'validation-failed', 'The input does not fit the model', { errors: issues });
+
+  // 2. Resolve defaults and draw the seed.
+  const resolved = resolveInput(request.input, spec, randomSeed);
+
+  // 3. Price (recorded on the prediction).
+  const { credits } = priceFor(spec, resolved);
+
+  // 4. Insert: durable before acknowledged.
+  const row: PredictionRow = {
+    id: newPredictionId(),
+    account_id: caller.accountId,
+    key_id: caller.keyId,
+    model: spec.id,
+    status: 'starting',
+    input_json: JSON.stringify(request.input),
+    resolved_json: JSON.stringify(resolved),
+    output_json: null,
+    error: null,
+    metrics_json: '{}',
+    progress_step: null,
+    progress_total: null,
+    cost_credits: credits,
+    attempt: 0,
+    last_seq: -1,
+    backend: null,
+    deadline: options.deadline ?? null,
+    webhook: request.webhook ?? null,
+    webhook_events_filter: request.webhook_events_filter ? JSON.stringify(request.webhook_events_filter) : null,
+    created_at: new Date().toISOString(),
+    started_at: null,
+    completed_at: null,
+  };
+  const columns = Object.keys(row);
+  await env.DB.prepare(`INSERT INTO predictions (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
+    .bind(...Object.values(row))
+    .run();
+
+  // 5. Enqueue dispatch.
+  const message: DispatchMessage = { type: 'dispatch', prediction_id: row.id };
+  await env.JOBS.send(message, { contentType: 'json' });
+  return row;
+}

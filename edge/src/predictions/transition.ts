@@ -1,0 +1,124 @@
+/**
+ * The one place where prediction status changes happen. Every change is a conditional UPDATE in D1 (the
+ * source of truth) that only matches rows whose current status may move to the new one (`canTransition`), so
+ * a terminal state is never left and two racing changes (cancel vs completion) have exactly one winner.
+ * Backend events carry (attempt, seq): events of an older attempt and repeated or older seqs are dropped, so
+ * a retried callback never applies twice.
+ * @module
+ */
+import type { BackendEvent, BackendMetrics, StoredImage } from '../../../shared/internal.js';
+import { canTransition, PredictionStatus, type terminalStatuses } from '../../../shared/prediction.js';
+import { channelOf } from '../channel/prediction-channel.js';
+import { notifyStatusChange } from './listeners.js';
+import { getPredictionRow, type PredictionRow } from './row.js';
+
+export type TerminalStatus = (typeof terminalStatuses)[number];
+
+/** What ended a prediction. */
+export interface Ending {
+  status: TerminalStatus;
+  output?: StoredImage[] | null;
+  error?: string | null;
+  metrics?: BackendMetrics;
+}
+
+/** Only apply when the event belongs to this attempt and is newer than the last one applied. */
+export interface EventGuard {
+  attempt: number;
+  seq: number;
+}
+
+/** Outcome of a change request. */
+export type TransitionOutcome =
+  | { kind: 'applied'; row: PredictionRow }
+  | { kind: 'not-found' }
+  | { kind: 'duplicate'; row: PredictionRow }
+  | { kind: 'stale'; row: PredictionRow }
+  | { kind: 'refused'; row: PredictionRow };
+
+/** Statuses from which `to` can be reached. */
+export function sourcesOf(to: PredictionStatus): PredictionStatus[] {
+  return PredictionStatus.options.filter((from) => canTransition(from, to));
+}
+
+async function explainMiss(db: D1Database, id: string, guard: EventGuard | undefined): Promise<TransitionOutcome> {
+  const row = await getPredictionRow(db, id);
+  if (!row) return { kind: 'not-found' };
+  if (guard && guard.attempt !== row.attempt) return { kind: 'stale', row };
+  if (guard && guard.seq <= row.last_seq) return { kind: 'duplicate', row };
+  return { kind: 'refused', row };
+}
+
+async function update(
+  env: Env,
+  id: string,
+  set: string,
+  values: unknown[],
+  from: PredictionStatus[],
+  guard: EventGuard | undefined,
+): Promise<TransitionOutcome> {
+  const guardSql = guard ? ' AND attempt = ? AND last_seq < ?' : '';
+  const guardSet = guard ? ', last_seq = ?' : '';
+  const sql = `UPDATE predictions SET ${set}${guardSet} WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})${guardSql} RETURNING *`;
+  const bound = [...values, ...(guard ? [guard.seq] : []), id, ...from, ...(guard ? [guard.attempt, guard.seq] : [])];
+  const after = await env.DB.prepare(sql).bind(...bound).first<PredictionRow>();
+  return after ? { kind: 'applied', row: after } : explainMiss(env.DB, id, guard);
+}
+
+/**
+ * Ends a prediction (succeeded, failed, canceled or aborted) unless it already ended.
+ * On success the status listeners run (channel, and later billing and webhooks).
+ */
+export async function finishPrediction(env: Env, id: string, ending: Ending, guard?: EventGuard): Promise<TransitionOutcome> {
+  const from = sourcesOf(ending.status);
+  const before = await getPredictionRow(env.DB, id);
+  const outcome = await update(
+    env,
+    id,
+    'status = ?, output_json = ?, error = ?, metrics_json = ?, completed_at = ?',
+    [ending.status, ending.output ? JSON.stringify(ending.output) : null, ending.error ?? null, JSON.stringify(ending.metrics ?? {}), new Date().toISOString()],
+    from,
+    guard,
+  );
+  if (outcome.kind === 'applied') await notifyStatusChange(env, { from: before?.status ?? 'starting', row: outcome.row });
+  return outcome;
+}
+
+/** Marks a prediction as running on a backend (`starting` → `processing`; repeated starts are harmless). */
+export async function markProcessing(env: Env, id: string, guard: EventGuard, progress?: { step: number; total: number }): Promise<TransitionOutcome> {
+  const now = new Date().toISOString();
+  const before = await getPredictionRow(env.DB, id);
+  const outcome = await update(
+    env,
+    id,
+    "status = 'processing', started_at = COALESCE(started_at, ?), progress_step = COALESCE(?, progress_step), progress_total = COALESCE(?, progress_total)",
+    [now, progress?.step ?? null, progress?.total ?? null],
+    ['starting', 'processing'],
+    guard,
+  );
+  if (outcome.kind === 'applied' && before?.status === 'starting') await notifyStatusChange(env, { from: 'starting', row: outcome.row });
+  return outcome;
+}
+
+/** Applies one backend callback event. */
+export async function applyBackendEvent(env: Env, event: BackendEvent): Promise<TransitionOutcome> {
+  const guard = { attempt: event.attempt, seq: event.seq };
+  switch (event.type) {
+    case 'started':
+      return markProcessing(env, event.prediction_id, guard);
+    case 'progress': {
+      const outcome = await markProcessing(env, event.prediction_id, guard, { step: event.step, total: event.total });
+      if (outcome.kind === 'applied') {
+        await channelOf(env, event.prediction_id).publish({ type: 'progress', step: event.step, total: event.total });
+      }
+      return outcome;
+    }
+    case 'completed':
+      return finishPrediction(
+        env,
+        event.prediction_id,
+        { status: event.status, output: event.output, error: event.error, metrics: event.metrics },
+        guard,
+      );
+  }
+}

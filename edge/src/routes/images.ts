@@ -1,0 +1,85 @@
+/**
+ * OpenAI-compatible `POST /v1/images/generations`: the request becomes a native prediction, waited for
+ * synchronously (up to 60 s), and answered as `{created, data:[{url}|{b64_json}]}`. Errors on this route use
+ * OpenAI's `{error:{message,type,param,code}}` shape, so the official SDK works by changing `baseURL`.
+ * @module
+ */
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { ImageData, ImageGenerationRequest } from '../../../shared/openai.js';
+import { PredictionInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
+import type { AppEnv } from '../app-env.js';
+import { configFrom } from '../config.js';
+import { ApiError } from '../errors/api-error.js';
+import { defaultHook, fieldErrors } from '../errors/default-hook.js';
+import { acceptPrediction } from '../predictions/accept.js';
+import { MAX_WAIT_S } from '../predictions/headers.js';
+import { storedImages } from '../predictions/present.js';
+import { finishPrediction } from '../predictions/transition.js';
+import { waitForPrediction } from '../predictions/wait.js';
+import { ImageGenerationRequestSchema, ImagesResponseSchema, openAIErrorResponse } from '../schemas/components.js';
+import { getObject, presignGet } from '../storage/s3.js';
+
+export const createImageRoute = createRoute({
+  method: 'post',
+  path: '/v1/images/generations',
+  tags: ['openai'],
+  summary: 'Generate images (OpenAI-compatible)',
+  description: `Waits up to ${MAX_WAIT_S} s for the images. \`size\` is "WxH"; the native extras (negative_prompt, num_inference_steps, guidance_scale, seed, scheduler, output_format, deepcache) are accepted too.`,
+  security: [{ bearerAuth: [] }],
+  request: { body: { required: true, content: { 'application/json': { schema: ImageGenerationRequestSchema } } } },
+  responses: {
+    200: { description: 'The images', content: { 'application/json': { schema: ImagesResponseSchema } } },
+    400: openAIErrorResponse('Invalid request'),
+    401: openAIErrorResponse('Invalid API key'),
+    413: openAIErrorResponse('Body too large'),
+    422: openAIErrorResponse('Invalid request'),
+    500: openAIErrorResponse('Generation failed'),
+    503: openAIErrorResponse('Not finished in time; the prediction was canceled'),
+  },
+});
+
+/** The native create request for an OpenAI-style request. */
+export function toCreateRequest(body: ImageGenerationRequest): CreatePredictionRequest {
+  const [width, height] = body.size === undefined ? [undefined, undefined] : body.size.split('x').map(Number);
+  const input = PredictionInput.safeParse({
+    prompt: body.prompt,
+    num_outputs: body.n,
+    ...(width === undefined ? {} : { width, height }),
+    ...(body.negative_prompt === undefined ? {} : { negative_prompt: body.negative_prompt }),
+    ...(body.num_inference_steps === undefined ? {} : { num_inference_steps: body.num_inference_steps }),
+    ...(body.guidance_scale === undefined ? {} : { guidance_scale: body.guidance_scale }),
+    ...(body.seed === undefined ? {} : { seed: body.seed }),
+    ...(body.scheduler === undefined ? {} : { scheduler: body.scheduler }),
+    ...(body.output_format === undefined ? {} : { output_format: body.output_format }),
+    ...(body.deepcache === undefined ? {} : { deepcache: body.deepcache }),
+  });
+  if (!input.success) {
+    const errors = fieldErrors(input.error).map((e) => ({ ...e, pointer: e.pointer.replace(/^\/(width|height)$/, '/size').replace(/^\/num_outputs$/, '/n') }));
+    throw new ApiError(400, 'validation-failed', 'Invalid request', { errors });
+  }
+  return { model: body.model, input: input.data };
+}
+
+/** Sub-app with the OpenAI-compatible route (mount behind `errorStyle('openai')` and auth). */
+export const imageRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(createImageRoute, async (c) => {
+  const body = c.req.valid('json');
+  const config = configFrom(c.env);
+  const accepted = await acceptPrediction(c.env, c.get('caller'), toCreateRequest(body));
+  const row = await waitForPrediction(c.env, accepted, MAX_WAIT_S);
+  if (row.status === 'starting' || row.status === 'processing') {
+    await finishPrediction(c.env, row.id, { status: 'canceled', error: 'Not finished within the synchronous wait' });
+    throw new ApiError(503, 'backend-unavailable', `The images were not ready within ${MAX_WAIT_S} s`, { headers: { 'retry-after': '30' } });
+  }
+  if (row.status !== 'succeeded') throw new ApiError(500, 'internal-error', `Generation ${row.status}: ${row.error ?? 'no detail'}`);
+  const images = storedImages(row);
+  const data: ImageData[] = await Promise.all(
+    images.map(async (img): Promise<ImageData> => {
+      if (body.response_format === 'url') return { url: await presignGet(config, img.key) };
+      const bytes = await getObject(config, img.key);
+      let binary = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return { b64_json: btoa(binary) };
+    }),
+  );
+  return c.json({ created: Math.floor(Date.parse(row.created_at) / 1000), data }, 200);
+});

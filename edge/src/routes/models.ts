@@ -1,0 +1,48 @@
+/**
+ * `GET /v1/models`: the model catalogue with sizes, schedulers, the DeepCache branch range and a price hint.
+ * @module
+ */
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { DeepCacheSettings } from '../../../shared/deepcache.js';
+import { branchRange, modelCatalog, type ModelSpec } from '../../../shared/models.js';
+import { priceFor } from '../../../shared/pricing.js';
+import { PredictionInput, resolveInput } from '../../../shared/prediction.js';
+import type { AppEnv } from '../app-env.js';
+import { ModelListSchema, problemResponse } from '../schemas/components.js';
+import type { z } from 'zod';
+
+export const listModelsRoute = createRoute({
+  method: 'get',
+  path: '/v1/models',
+  tags: ['models'],
+  summary: 'List models and their limits',
+  security: [{ bearerAuth: [] }],
+  responses: {
+    200: { description: 'Models', content: { 'application/json': { schema: ModelListSchema } } },
+    401: problemResponse('Missing, invalid or revoked API key'),
+  },
+});
+
+/** Public description of one model. */
+export function modelInfo(spec: ModelSpec): z.infer<typeof ModelListSchema>['data'][number] {
+  const defaults = resolveInput(PredictionInput.parse({ prompt: 'x', deepcache: DeepCacheSettings.parse({}) }), spec, () => 0);
+  return {
+    id: spec.id,
+    family: spec.family,
+    description: spec.description,
+    default_width: spec.default_width,
+    default_height: spec.default_height,
+    min_side: spec.min_side,
+    max_side: spec.max_side,
+    max_pixels: spec.max_pixels,
+    default_steps: spec.default_steps,
+    default_guidance_scale: spec.default_guidance_scale,
+    default_scheduler: spec.default_scheduler,
+    schedulers: [...spec.schedulers],
+    deepcache: { cache_branch_id: branchRange(spec) },
+    default_price_per_image: priceFor(spec, defaults).per_image,
+  };
+}
+
+/** Sub-app with the models route. */
+export const modelRoutes = new OpenAPIHono<AppEnv>().openapi(listModelsRoute, (c) => c.json({ data: modelCatalog.map(modelInfo) }, 200));

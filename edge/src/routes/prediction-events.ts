@@ -1,0 +1,87 @@
+/**
+ * `GET /v1/predictions/:id/events`: Server-Sent Events with the prediction's status changes (`status`) and
+ * per-step progress (`progress`); at the end one `completed` event with the full prediction, then `done`.
+ * @module
+ */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import { isTerminal } from '../../../shared/prediction.js';
+import type { AppEnv } from '../app-env.js';
+import { ChannelEvent } from '../channel/events.js';
+import { channelOf } from '../channel/prediction-channel.js';
+import { configFrom } from '../config.js';
+import { ApiError } from '../errors/api-error.js';
+import { defaultHook } from '../errors/default-hook.js';
+import { presentPrediction } from '../predictions/present.js';
+import { getOwnPredictionRow, getPredictionRow, type PredictionRow } from '../predictions/row.js';
+import { problemResponse } from '../schemas/components.js';
+
+export const predictionEventsRoute = createRoute({
+  method: 'get',
+  path: '/v1/predictions/{id}/events',
+  tags: ['predictions'],
+  summary: 'Stream status and progress (Server-Sent Events)',
+  description:
+    'Events: `status` `{id,status}` on every status change (the current one first), `progress` `{step,total}` per denoising step, `completed` with the prediction object when it ends, then `done`; the stream then closes.',
+  security: [{ bearerAuth: [] }],
+  request: { params: z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/) }) },
+  responses: {
+    200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
+    400: problemResponse('Malformed id'),
+    401: problemResponse('Missing, invalid or revoked API key'),
+    404: problemResponse('No prediction with this id for this account'),
+    500: problemResponse('Internal error'),
+  },
+});
+
+async function* channelEvents(env: Env, id: string): AsyncGenerator<ChannelEvent> {
+  const res = await channelOf(env, id).fetch('https://channel/stream');
+  if (!res.body) return;
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let newline: number;
+    while ((newline = buffer.indexOf('\n')) >= 0) {
+      const parsed = ChannelEvent.safeParse(JSON.parse(buffer.slice(0, newline)));
+      buffer = buffer.slice(newline + 1);
+      if (parsed.success) yield parsed.data;
+    }
+  }
+}
+
+async function sendEnd(stream: SSEStreamingApi, env: Env, row: PredictionRow): Promise<void> {
+  const prediction = await presentPrediction(configFrom(env), row);
+  await stream.writeSSE({ event: 'completed', data: JSON.stringify(prediction) });
+  await stream.writeSSE({ event: 'done', data: JSON.stringify({ status: row.status }) });
+}
+
+/** Sub-app with the SSE route. */
+export const predictionEventRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(predictionEventsRoute, async (c) => {
+  const row = await getOwnPredictionRow(c.env.DB, c.get('caller').accountId, c.req.valid('param').id);
+  if (!row) throw new ApiError(404, 'not-found', 'No prediction with this id');
+  const env = c.env;
+  return streamSSE(c, async (stream) => {
+    let status = row.status;
+    await stream.writeSSE({ event: 'status', data: JSON.stringify({ id: row.id, status }) });
+    if (isTerminal(status)) return sendEnd(stream, env, row);
+    for await (const event of channelEvents(env, row.id)) {
+      if (stream.aborted) return;
+      if (event.type === 'progress') {
+        await stream.writeSSE({ event: 'progress', data: JSON.stringify({ step: event.step, total: event.total }) });
+      } else if (event.status !== status) {
+        status = event.status;
+        await stream.writeSSE({ event: 'status', data: JSON.stringify({ id: row.id, status }) });
+      }
+      if (isTerminal(status)) break;
+    }
+    // The channel closed: D1 says how it ended.
+    const last = (await getPredictionRow(env.DB, row.id)) ?? row;
+    if (isTerminal(last.status)) {
+      if (last.status !== status) await stream.writeSSE({ event: 'status', data: JSON.stringify({ id: row.id, status: last.status }) });
+      await sendEnd(stream, env, last);
+    }
+  });
+});

@@ -1,0 +1,151 @@
+/**
+ * Native predictions (Replicate-style): create (async by default, `Prefer: wait`), get, list, cancel.
+ * The SSE stream lives in `prediction-events.ts`.
+ * @module
+ */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { isTerminal } from '../../../shared/prediction.js';
+import type { AppEnv } from '../app-env.js';
+import { configFrom } from '../config.js';
+import { sendCancel } from '../dispatch/send-job.js';
+import { ApiError } from '../errors/api-error.js';
+import { defaultHook } from '../errors/default-hook.js';
+import { acceptPrediction } from '../predictions/accept.js';
+import { MAX_WAIT_S, parseCancelAfter, parsePreferWait } from '../predictions/headers.js';
+import { presentPrediction } from '../predictions/present.js';
+import { decodeCursor, encodeCursor, getOwnPredictionRow, listPredictionRows } from '../predictions/row.js';
+import { finishPrediction } from '../predictions/transition.js';
+import { waitForPrediction } from '../predictions/wait.js';
+import { CreatePredictionRequestSchema, PredictionListSchema, PredictionSchema, problemResponse } from '../schemas/components.js';
+
+const security = [{ bearerAuth: [] }];
+const IdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'not a prediction id').openapi({ param: { name: 'id', in: 'path' } }) });
+const predictionJson = { 'application/json': { schema: PredictionSchema } } as const;
+const authFailed = problemResponse('Missing, invalid or revoked API key');
+const notFound = problemResponse('No prediction with this id for this account');
+
+export const createPredictionRoute = createRoute({
+  method: 'post',
+  path: '/v1/predictions',
+  tags: ['predictions'],
+  summary: 'Create a prediction',
+  description: `Accepted predictions are queued for a GPU backend (202). With \`Prefer: wait[=n]\` (n ≤ ${MAX_WAIT_S}) the request waits up to n seconds and answers 201 with the finished prediction, or 202 with the unfinished one and its \`Location\`. \`Cancel-After\` (seconds or e.g. \`5m\`, 5 s … 24 h) aborts the prediction if it has not finished by then.`,
+  security,
+  request: {
+    headers: z.object({
+      prefer: z.string().max(200).optional().openapi({ example: 'wait=30' }),
+      'cancel-after': z.string().max(20).optional().openapi({ example: '5m' }),
+    }),
+    body: { required: true, content: { 'application/json': { schema: CreatePredictionRequestSchema } } },
+  },
+  responses: {
+    201: { description: 'Finished within the requested wait', content: predictionJson },
+    202: { description: 'Accepted; not finished yet (see `Location` / `urls.get`)', content: predictionJson },
+    400: problemResponse('Malformed JSON or header'),
+    401: authFailed,
+    413: problemResponse('Body larger than the limit'),
+    422: problemResponse('The body failed validation (field errors in `errors`)'),
+    500: problemResponse('Internal error'),
+    503: problemResponse('The prediction could not be queued'),
+  },
+});
+
+export const getPredictionRoute = createRoute({
+  method: 'get',
+  path: '/v1/predictions/{id}',
+  tags: ['predictions'],
+  summary: 'Get a prediction (output URLs are freshly presigned)',
+  security,
+  request: { params: IdParam },
+  responses: { 200: { description: 'The prediction', content: predictionJson }, 400: problemResponse('Malformed id'), 401: authFailed, 404: notFound, 500: problemResponse('Internal error') },
+});
+
+export const listPredictionsRoute = createRoute({
+  method: 'get',
+  path: '/v1/predictions',
+  tags: ['predictions'],
+  summary: "List the caller's predictions, newest first",
+  security,
+  request: {
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(100).default(20),
+      cursor: z.string().max(500).optional().openapi({ description: '`next_cursor` of the previous page' }),
+    }),
+  },
+  responses: {
+    200: { description: 'One page', content: { 'application/json': { schema: PredictionListSchema } } },
+    400: problemResponse('Bad limit or cursor'),
+    401: authFailed,
+    500: problemResponse('Internal error'),
+  },
+});
+
+export const cancelPredictionRoute = createRoute({
+  method: 'post',
+  path: '/v1/predictions/{id}/cancel',
+  tags: ['predictions'],
+  summary: 'Cancel a prediction',
+  description: 'Cancels a prediction that has not ended (canceling a canceled prediction is a no-op). A prediction that already succeeded, failed or was aborted answers 409.',
+  security,
+  request: { params: IdParam },
+  responses: {
+    200: { description: 'The canceled prediction', content: predictionJson },
+    400: problemResponse('Malformed id'),
+    401: authFailed,
+    404: notFound,
+    409: problemResponse('The prediction already ended in another state'),
+    500: problemResponse('Internal error'),
+  },
+});
+
+/** Sub-app with the prediction routes (mount under an authenticated app). */
+export const predictionRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
+  .openapi(createPredictionRoute, async (c) => {
+    const headers = c.req.valid('header');
+    const wait = parsePreferWait(headers.prefer);
+    const cancelAfter = parseCancelAfter(headers['cancel-after']);
+    const deadline = cancelAfter === undefined ? undefined : new Date(Date.now() + cancelAfter * 1000).toISOString();
+    const accepted = await acceptPrediction(c.env, c.get('caller'), c.req.valid('json'), deadline === undefined ? {} : { deadline });
+    const row = await waitForPrediction(c.env, accepted, wait);
+    const prediction = await presentPrediction(configFrom(c.env), row);
+    const responseHeaders: Record<string, string> = { location: prediction.urls.get };
+    if (wait > 0) responseHeaders['preference-applied'] = `wait=${wait}`;
+    return isTerminal(row.status) ? c.json(prediction, 201, responseHeaders) : c.json(prediction, 202, responseHeaders);
+  })
+  .openapi(getPredictionRoute, async (c) => {
+    const row = await getOwnPredictionRow(c.env.DB, c.get('caller').accountId, c.req.valid('param').id);
+    if (!row) throw new ApiError(404, 'not-found', 'No prediction with this id');
+    return c.json(await presentPrediction(configFrom(c.env), row), 200);
+  })
+  .openapi(listPredictionsRoute, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    const after = cursor === undefined ? null : decodeCursor(cursor);
+    if (cursor !== undefined && after === null) {
+      throw new ApiError(400, 'validation-failed', 'Invalid cursor', { errors: [{ pointer: '/query/cursor', message: 'not a cursor from this API' }] });
+    }
+    const config = configFrom(c.env);
+    const page = await listPredictionRows(c.env.DB, c.get('caller').accountId, limit, after);
+    const nextCursor = page.next ? encodeCursor(page.next) : null;
+    return c.json(
+      {
+        results: await Promise.all(page.rows.map((row) => presentPrediction(config, row))),
+        next_cursor: nextCursor,
+        next: nextCursor ? `${config.PUBLIC_BASE_URL}/v1/predictions?limit=${limit}&cursor=${nextCursor}` : null,
+      },
+      200,
+    );
+  })
+  .openapi(cancelPredictionRoute, async (c) => {
+    const config = configFrom(c.env);
+    const row = await getOwnPredictionRow(c.env.DB, c.get('caller').accountId, c.req.valid('param').id);
+    if (!row) throw new ApiError(404, 'not-found', 'No prediction with this id');
+    const outcome = await finishPrediction(c.env, row.id, { status: 'canceled', error: null });
+    if (outcome.kind === 'applied') {
+      const backend = outcome.row.backend;
+      if (backend !== null) c.executionCtx.waitUntil(sendCancel(backend, config.INTERNAL_SECRET, row.id));
+      return c.json(await presentPrediction(config, outcome.row), 200);
+    }
+    if (outcome.kind === 'not-found') throw new ApiError(404, 'not-found', 'No prediction with this id');
+    if (outcome.row.status === 'canceled') return c.json(await presentPrediction(config, outcome.row), 200);
+    throw new ApiError(409, 'invalid-state-transition', `The prediction already ended with status ${outcome.row.status}`);
+  });

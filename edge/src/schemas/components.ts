@@ -1,0 +1,94 @@
+/**
+ * The `shared/` contracts named as OpenAPI components (`#/components/schemas/<Name>`), plus the response shapes
+ * only the edge has (accounts, keys, lists). Routes use these so the document references one definition each.
+ * @module
+ */
+import { z } from '@hono/zod-openapi';
+import { ModelFamily } from '../../../shared/models.js';
+import { ImageGenerationRequest, ImagesResponse, OpenAIError } from '../../../shared/openai.js';
+import { CreatePredictionRequest, Prediction } from '../../../shared/prediction.js';
+import { Problem } from '../../../shared/problem.js';
+import { SchedulerName } from '../../../shared/scheduler.js';
+import { BackendEvent } from '../../../shared/internal.js';
+
+export const ProblemSchema = Problem.openapi('Problem');
+export const PredictionSchema = Prediction.openapi('Prediction');
+export const CreatePredictionRequestSchema = CreatePredictionRequest.openapi('CreatePredictionRequest');
+export const ImageGenerationRequestSchema = ImageGenerationRequest.openapi('ImageGenerationRequest');
+export const ImagesResponseSchema = ImagesResponse.openapi('ImagesResponse');
+export const OpenAIErrorSchema = OpenAIError.openapi('OpenAIError');
+export const BackendEventSchema = BackendEvent.openapi('BackendEvent');
+
+export const PredictionListSchema = z
+  .object({
+    results: z.array(PredictionSchema),
+    /** Opaque cursor of the next (older) page; null on the last page. */
+    next_cursor: z.string().nullable(),
+    next: z.url().nullable(),
+  })
+  .openapi('PredictionList');
+
+export const ModelInfoSchema = z
+  .object({
+    id: z.string(),
+    family: ModelFamily,
+    description: z.string(),
+    default_width: z.number().int(),
+    default_height: z.number().int(),
+    min_side: z.number().int(),
+    max_side: z.number().int(),
+    max_pixels: z.number().int(),
+    default_steps: z.number().int(),
+    default_guidance_scale: z.number(),
+    default_scheduler: SchedulerName,
+    schedulers: z.array(SchedulerName),
+    deepcache: z.object({ cache_branch_id: z.object({ min: z.number().int(), max: z.number().int() }) }),
+    /** Credits per image at the model's defaults (with default DeepCache settings). */
+    default_price_per_image: z.number().int(),
+  })
+  .openapi('ModelInfo');
+
+export const ModelListSchema = z.object({ data: z.array(ModelInfoSchema) }).openapi('ModelList');
+
+export const UsageSchema = z
+  .object({
+    period_start: z.iso.datetime(),
+    predictions: z.number().int(),
+    succeeded: z.number().int(),
+    images: z.number().int(),
+    credits: z.number().int(),
+  })
+  .openapi('Usage');
+
+export const AccountSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    created_at: z.iso.datetime(),
+    balance: z.object({ credits: z.number().int() }),
+  })
+  .openapi('Account');
+
+export const AccountWithUsageSchema = AccountSchema.extend({
+  key_id: z.string(),
+  usage: z.object({ this_month: UsageSchema, this_key_this_month: UsageSchema }),
+}).openapi('AccountWithUsage');
+
+export const ApiKeyInfoSchema = z
+  .object({ id: z.string(), account_id: z.string(), name: z.string(), created_at: z.iso.datetime(), revoked_at: z.iso.datetime().nullable() })
+  .openapi('ApiKey');
+
+export const CreatedApiKeySchema = ApiKeyInfoSchema.extend({
+  /** The key itself; shown once, only its hash is stored. */
+  key: z.string(),
+}).openapi('CreatedApiKey');
+
+/** Declares problem responses for a route: `{ 401: problemResponse('…'), … }`. */
+export function problemResponse(description: string) {
+  return { description, content: { 'application/problem+json': { schema: ProblemSchema } } } as const;
+}
+
+/** Declares OpenAI-shaped error responses. */
+export function openAIErrorResponse(description: string) {
+  return { description, content: { 'application/json': { schema: OpenAIErrorSchema } } } as const;
+}

@@ -1,0 +1,54 @@
+/**
+ * OpenAI-compatible image generation (`POST /v1/images/generations`): the request the official SDK sends,
+ * this API's native extras, the response and OpenAI's error shape.
+ * @module
+ */
+import { z } from 'zod';
+import { DeepCacheSettings } from './deepcache.js';
+import { ModelId } from './models.js';
+import { OutputFormat, MAX_SEED } from './prediction.js';
+import { SchedulerName } from './scheduler.js';
+
+/** `"<width>x<height>"`, e.g. `"512x512"`. Bounds are checked against the model like native requests. */
+export const ImageSize = z.string().regex(/^\d{2,4}x\d{2,4}$/, 'size must look like "512x512"');
+
+export const ImageGenerationRequest = z.strictObject({
+  model: ModelId,
+  prompt: z.string().min(1).max(2000),
+  n: z.number().int().min(1).max(8).default(1),
+  size: ImageSize.optional(),
+  response_format: z.enum(['url', 'b64_json']).default('url'),
+  /** Accepted for compatibility; this API has one quality level. */
+  quality: z.enum(['standard', 'auto']).optional(),
+  /** End-user id (OpenAI field); accepted and not stored. */
+  user: z.string().max(256).optional(),
+  // Native extras (DESIGN §3).
+  negative_prompt: z.string().max(2000).optional(),
+  num_inference_steps: z.number().int().min(1).max(150).optional(),
+  guidance_scale: z.number().min(0).max(30).optional(),
+  seed: z.number().int().min(0).max(MAX_SEED).optional(),
+  scheduler: SchedulerName.optional(),
+  output_format: OutputFormat.optional(),
+  deepcache: z.union([DeepCacheSettings, z.literal(false)]).optional(),
+});
+export type ImageGenerationRequest = z.infer<typeof ImageGenerationRequest>;
+
+export const ImageData = z.union([z.strictObject({ url: z.url() }), z.strictObject({ b64_json: z.string() })]);
+export type ImageData = z.infer<typeof ImageData>;
+
+export const ImagesResponse = z.object({
+  created: z.number().int(),
+  data: z.array(ImageData),
+});
+export type ImagesResponse = z.infer<typeof ImagesResponse>;
+
+/** OpenAI's error body. `type` is e.g. `invalid_request_error`; `code` a machine-readable string or null. */
+export const OpenAIError = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z.string(),
+    param: z.string().nullable(),
+    code: z.string().nullable(),
+  }),
+});
+export type OpenAIError = z.infer<typeof OpenAIError>;
