@@ -1,0 +1,126 @@
+/**
+ * EulerDiscreteScheduler (Karras et al. 2022, Algorithm 2 with s_churn = 0), equal to diffusers v0.30.3
+ * `scheduling_euler_discrete.py`: the probability-flow ODE dx/dσ = (x − x̂_0)/σ integrated with Euler steps
+ * on the σ grid, optionally Karras-spaced.
+ *
+ * | here | diffusers |
+ * | --- | --- |
+ * | `x0` | `pred_original_sample` |
+ * | `d` | `derivative` = (x − x̂_0)/σ |
+ * | `dt` | σ_{i+1} − σ_i |
+ * @module
+ */
+import { z } from 'zod';
+import { tensor, type Tensor } from '../tensor/tensor.js';
+import { alphasCumprod, makeBetas, trainingSigmas } from './common.js';
+import { betaScheduleShape, parseSchedulerConfig, PredictionType, TimestepSpacing } from './config.js';
+import type { Scheduler, StepOutput } from './scheduler.js';
+import { eulerInitNoiseSigma, eulerSigmaGrid, scaleBySigma } from './sigma-grid.js';
+import { checkLoopIndex, checkStepArgs } from './step-checks.js';
+
+/** The keys of diffusers' EulerDiscreteScheduler config this implementation reads (with diffusers' defaults). */
+export const EulerConfig = z.object({
+  ...betaScheduleShape,
+  prediction_type: PredictionType.default('epsilon'),
+  interpolation_type: z.literal('linear', { error: 'only interpolation_type "linear" is supported' }).default('linear'),
+  use_karras_sigmas: z.boolean().default(false),
+  sigma_min: z.number().positive().nullable().default(null),
+  sigma_max: z.number().positive().nullable().default(null),
+  timestep_spacing: TimestepSpacing.default('linspace'),
+  timestep_type: z.literal('discrete', { error: 'only timestep_type "discrete" is supported' }).default('discrete'),
+  steps_offset: z.number().int().min(0).default(0),
+  rescale_betas_zero_snr: z.boolean().default(false),
+  final_sigmas_type: z.enum(['zero', 'sigma_min']).default('zero'),
+});
+export type EulerConfig = z.infer<typeof EulerConfig>;
+
+/** Euler sampler in σ space (deterministic). */
+export class EulerScheduler implements Scheduler {
+  readonly name = 'euler' as const;
+  readonly order = 1;
+  readonly needsNoise = false;
+  readonly config: EulerConfig;
+  readonly #trainSigmas: Float32Array;
+  #timesteps: number[] = [];
+  #sigmas: Float32Array = new Float32Array(0);
+  #stepIndex = 0;
+  #initNoiseSigma = 1;
+
+  constructor(config: EulerConfig) {
+    this.config = config;
+    const acp = alphasCumprod(makeBetas(config));
+    if (config.rescale_betas_zero_snr) acp[acp.length - 1] = 2 ** -24;
+    this.#trainSigmas = trainingSigmas(acp);
+  }
+
+  /** Builds an Euler scheduler from a diffusers scheduler config (unknown keys ignored). */
+  static fromConfig(json: unknown, overrides?: Record<string, unknown>): EulerScheduler {
+    return new EulerScheduler(parseSchedulerConfig(EulerConfig, 'EulerDiscreteScheduler', json, overrides));
+  }
+
+  get timesteps(): readonly number[] {
+    return this.#timesteps;
+  }
+
+  get stepIndex(): number {
+    return this.#stepIndex;
+  }
+
+  get initNoiseSigma(): number {
+    return this.#initNoiseSigma;
+  }
+
+  /** σ_0 … σ_n (float32; the last one is the final σ). */
+  get sigmas(): Float32Array {
+    return this.#sigmas;
+  }
+
+  setTimesteps(numInferenceSteps: number): void {
+    const T = this.config.num_train_timesteps;
+    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1 || numInferenceSteps > T) {
+      throw new RangeError(`euler: numInferenceSteps must be an integer in [1, ${T}], got ${numInferenceSteps}`);
+    }
+    const grid = eulerSigmaGrid(numInferenceSteps, {
+      numTrainTimesteps: T,
+      spacing: this.config.timestep_spacing,
+      stepsOffset: this.config.steps_offset,
+      trainSigmas: this.#trainSigmas,
+      useKarras: this.config.use_karras_sigmas,
+      karrasMin: this.config.sigma_min,
+      karrasMax: this.config.sigma_max,
+      finalSigma: this.config.final_sigmas_type,
+    });
+    this.#timesteps = grid.timesteps;
+    this.#sigmas = grid.sigmas;
+    this.#initNoiseSigma = eulerInitNoiseSigma(grid.sigmas, this.config.timestep_spacing);
+    this.#stepIndex = 0;
+  }
+
+  scaleModelInput(sample: Tensor, i: number): Tensor {
+    checkLoopIndex(this.name, this.#timesteps, this.#stepIndex, i);
+    return tensor(scaleBySigma(sample.data, this.#sigmas[i]!), sample.dims);
+  }
+
+  step(modelOutput: Tensor, i: number, sample: Tensor): StepOutput {
+    checkStepArgs(this.name, this.#timesteps, this.#stepIndex, i, modelOutput, sample);
+    // 1. σ_i and the step size (s_churn = 0, so σ̂ = σ)
+    const sigma = this.#sigmas[i]!;
+    const dt = this.#sigmas[i + 1]! - sigma;
+    const vScale = -sigma / Math.sqrt(sigma * sigma + 1);
+    const vShift = 1 / (sigma * sigma + 1);
+    const kind = this.config.prediction_type;
+    const m = modelOutput.data;
+    const s = sample.data;
+    const x0 = new Float32Array(s.length);
+    const prev = new Float32Array(s.length);
+    for (let k = 0; k < s.length; k++) {
+      // 2. x̂_0 from the model output
+      const xo = kind === 'epsilon' ? s[k]! - sigma * m[k]! : kind === 'v_prediction' ? m[k]! * vScale + s[k]! * vShift : m[k]!;
+      x0[k] = xo;
+      // 3. Euler step: x + (x − x̂_0)/σ · dt
+      prev[k] = s[k]! + ((s[k]! - xo) / sigma) * dt;
+    }
+    this.#stepIndex += 1;
+    return { prevSample: tensor(prev, sample.dims), predOriginalSample: tensor(x0, sample.dims) };
+  }
+}

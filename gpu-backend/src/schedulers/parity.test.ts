@@ -1,0 +1,67 @@
+/**
+ * Parity with diffusers v0.30.3 on every non-DeepCache sampling case of the reference fixtures: timesteps,
+ * init_noise_sigma, and the latents of a full CFG loop over the real fixture U-Net (onnxruntime-node, CPU).
+ * Tolerance (fixture README): max|a − b| ≤ 1e-3 · max|ref| for final and per-step latents.
+ */
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { schedulerFromDiffusersCase } from './registry.js';
+import {
+  fixtureDir,
+  maxAbs,
+  maxAbsDiff,
+  readFixtureJson,
+  samplingCases,
+  SamplingInputs,
+  SamplingResult,
+  toTensor,
+} from './testing/fixture.js';
+import { fixtureNoisePredictor } from './testing/ort-unet.js';
+import { runGuidedSamplingLoop } from './testing/sampling-loop.js';
+
+const FIXTURES = ['deepcache-sd15-tiny', 'deepcache-sd21v-tiny', 'deepcache-sdxl-tiny'];
+const REL_TOL = 1e-3;
+
+for (const name of FIXTURES) {
+  const dir = fixtureDir(name);
+  describe.skipIf(!existsSync(dir))(`diffusers parity on ${name}`, () => {
+    const cases = existsSync(dir) ? samplingCases(dir).filter((c) => c.deepcache === null) : [];
+    const inputs = existsSync(dir) ? readFixtureJson(dir, 'reference/sampling_inputs.json', SamplingInputs) : undefined;
+
+    it('has non-DeepCache sampling cases to check', () => {
+      expect(cases.length).toBeGreaterThan(0);
+    });
+
+    for (const c of cases) {
+      it(`${c.id}: reproduces timesteps and init_noise_sigma`, () => {
+        const { scheduler } = schedulerFromDiffusersCase(c.scheduler, c.scheduler_config);
+        scheduler.setTimesteps(c.num_inference_steps);
+        expect([...scheduler.timesteps]).toEqual(c.timesteps);
+        expect(scheduler.timesteps.length).toBe(c.num_unet_calls ?? c.step_kinds.length);
+        expect(Math.abs(scheduler.initNoiseSigma - c.init_noise_sigma)).toBeLessThanOrEqual(1e-6 * c.init_noise_sigma);
+      });
+
+      it(`${c.id}: final and per-step latents match within 1e-3 relative`, async () => {
+        const ref = readFixtureJson(dir, c.file, SamplingResult);
+        const { scheduler } = schedulerFromDiffusersCase(c.scheduler, c.scheduler_config);
+        const perStep: number[] = [];
+        const final = await runGuidedSamplingLoop({
+          scheduler,
+          numInferenceSteps: c.num_inference_steps,
+          initialNoise: toTensor(inputs!.initial_latent),
+          guidanceScale: c.guidance_scale,
+          predictNoise: await fixtureNoisePredictor(dir, inputs!),
+          onStep: (i, latents) => {
+            const want = ref.latents_after_each_step?.[i];
+            if (want) perStep.push(maxAbsDiff(latents.data, want.data) / maxAbs(want.data));
+          },
+        });
+        expect(final.dims).toEqual(ref.final_latents.shape);
+        if (ref.latents_after_each_step) expect(perStep.length).toBe(ref.latents_after_each_step.length);
+        for (const [i, rel] of perStep.entries()) expect(rel, `step ${i}`).toBeLessThanOrEqual(REL_TOL);
+        const relFinal = maxAbsDiff(final.data, ref.final_latents.data) / maxAbs(ref.final_latents.data);
+        expect(relFinal).toBeLessThanOrEqual(REL_TOL);
+      });
+    }
+  });
+}
