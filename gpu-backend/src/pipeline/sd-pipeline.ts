@@ -1,0 +1,194 @@
+/**
+ * Stable Diffusion text-to-image over ONNX components (DESIGN §5): the pipeline composes a prompt encoder, a
+ * scheduler, the U-Net port (with DeepCache graphs), the VAE decoder and image post-processing, and owns only
+ * orchestration, guidance and batching. Jobs with equal batch keys run as one batch; each job keeps its own seed,
+ * prompts and guidance, so a batched image equals the same job run alone.
+ * @module
+ */
+import type { ModelFamily } from '../../../shared/models.js';
+import type { ResolvedInput } from '../../../shared/prediction.js';
+import type { NoiseSource } from '../noise/noise-source.js';
+import { createScheduler } from '../schedulers/registry.js';
+import { toUint8Hwc } from '../image/postprocess.js';
+import type { GeneratedImage } from '../image/encode.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { BatchNoise } from './batch-noise.js';
+import { denoise } from './denoise.js';
+import { FeatureCache } from './feature-cache.js';
+import { concatRows, sliceRows } from './guidance.js';
+import type { ImageJob, ImagePipeline, JobResult } from './port.js';
+import type { PromptEmbedding, PromptEncoder } from './text-encoder.js';
+import type { UNetConditioning, UNetModel } from './unet.js';
+import type { VaeDecoder } from './vae.js';
+
+export interface SdComponents {
+  modelId: string;
+  family: ModelFamily;
+  unet: UNetModel;
+  vae: VaeDecoder;
+  prompts: PromptEncoder;
+  /** The model's `scheduler/scheduler_config.json`; every scheduler is built from it. */
+  schedulerConfig: unknown;
+  /** Pixels per latent cell (8). */
+  vaeScaleFactor: number;
+  /** SDXL: an empty negative prompt gives zero embeddings (model_index.json `force_zeros_for_empty_prompt`). */
+  forceZerosForEmptyPrompt: boolean;
+  /** A seeded Gaussian stream for one job. */
+  noise: (seed: number) => NoiseSource;
+  /** Releases what the components hold. */
+  dispose: () => Promise<void>;
+}
+
+function zerosLike(t: Tensor): Tensor {
+  return { data: new Float32Array(t.data.length), dims: t.dims };
+}
+
+function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError');
+}
+
+export class StableDiffusionPipeline implements ImagePipeline {
+  readonly modelId: string;
+  #c: SdComponents;
+
+  constructor(components: SdComponents) {
+    this.#c = components;
+    this.modelId = components.modelId;
+  }
+
+  get executionProvider(): string {
+    return this.#c.unet.provider;
+  }
+
+  get family(): ModelFamily {
+    return this.#c.family;
+  }
+
+  /** Jobs with equal keys share a run: same size, steps, scheduler, DeepCache settings and CFG on/off. */
+  batchKey(input: ResolvedInput): string {
+    const { width, height, num_inference_steps, scheduler, deepcache } = input;
+    return JSON.stringify({ width, height, num_inference_steps, scheduler, deepcache, cfg: input.guidance_scale > 1 });
+  }
+
+  async run(jobs: ImageJob[]): Promise<Array<JobResult | Error>> {
+    if (jobs.length === 0) return [];
+    const key = this.batchKey(jobs[0]!.input);
+    if (jobs.some((j) => this.batchKey(j.input) !== key)) throw new RangeError('jobs in one run must share a batch key');
+    try {
+      return await this.#generate(jobs);
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      return jobs.map((j) => (j.signal.aborted ? abortError(j.signal) : e));
+    }
+  }
+
+  async #generate(jobs: ImageJob[]): Promise<Array<JobResult | Error>> {
+    const first = jobs[0]!.input;
+    const { width, height, num_inference_steps: steps } = first;
+    const f = this.#c.vaeScaleFactor;
+    if (width % f || height % f) throw new RangeError(`width and height must be multiples of ${f}`);
+    const cfg = first.guidance_scale > 1;
+    const rows = jobs.map((j) => j.input.num_outputs);
+    const timings: Record<string, number> = {};
+    let t0 = performance.now();
+
+    // 1. encode prompts (each distinct prompt once)
+    const texts = jobs.flatMap((j) => (cfg ? [j.input.prompt, j.input.negative_prompt] : [j.input.prompt]));
+    const embeddings = await this.#c.prompts.encode(texts);
+    const embed = (text: string, negative: boolean): PromptEmbedding => {
+      const e = embeddings.get(text)!;
+      if (negative && text === '' && this.#c.forceZerosForEmptyPrompt) {
+        return { hidden: zerosLike(e.hidden), ...(e.pooled ? { pooled: zerosLike(e.pooled) } : {}) };
+      }
+      return e;
+    };
+    const perRow = (negative: boolean) =>
+      jobs.flatMap((j) => Array.from({ length: j.input.num_outputs }, () => embed(negative ? j.input.negative_prompt : j.input.prompt, negative)));
+    const rowEmbeds = cfg ? [...perRow(true), ...perRow(false)] : perRow(false);
+    const cond: UNetConditioning = { encoderHiddenStates: concatRows(rowEmbeds.map((e) => e.hidden)) };
+    if (this.#c.family === 'sdxl') {
+      cond.textEmbeds = concatRows(rowEmbeds.map((e) => e.pooled!));
+      const ids = Float32Array.from([height, width, 0, 0, height, width]);
+      cond.timeIds = concatRows(rowEmbeds.map(() => ({ data: ids, dims: [1, 6] })));
+    }
+    timings.encode_prompt = performance.now() - t0;
+
+    // 2. timesteps, 3. initial latents (one seeded stream per job)
+    const scheduler = createScheduler(first.scheduler, this.#c.schedulerConfig);
+    scheduler.setTimesteps(steps);
+    const noise = new BatchNoise(jobs.map((j) => this.#c.noise(j.input.seed)), rows);
+    const latents = noise.randn([noise.totalRows, 4, height / f, width / f]);
+
+    // 4. denoising loop with DeepCache; stops early only when every job is aborted
+    const all = new AbortController();
+    const onAbort = () => {
+      if (jobs.every((j) => j.signal.aborted)) all.abort(abortError(jobs[0]!.signal));
+    };
+    for (const j of jobs) j.signal.addEventListener('abort', onAbort);
+    onAbort();
+    t0 = performance.now();
+    let result;
+    try {
+      result = await denoise({
+        unet: this.#c.unet,
+        scheduler,
+        latents,
+        cond,
+        guidanceScales: cfg ? jobs.flatMap((j) => Array.from({ length: j.input.num_outputs }, () => j.input.guidance_scale)) : null,
+        cache: FeatureCache.forRun(scheduler.timesteps.length, steps, first.deepcache),
+        noise,
+        signal: all.signal,
+        onStep: (step, total, kind) => {
+          for (const j of jobs) if (!j.signal.aborted) j.onProgress?.({ step, total, unet: kind });
+        },
+      });
+    } finally {
+      for (const j of jobs) j.signal.removeEventListener('abort', onAbort);
+    }
+    timings.denoise = performance.now() - t0;
+
+    // 5. decode and convert, per job
+    t0 = performance.now();
+    const out: Array<JobResult | Error> = [];
+    let rowStart = 0;
+    for (const j of jobs) {
+      const k = j.input.num_outputs;
+      if (j.signal.aborted) {
+        out.push(abortError(j.signal));
+      } else {
+        const samples = await this.#c.vae.decode(sliceRows(result.latents, rowStart, rowStart + k));
+        const images: GeneratedImage[] = Array.from({ length: k }, (_, i) => ({ index: i, width, height, rgb: toUint8Hwc(samples, i) }));
+        out.push({ images, unetFullSteps: result.fullSteps, unetShallowSteps: result.shallowSteps, timingsMs: timings });
+      }
+      rowStart += k;
+    }
+    timings.decode = performance.now() - t0;
+    return out;
+  }
+
+  /** Runs one tiny generation so the first request does not pay for graph initialisation. */
+  async warmup(): Promise<void> {
+    const ctrl = new AbortController();
+    const size = 8 * this.#c.vaeScaleFactor;
+    const input: ResolvedInput = {
+      prompt: 'warm-up',
+      negative_prompt: '',
+      width: size,
+      height: size,
+      num_inference_steps: 2,
+      guidance_scale: 7.5,
+      seed: 0,
+      scheduler: 'ddim',
+      num_outputs: 1,
+      output_format: 'png',
+      output_quality: 90,
+      deepcache: false,
+    };
+    const [r] = await this.run([{ id: 'warmup', input, signal: ctrl.signal }]);
+    if (r instanceof Error) throw r;
+  }
+
+  async dispose(): Promise<void> {
+    await this.#c.dispose();
+  }
+}
