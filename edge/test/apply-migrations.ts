@@ -1,0 +1,5 @@
+/** Applies the D1 migrations before the tests of each file (idempotent). */
+import { applyD1Migrations } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+
+await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);

@@ -1,0 +1,23 @@
+/** Test-only bindings and values provided by globalSetup. */
+import type { D1Migration } from '@cloudflare/vitest-plugin';
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      TEST_MIGRATIONS: D1Migration[];
+      /** Base URLs of the two loopback GPU backends (test control endpoints under `/_test`). */
+      TEST_BACKEND_A: string;
+      TEST_BACKEND_B: string;
+    }
+  }
+}
+
+declare module 'vitest' {
+  interface ProvidedContext {
+    s3Endpoint: string;
+    backendA: string;
+    backendB: string;
+  }
+}
+
+export {};

@@ -1,0 +1,30 @@
+/**
+ * Starts the loopback services the edge tests talk to (S3 server verifying SigV4, two fake GPU backends) and
+ * hands their addresses to the worker's bindings through `provide`.
+ * @module
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import S3rver from '@20minutes/s3rver';
+import type { TestProject } from 'vitest/node';
+import { TEST_BUCKET, TEST_INTERNAL_SECRET, TEST_S3_KEY, TEST_S3_SECRET } from './constants.js';
+import { startFakeBackend } from './servers/fake-backend.js';
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const directory = await mkdtemp(path.join(tmpdir(), 'edge-s3-'));
+  const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: TEST_BUCKET }], vhostBuckets: false });
+  const { port } = await s3.run();
+  const s3Endpoint = `http://127.0.0.1:${port}`;
+  const backendOptions = { secret: TEST_INTERNAL_SECRET, s3: { endpoint: s3Endpoint, bucket: TEST_BUCKET, accessKeyId: TEST_S3_KEY, secretAccessKey: TEST_S3_SECRET } };
+  const a = await startFakeBackend(backendOptions);
+  const b = await startFakeBackend(backendOptions);
+  project.provide('s3Endpoint', s3Endpoint);
+  project.provide('backendA', a.url);
+  project.provide('backendB', b.url);
+  return async () => {
+    await Promise.all([a, b].map(({ server }) => new Promise((resolve) => server.close(resolve))));
+    await s3.close();
+    await rm(directory, { recursive: true, force: true });
+  };
+}

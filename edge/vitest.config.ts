@@ -1,0 +1,60 @@
+/**
+ * Edge tests inside workerd (`@cloudflare/vitest-plugin`): the worker from wrangler.toml, D1 migrations as a
+ * test-only binding, and loopback services (S3 server, fake GPU backends) started in globalSetup whose
+ * addresses reach the worker's bindings via `inject`.
+ */
+import path from 'node:path';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+import { defineConfig } from 'vitest/config';
+import { TEST_ADMIN_TOKEN, TEST_BUCKET, TEST_INTERNAL_SECRET, TEST_ORIGIN, TEST_PREFIX, TEST_S3_KEY, TEST_S3_SECRET } from './test/constants.js';
+
+// Keep wrangler/miniflare off the network.
+process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
+process.env.WRANGLER_SEND_METRICS = 'false';
+// wrangler.toml declares these secrets as required; the tests' values (also bound below) satisfy the check.
+process.env.ADMIN_TOKEN = TEST_ADMIN_TOKEN;
+process.env.INTERNAL_SECRET = TEST_INTERNAL_SECRET;
+process.env.S3_ACCESS_KEY_ID = TEST_S3_KEY;
+process.env.S3_SECRET_ACCESS_KEY = TEST_S3_SECRET;
+
+const here = import.meta.dirname;
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(path.join(here, 'migrations'));
+  return {
+    plugins: [
+      cloudflareTest(({ inject }) => ({
+        wrangler: { configPath: path.join(here, '..', 'wrangler.toml') },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            TEST_BACKEND_A: inject('backendA'),
+            TEST_BACKEND_B: inject('backendB'),
+            PUBLIC_BASE_URL: TEST_ORIGIN,
+            BACKENDS: JSON.stringify([inject('backendA'), inject('backendB')]),
+            S3_ENDPOINT: inject('s3Endpoint'),
+            S3_REGION: 'us-east-1',
+            S3_BUCKET: TEST_BUCKET,
+            S3_PREFIX: TEST_PREFIX,
+            S3_ACCESS_KEY_ID: TEST_S3_KEY,
+            S3_SECRET_ACCESS_KEY: TEST_S3_SECRET,
+            ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+            INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+            CORS_ORIGINS: 'https://playground.test',
+          },
+        },
+      })),
+    ],
+    test: {
+      name: 'edge',
+      root: here,
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      globalSetup: ['test/global-setup.ts'],
+      setupFiles: ['test/apply-migrations.ts'],
+      // The fake backends are shared: files run one after another so a file's backend modes do not leak.
+      fileParallelism: false,
+      testTimeout: 20_000,
+      hookTimeout: 30_000,
+    },
+  };
+});
