@@ -86,6 +86,8 @@ export const EnvSchema = z.object({
   DRAIN_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
   /** Finished predictions remembered for idempotent PUT/GET (oldest forgotten first). */
   FINISHED_RETENTION: int(1, 1_000_000).default(10_000),
+  /** Optional bearer token that also admits `GET /metrics` (for Prometheus scrapers, which cannot sign). */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -112,6 +114,7 @@ export interface Config {
   callbacks: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number; timeoutMs: number; progressIntervalMs: number };
   drainTimeoutMs: number;
   finishedRetention: number;
+  metricsToken: string | undefined;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -141,7 +144,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
     const got = picked[variable];
-    const shown = got === undefined ? 'it is not set' : variable.includes('SECRET') ? 'value hidden' : `got ${JSON.stringify(got)}`;
+    const shown = got === undefined ? 'it is not set' : /SECRET|TOKEN/.test(variable) ? 'value hidden' : `got ${JSON.stringify(got)}`;
     throw new ConfigError(variable, `${issue.message} (${shown})`);
   }
   const e = parsed.data;
@@ -183,6 +186,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     drainTimeoutMs: e.DRAIN_TIMEOUT_MS,
     finishedRetention: e.FINISHED_RETENTION,
+    metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
   };
 }
