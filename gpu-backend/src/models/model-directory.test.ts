@@ -130,7 +130,9 @@ describe('readModelDirectory', () => {
     });
 
     it('leaves the family open without configs and completes it from the ONNX U-Net inputs', async () => {
+      // As diffusers 0.6 exported ONNX pipelines: old class name, no text encoder, U-Net or VAE configs.
       const dir = await writeOnnxModelDir(async (d) => {
+        await writeFile(path.join(d, 'model_index.json'), json({ _class_name: 'StableDiffusionOnnxPipeline', unet: ['diffusers', 'OnnxRuntimeModel'], text_encoder: ['diffusers', 'OnnxRuntimeModel'] }));
         await rm(path.join(d, 'text_encoder/config.json'));
         await rm(path.join(d, 'vae_decoder/config.json'));
       });

@@ -24,8 +24,12 @@ import {
 import { FamilySource, familyFromConfigs, familyFromUnetInputs } from './family.js';
 import { ModelDirectoryError } from './model-directory-error.js';
 
-/** Pipeline classes this backend runs: diffusers, its ONNX pipelines and Optimum's ORT pipelines, SD and SDXL. */
-export const PIPELINE_CLASS = /^(Onnx|ORT)?StableDiffusion(XL)?(Img2Img|Inpaint)?Pipeline$/;
+/**
+ * Pipeline classes this backend runs: diffusers, its ONNX pipelines and Optimum's ORT pipelines, SD and SDXL, plus
+ * `StableDiffusionOnnxPipeline`, the name diffusers ≤ 0.6 wrote into ONNX exports (e.g. CompVis/stable-diffusion-v1-4
+ * at revision `onnx`).
+ */
+export const PIPELINE_CLASS = /^((Onnx|ORT)?StableDiffusion(XL)?(Img2Img|Inpaint)?Pipeline|StableDiffusionOnnxPipeline)$/;
 
 /** VAE latent scaling factor defaults (diffusers' AutoencoderKL configs): SD 1.x/2.x 0.18215, SDXL 0.13025. */
 export const DEFAULT_VAE_SCALING_FACTOR = { sd15: 0.18215, sd21: 0.18215, sdxl: 0.13025 } as const satisfies Record<ModelFamily, number>;
