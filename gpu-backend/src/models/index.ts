@@ -15,3 +15,6 @@ export {
 } from './model-directory.js';
 export { FamilySource, familyFromConfigs, familyFromUnetInputs, type FamilyEvidence, type FamilyVerdict } from './family.js';
 export { PredictionType } from './config-files.js';
+export { PullError, pullModel, type PullOptions, type PullProgress, type PullResult } from './pull.js';
+export { pullDestination, selectPullFiles, type PullSelection } from './pull-files.js';
+export { PULL_USAGE, runPullCommand, type CommandIo } from './pull-command.js';
