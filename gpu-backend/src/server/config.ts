@@ -76,7 +76,11 @@ export const EnvSchema = z.object({
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   S3_FORCE_PATH_STYLE: bool.default(false),
   /** Jobs may only write under this key prefix (a job's `output_prefix` must equal it or lie below it). */
-  OUTPUT_PREFIX: z.string().regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'must be a key prefix like outputs or a/b').default('outputs'),
+  OUTPUT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, 'must be a key prefix like outputs or a/b')
+    .refine((p) => !p.split('/').some((seg) => seg === '.' || seg === '..'), 'must not contain . or .. segments')
+    .default('outputs'),
   CALLBACK_MAX_ATTEMPTS: int(1, 100).default(8),
   CALLBACK_BASE_DELAY_MS: int(1, 60_000).default(250),
   CALLBACK_MAX_DELAY_MS: int(1, 3_600_000).default(30_000),
