@@ -6,7 +6,7 @@
  * `GET /live` (STARTING, READY or BUSY; SETUP_FAILED and DEFUNCT need a restart).
  * @module
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { BackendJob, PredictionId, type BackendHealthStatus } from '../../../shared/internal.js';
 import type { FieldError } from '../../../shared/problem.js';
@@ -119,12 +119,21 @@ export function createApp(o: AppOptions): Hono<Env> {
     }
   });
 
+  const badId = (c: Context<Env>) =>
+    PredictionId.safeParse(c.req.param('id')).success
+      ? undefined
+      : problemResponse('validation-failed', 422, 'the path id is not a prediction id', { requestId: c.get('requestId'), errors: [{ pointer: '/id', message: 'not a prediction id' }] });
+
   app.get('/predictions/:id', (c) => {
+    const invalid = badId(c);
+    if (invalid) return invalid;
     const state = o.service.get(c.req.param('id'));
     return state ? c.json(state, 200) : problemResponse('not-found', 404, 'no such prediction on this backend', { requestId: c.get('requestId') });
   });
 
   app.post('/predictions/:id/cancel', (c) => {
+    const invalid = badId(c);
+    if (invalid) return invalid;
     const state = o.service.cancel(c.req.param('id'));
     if (state) o.logger.info('cancel requested', { request_id: c.get('requestId'), prediction_id: state.id, status: state.status });
     return state ? c.json(state, 200) : problemResponse('not-found', 404, 'no such prediction on this backend', { requestId: c.get('requestId') });

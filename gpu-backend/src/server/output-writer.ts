@@ -13,12 +13,14 @@ import type { EncodeImage, GeneratedImage, JobResult } from './pipeline-port.js'
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
 
-/** Metadata written to the object and embedded in the image: settings and hashes, never the prompt text. */
+/**
+ * Metadata written to the object and embedded in the image: settings and hashes, never the prompt text.
+ * It depends only on the input (not on the prediction id), so the same request encodes to the same bytes.
+ */
 export function imageMetadata(job: BackendJob, image: GeneratedImage): Record<string, string> {
   const { input } = job;
   const dc = input.deepcache;
   return {
-    'prediction-id': job.id,
     model: job.model,
     'image-index': String(image.index),
     'prompt-sha256': sha256(input.prompt),
