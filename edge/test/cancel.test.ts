@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import type { Prediction } from '../../shared/prediction.js';
+import { auth, call, createPrediction, deliver, getPrediction, newCustomer, runToSuccess, waitForJob } from './helpers.js';
+
+async function cancel(key: string, id: string): Promise<Response> {
+  return call(`/v1/predictions/${id}/cancel`, auth(key, { method: 'POST' }));
+}
+
+async function waitForCancelAtBackend(id: string): Promise<boolean> {
+  for (let i = 0; i < 100; i++) {
+    if ((await waitForJob(id)).cancelRequested) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+describe('POST /v1/predictions/:id/cancel', () => {
+  it('cancels a processing prediction and tells its backend', async () => {
+    const { key } = await newCustomer();
+    const { prediction } = await createPrediction(key);
+    const { backend } = await waitForJob(prediction.id);
+    await deliver(backend, prediction.id, { type: 'started' });
+    const res = await cancel(key, prediction.id);
+    expect(res.status).toBe(200);
+    expect(await res.json<Prediction>()).toMatchObject({ status: 'canceled', output: null });
+    expect(await waitForCancelAtBackend(prediction.id)).toBe(true);
+    // The backend's late completion does not resurrect it.
+    expect(await (await deliver(backend, prediction.id, { type: 'completed', status: 'succeeded' })).json()).toEqual({ result: 'refused' });
+    expect((await getPrediction(key, prediction.id)).status).toBe('canceled');
+  });
+
+  it('is idempotent for a canceled prediction and answers 409 after success', async () => {
+    const { key } = await newCustomer();
+    const first = (await createPrediction(key)).prediction;
+    await waitForJob(first.id);
+    expect((await cancel(key, first.id)).status).toBe(200);
+    expect((await cancel(key, first.id)).status).toBe(200);
+
+    const second = (await createPrediction(key)).prediction;
+    await runToSuccess(second.id);
+    const res = await cancel(key, second.id);
+    expect(res.status).toBe(409);
+    expect(await res.json()).toMatchObject({ code: 'invalid-state-transition' });
+  });
+
+  it('answers 404 for another account’s prediction', async () => {
+    const owner = await newCustomer('owner');
+    const other = await newCustomer('other');
+    const { prediction } = await createPrediction(owner.key);
+    expect((await cancel(other.key, prediction.id)).status).toBe(404);
+    await waitForJob(prediction.id);
+  });
+
+  it('has exactly one winner when cancel races the completion callback', async () => {
+    const { key } = await newCustomer();
+    for (let round = 0; round < 4; round++) {
+      const { prediction } = await createPrediction(key);
+      const { backend } = await waitForJob(prediction.id);
+      await deliver(backend, prediction.id, { type: 'started' });
+      const [canceled, completed] = await Promise.all([cancel(key, prediction.id), deliver(backend, prediction.id, { type: 'completed', status: 'succeeded' })]);
+      const { result } = await completed.json<{ result: string }>();
+      const final = await getPrediction(key, prediction.id);
+      if (canceled.status === 200) {
+        expect(result).toBe('refused');
+        expect(final.status).toBe('canceled');
+      } else {
+        expect(canceled.status).toBe(409);
+        expect(result).toBe('applied');
+        expect(final.status).toBe('succeeded');
+      }
+    }
+  });
+});
