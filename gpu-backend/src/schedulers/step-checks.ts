@@ -1,6 +1,5 @@
 /**
- * Argument checks and small elementwise kernels shared by the scheduler implementations.
- * Kernels are plain loops over Float32Array (no per-element closures): they run on `[B, 4, 128, 128]` latents.
+ * Argument checks shared by the scheduler implementations: the explicit loop counter and tensor dims.
  * @module
  */
 import { sameDims, type Tensor } from '../tensor/tensor.js';
@@ -36,21 +35,3 @@ export function checkStepArgs(
   }
 }
 
-/** `a·x + b·y` elementwise, computed in float64 and stored as float32. */
-export function axpby(a: number, x: Float32Array, b: number, y: Float32Array): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let k = 0; k < x.length; k++) out[k] = a * x[k]! + b * y[k]!;
-  return out;
-}
-
-/** `a·x` elementwise (float64 product stored as float32). */
-export function scaled(a: number, x: Float32Array): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let k = 0; k < x.length; k++) out[k] = a * x[k]!;
-  return out;
-}
-
-/** `x + a·n` in place on `x`: adds scaled noise. */
-export function addScaledInPlace(x: Float32Array, a: number, n: Float32Array): void {
-  for (let k = 0; k < x.length; k++) x[k] = x[k]! + a * n[k]!;
-}

@@ -60,7 +60,9 @@ export async function runGuidedSamplingLoop(opts: GuidedSamplingOptions): Promis
   const { scheduler } = opts;
   scheduler.setTimesteps(opts.numInferenceSteps);
   const sigma = Math.fround(scheduler.initNoiseSigma);
-  let latents = tensor(Float32Array.from(opts.initialNoise.data, (v) => v * sigma), opts.initialNoise.dims);
+  const scaled = new Float32Array(opts.initialNoise.data.length);
+  for (let k = 0; k < scaled.length; k++) scaled[k] = opts.initialNoise.data[k]! * sigma;
+  let latents = tensor(scaled, opts.initialNoise.dims);
   const timesteps = [...scheduler.timesteps];
   for (let i = 0; i < timesteps.length; i++) {
     const input = scheduler.scaleModelInput(duplicateBatch(latents), i);
