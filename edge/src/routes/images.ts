@@ -32,7 +32,6 @@ export const createImageRoute = createRoute({
     400: openAIErrorResponse('Invalid request'),
     401: openAIErrorResponse('Invalid API key'),
     413: openAIErrorResponse('Body too large'),
-    422: openAIErrorResponse('Invalid request'),
     500: openAIErrorResponse('Generation failed'),
     503: openAIErrorResponse('Not finished in time; the prediction was canceled'),
   },
@@ -54,17 +53,36 @@ export function toCreateRequest(body: ImageGenerationRequest): CreatePredictionR
     ...(body.deepcache === undefined ? {} : { deepcache: body.deepcache }),
   });
   if (!input.success) {
-    const errors = fieldErrors(input.error).map((e) => ({ ...e, pointer: e.pointer.replace(/^\/(width|height)$/, '/size').replace(/^\/num_outputs$/, '/n') }));
-    throw new ApiError(400, 'validation-failed', 'Invalid request', { errors });
+    throw inOpenAITerms(new ApiError(400, 'validation-failed', 'Invalid request', { errors: fieldErrors(input.error, ['input']) }));
   }
   return { model: body.model, input: input.data };
+}
+
+/** Native field → OpenAI field, for error pointers. */
+function openAIPointer(pointer: string): string {
+  return pointer
+    .replace(/^\/input\/(width|height)$/, '/size')
+    .replace(/^\/input\/num_outputs$/, '/n')
+    .replace(/^\/input\//, '/');
+}
+
+/** The same error as OpenAI reports it: invalid requests are 400, pointers name the OpenAI request's fields. */
+export function inOpenAITerms(err: ApiError): ApiError {
+  if (!err.errors) return err;
+  return new ApiError(err.status === 422 ? 400 : err.status, err.code, err.detail, {
+    errors: err.errors.map((e) => ({ ...e, pointer: openAIPointer(e.pointer) })),
+    headers: err.headers,
+    cause: err,
+  });
 }
 
 /** Sub-app with the OpenAI-compatible route (mount behind `errorStyle('openai')` and auth). */
 export const imageRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(createImageRoute, async (c) => {
   const body = c.req.valid('json');
   const config = configFrom(c.env);
-  const accepted = await acceptPrediction(c.env, c.get('caller'), toCreateRequest(body));
+  const accepted = await acceptPrediction(c.env, c.get('caller'), toCreateRequest(body)).catch((err: unknown) => {
+    throw err instanceof ApiError ? inOpenAITerms(err) : err;
+  });
   const row = await waitForPrediction(c.env, accepted, MAX_WAIT_S);
   if (row.status === 'starting' || row.status === 'processing') {
     await finishPrediction(c.env, row.id, { status: 'canceled', error: 'Not finished within the synchronous wait' });

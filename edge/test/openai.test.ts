@@ -1,0 +1,87 @@
+import { exports } from 'cloudflare:workers';
+import OpenAI from 'openai';
+import { describe, expect, it } from 'vitest';
+import type { Prediction } from '../../shared/prediction.js';
+import { TEST_ORIGIN } from './constants.js';
+import { auth, call, newCustomer, runToSuccess, waitForJob } from './helpers.js';
+
+/** The official SDK, with its requests routed into the worker under test. */
+function client(apiKey: string): OpenAI {
+  return new OpenAI({
+    apiKey,
+    baseURL: `${TEST_ORIGIN}/v1`,
+    maxRetries: 0,
+    fetch: (input, init) => exports.default.fetch(new Request(input as RequestInfo, init as RequestInit)),
+  });
+}
+
+/** Completes the caller's newest prediction once it shows up (the SDK call is waiting meanwhile). */
+async function completeNewest(key: string): Promise<Prediction> {
+  for (let i = 0; i < 200; i++) {
+    const [newest] = (await (await call('/v1/predictions?limit=1', auth(key))).json<{ results: Prediction[] }>()).results;
+    if (newest) {
+      await waitForJob(newest.id);
+      await runToSuccess(newest.id);
+      return newest;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('no prediction appeared');
+}
+
+describe('POST /v1/images/generations with the openai SDK', () => {
+  it('returns presigned URLs for response_format url', async () => {
+    const { key } = await newCustomer();
+    const pending = client(key).images.generate({ model: 'sd15-tiny-demo', prompt: 'a lighthouse', n: 2, size: '64x64', response_format: 'url' });
+    const prediction = await completeNewest(key);
+    const result = await pending;
+    expect(result.data).toHaveLength(2);
+    expect(prediction.input).toMatchObject({ width: 64, height: 64, num_outputs: 2, prompt: 'a lighthouse' });
+    const image = await fetch(result.data?.[0]?.url ?? '');
+    expect(image.status).toBe(200);
+    expect(result.created).toBe(Math.floor(Date.parse(prediction.created_at) / 1000));
+  });
+
+  it('returns the PNG bytes for response_format b64_json and accepts the native extras', async () => {
+    const { key } = await newCustomer();
+    const extras = { negative_prompt: 'blurry', num_inference_steps: 4, seed: 7, deepcache: { cache_interval: 2, cache_branch_id: 1 } };
+    const pending = client(key).images.generate({ model: 'sd15-tiny-demo', prompt: 'a fox', response_format: 'b64_json', ...extras } as OpenAI.ImageGenerateParamsNonStreaming);
+    const prediction = await completeNewest(key);
+    const result = await pending;
+    const bytes = Uint8Array.from(atob(result.data?.[0]?.b64_json ?? ''), (ch) => ch.charCodeAt(0));
+    expect([...bytes.slice(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    expect(prediction.input).toMatchObject({ negative_prompt: 'blurry', num_inference_steps: 4, seed: 7, deepcache: { cache_interval: 2, cache_branch_id: 1 } });
+  });
+
+  it('raises BadRequestError with OpenAI’s error shape for an invalid size', async () => {
+    const { key } = await newCustomer();
+    const error = await client(key).images.generate({ model: 'sd15-tiny-demo', prompt: 'x', size: '100x100' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    const bad = error as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(bad.status).toBe(400);
+    expect(bad.param).toBe('size');
+    expect(bad.type).toBe('invalid_request_error');
+  });
+
+  it('raises BadRequestError naming size when it is beyond the model’s limits', async () => {
+    const { key } = await newCustomer();
+    const error = await client(key).images.generate({ model: 'sd15-tiny-demo', prompt: 'x', size: '1024x1024' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('size');
+  });
+
+  it('raises AuthenticationError for a bad key', async () => {
+    const error = await client(`sdk_aaaaaaaaaaaa_${'x'.repeat(32)}`).images.generate({ model: 'sd15-tiny-demo', prompt: 'x' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((error as InstanceType<typeof OpenAI.AuthenticationError>).type).toBe('authentication_error');
+  });
+
+  it('answers raw requests with {error:{message,type,param,code}}', async () => {
+    const { key } = await newCustomer();
+    const res = await call('/v1/images/generations', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sd15-tiny-demo', prompt: 'x', n: 9, style: 'vivid' }) });
+    expect(res.status).toBe(400);
+    const body = await res.json<{ error: { message: string; type: string; param: string | null; code: string | null } }>();
+    expect(Object.keys(body.error).toSorted()).toEqual(['code', 'message', 'param', 'type']);
+    expect(body.error.code).toBe('validation-failed');
+  });
+});
