@@ -30,6 +30,7 @@ export default defineConfig(async () => {
             TEST_MIGRATIONS: migrations,
             TEST_BACKEND_A: inject('backendA'),
             TEST_BACKEND_B: inject('backendB'),
+            TEST_OPENAPI_VALIDATOR: inject('openApiValidator'),
             PUBLIC_BASE_URL: TEST_ORIGIN,
             BACKENDS: JSON.stringify([inject('backendA'), inject('backendB')]),
             S3_ENDPOINT: inject('s3Endpoint'),

@@ -8,6 +8,8 @@ declare global {
       /** Base URLs of the two loopback GPU backends (test control endpoints under `/_test`). */
       TEST_BACKEND_A: string;
       TEST_BACKEND_B: string;
+      /** Loopback service running @apidevtools/swagger-parser in Node (`POST /validate`). */
+      TEST_OPENAPI_VALIDATOR: string;
     }
   }
 }
@@ -17,6 +19,7 @@ declare module 'vitest' {
     s3Endpoint: string;
     backendA: string;
     backendB: string;
+    openApiValidator: string;
   }
 }
 

@@ -1,5 +1,6 @@
 /**
- * Starts the loopback services the edge tests talk to (S3 server verifying SigV4, two fake GPU backends) and
+ * Starts the loopback services the edge tests talk to (S3 server verifying SigV4, two fake GPU backends, an
+ * OpenAPI validator) and
  * hands their addresses to the worker's bindings through `provide`.
  * @module
  */
@@ -10,6 +11,7 @@ import S3rver from '@20minutes/s3rver';
 import type { TestProject } from 'vitest/node';
 import { TEST_BUCKET, TEST_INTERNAL_SECRET, TEST_S3_KEY, TEST_S3_SECRET } from './constants.js';
 import { startFakeBackend } from './servers/fake-backend.js';
+import { startOpenApiValidator } from './servers/openapi-validator.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const directory = await mkdtemp(path.join(tmpdir(), 'edge-s3-'));
@@ -19,11 +21,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const backendOptions = { secret: TEST_INTERNAL_SECRET, s3: { endpoint: s3Endpoint, bucket: TEST_BUCKET, accessKeyId: TEST_S3_KEY, secretAccessKey: TEST_S3_SECRET } };
   const a = await startFakeBackend(backendOptions);
   const b = await startFakeBackend(backendOptions);
+  const validator = await startOpenApiValidator();
   project.provide('s3Endpoint', s3Endpoint);
   project.provide('backendA', a.url);
   project.provide('backendB', b.url);
+  project.provide('openApiValidator', validator.url);
   return async () => {
-    await Promise.all([a, b].map(({ server }) => new Promise((resolve) => server.close(resolve))));
+    await Promise.all([a, b, validator].map(({ server }) => new Promise((resolve) => server.close(resolve))));
     await s3.close();
     await rm(directory, { recursive: true, force: true });
   };
