@@ -29,7 +29,7 @@ export const EXTERNAL_DATA_THRESHOLD = 1 << 30;
 export interface MakeModelDirectoryOptions {
   readonly arch: SyntheticArch;
   readonly scale: SyntheticScale;
-  /** Every graph in float16 (weights, activations, float inputs and outputs); `input_ids` stay int32. */
+  /** Every graph in float16 (weights, activations, float inputs and outputs) except the U-Net `timestep` (float32) and `input_ids` (int32). */
   readonly fp16?: boolean;
   /** Folder to create (or overwrite files in). */
   readonly out: string;

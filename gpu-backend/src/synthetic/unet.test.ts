@@ -68,15 +68,18 @@ describe('tiny U-Nets in onnxruntime-node', () => {
     });
   }
 
-  it('fp16 graphs take and return float16 and track the fp32 graph', async () => {
+  it('fp16 graphs take and return float16 (timestep float32) and track the fp32 graph', async () => {
     const shape = { batch: 1, height: 8, width: 8, contextDim: 32 };
     const feeds = unetFeeds(shape, 501, 2);
     const ref = await cpuSession(serializeModel(buildUnet('sd15', 'tiny', { seed: 4 })));
     const half = await cpuSession(serializeModel(buildUnet('sd15', 'tiny', { seed: 4, float: 'float16' })));
-    const halfFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor('float16', float32ToFloat16(t.data as Float32Array), t.dims)]));
+    // every float input in fp16 except the timestep, which stays float32
+    const halfFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) =>
+      [k, k === 'timestep' ? t : new ort.Tensor('float16', float32ToFloat16(t.data as Float32Array), t.dims)]));
     const a = (await ref.run(feeds)).out_sample!.data as Float32Array;
     const hOut = (await half.run(halfFeeds)).out_sample!;
     expect(hOut.type).toBe('float16');
+    expect(half.inputMetadata.map((m) => (m.isTensor ? m.type : ''))).toEqual(['float16', 'float32', 'float16']);
     const b = float16ToFloat32(hOut.data as Uint16Array);
     const diff = meanStd(Float32Array.from(a, (v, i) => v - b[i]!)).std;
     expect(diff / meanStd(a).std).toBeLessThan(0.05);

@@ -5,7 +5,7 @@
  * module names and skip connections follow diffusers, so the up-path skip concats are `/up_blocks.U/Concat{,_1,_2}`.
  * @module
  */
-import type { ModelProto } from '../onnx/types.js';
+import { DataType, type ModelProto } from '../onnx/types.js';
 import { GraphBuilder, type FloatKind, type WeightMode } from './graph-builder.js';
 import { conv2d, downsample2d, gemm, groupNorm, silu, timestepProj, upsample2d } from './layers.js';
 import { resnetBlock, transformer2d } from './unet-blocks.js';
@@ -14,7 +14,11 @@ import { UNET_SPECS, textTimeInputDim, type SyntheticArch, type SyntheticScale, 
 /** Options of {@link buildUnet}. */
 export interface BuildUnetOptions {
   readonly seed?: number;
-  /** float16: weights, activations and every float input/output in fp16 (as Optimum's fp16 exports). */
+  /**
+   * float16: weights, activations and the float inputs/outputs in fp16 (fp16 I/O, as Optimum's fp16 exports),
+   * except `timestep`, which stays float32 (fractional Karras/Euler timesteps near 1000 are not representable in
+   * fp16); the sinusoidal projection runs in float32 and is cast to fp16.
+   */
   readonly float?: FloatKind;
   /** `shapes-only` builds initializers without data (for counting MACs of full-size graphs). */
   readonly weights?: WeightMode;
@@ -37,7 +41,7 @@ export function buildUnetFromSpec(spec: UnetSpec, options: BuildUnetOptions = {}
   const eps = 1e-5;
   const tembDim = ch[0]! * 4;
   const sample = b.input('sample', ft, ['batch_size', 4, 'height', 'width']);
-  const timestep = b.input('timestep', ft, ['steps']);
+  const timestep = b.input('timestep', DataType.FLOAT, ['steps']);
   const context = b.input('encoder_hidden_states', ft, ['batch_size', 'sequence_length', spec.crossAttentionDim]);
 
   // 1. time: expand timestep to the batch, sinusoidal projection (fp32), MLP
