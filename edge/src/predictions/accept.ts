@@ -12,6 +12,7 @@ import type { Caller } from '../app-env.js';
 import { ApiError } from '../errors/api-error.js';
 import { newPredictionId, randomSeed } from '../ids.js';
 import type { PredictionRow } from './row.js';
+import { finishPrediction } from './transition.js';
 
 export interface AcceptOptions {
   /** Cancel-After deadline (ISO time); not started by then → aborted. */
@@ -21,6 +22,7 @@ export interface AcceptOptions {
 /**
  * Accepts a create request for `caller`.
  * @throws ApiError 422 `validation-failed` for an unknown model or model-dependent bounds (nothing stored).
+ * @throws ApiError 503 `backend-unavailable` when the queue refuses the job (the row ends as failed).
  * @returns the inserted row
  */
 export async function acceptPrediction(env: Env, caller: Caller, request: CreatePredictionRequest, options: AcceptOptions = {}): Promise<PredictionRow> {
@@ -66,8 +68,13 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
     .bind(...Object.values(row))
     .run();
 
-  // 5. Enqueue dispatch.
+  // 5. Enqueue dispatch. If the queue refuses, the prediction ends as failed (nothing ran, nothing is owed).
   const message: DispatchMessage = { type: 'dispatch', prediction_id: row.id };
-  await env.JOBS.send(message, { contentType: 'json' });
+  try {
+    await env.JOBS.send(message, { contentType: 'json' });
+  } catch (err) {
+    await finishPrediction(env, row.id, { status: 'failed', error: 'The prediction could not be queued' });
+    throw new ApiError(503, 'backend-unavailable', 'The prediction could not be queued; retry later', { headers: { 'retry-after': '5' }, cause: err });
+  }
   return row;
 }
