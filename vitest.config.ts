@@ -27,7 +27,7 @@ export default defineConfig({
           hookTimeout: 300_000,
         },
       },
-
+      'edge/vitest.config.ts',
     ],
   },
 });
