@@ -36,7 +36,7 @@ export interface Backend {
 export function createBackend(config: Config, deps: BackendDeps): Backend {
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
   let service: PredictionService | undefined;
-  const metrics = new BackendMetricsRegistry({ queueDepth: () => service?.queueDepth ?? 0, running: () => service?.runningCount ?? 0 });
+  const metrics = new BackendMetricsRegistry({ queueDepth: () => service?.queueDepth ?? 0, running: () => service?.runningCount ?? 0, status: () => service?.health().status ?? 'STARTING' });
   const store = deps.store ?? createS3OutputStore(config.s3);
   const callbacks = new CallbackDispatcher({ secret: config.internalSecret, ...config.callbacks, logger, metrics });
   service = new PredictionService({

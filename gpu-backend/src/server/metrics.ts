@@ -125,14 +125,20 @@ export class BackendMetricsRegistry {
   readonly errors = new Counter('gpu_backend_errors_total', 'Errors by kind');
   readonly callbackDeliveries = new Counter('gpu_backend_callback_deliveries_total', 'Callback POSTs by outcome');
 
-  constructor(state: { queueDepth: () => number; running: () => number }) {
+  readonly health = new Gauge('gpu_backend_health_status', 'Health state: 1 for the current status, 0 for the others');
+
+  constructor(private readonly state: { queueDepth: () => number; running: () => number; status?: () => string }) {
     this.queueDepth = new Gauge('gpu_backend_queue_depth', 'Predictions waiting in the queue', state.queueDepth);
     this.running = new Gauge('gpu_backend_running', 'Predictions in the running batch', state.running);
   }
 
   /** The whole registry in Prometheus text format (ends with a newline). */
   expose(): string {
-    const all: Metric[] = [this.queueDepth, this.running, this.batchSize, this.stageSeconds, this.unetSteps, this.predictions, this.errors, this.callbackDeliveries];
+    if (this.state.status) {
+      const current = this.state.status();
+      for (const status of ['STARTING', 'READY', 'BUSY', 'SETUP_FAILED', 'DEFUNCT']) this.health.set(status === current ? 1 : 0, { status });
+    }
+    const all: Metric[] = [this.health, this.queueDepth, this.running, this.batchSize, this.stageSeconds, this.unetSteps, this.predictions, this.errors, this.callbackDeliveries];
     return `${all.map((m) => m.expose()).join('\n')}\n`;
   }
 }
