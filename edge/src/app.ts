@@ -26,8 +26,8 @@ import { modelRoutes } from './routes/models.js';
 import { predictionEventRoutes } from './routes/prediction-events.js';
 import { predictionRoutes } from './routes/predictions.js';
 
-/** Builds the app. */
-export function createApp(): OpenAPIHono<AppEnv> {
+/** Builds the app. Routes are chained so `AppType` carries their schema for `hc<AppType>`. */
+export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook });
   app.use('*', requestId());
   app.use('*', async function defaultErrorStyle(c, next) {
@@ -43,18 +43,20 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.use('/admin/*', adminAuth());
   app.use('/internal/*', internalAuth());
 
-  app.route('/', predictionRoutes);
-  app.route('/', predictionEventRoutes);
-  app.route('/', imageRoutes);
-  app.route('/', modelRoutes);
-  app.route('/', accountRoutes);
-  app.route('/', adminRoutes);
-  app.route('/', internalRoutes);
+  const routes = app
+    .route('/', predictionRoutes)
+    .route('/', predictionEventRoutes)
+    .route('/', imageRoutes)
+    .route('/', modelRoutes)
+    .route('/', accountRoutes)
+    .route('/', adminRoutes)
+    .route('/', internalRoutes);
   mountDocs(app);
 
   app.notFound((c) => renderApiError(c, new ApiError(404, 'not-found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError(onError);
-  return app;
+  return routes;
 }
 
+/** The app's type, for Hono's typed client: `hc<AppType>(baseUrl)`. */
 export type AppType = ReturnType<typeof createApp>;

@@ -25,7 +25,8 @@ async function insertRow(accountId: string, keyId: string, overrides: Record<str
 }
 
 async function runBatch(queue: string, bodies: unknown[], attempts = 1) {
-  const batch = createMessageBatch<unknown>(queue, bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts, body })));
+  // Bodies are whatever arrives on the queue; the consumer parses them (the malformed case included).
+  const batch = createMessageBatch<DispatchMessage>(queue, bodies.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts, body: body as DispatchMessage })));
   const ctx = createExecutionContext();
   await worker.queue(batch, env);
   return getQueueResult(batch, ctx);
