@@ -15,8 +15,6 @@ import type { FixtureDir } from './fixture-set.js';
 export interface SplitSessions {
   full: ort.InferenceSession;
   shallow: ort.InferenceSession;
-  fullBytes: Uint8Array;
-  shallowBytes: Uint8Array;
 }
 
 export class FixtureModels {
@@ -53,11 +51,9 @@ export class FixtureModels {
     if (!p) {
       p = (async () => {
         const { full, shallow } = splitUnetForDeepCache(this.#unetModel(), branch);
-        const fullBytes = serializeModel(full);
-        const shallowBytes = serializeModel(shallow);
-        const [f, s] = await Promise.all([ort.InferenceSession.create(fullBytes), ort.InferenceSession.create(shallowBytes)]);
+        const [f, s] = await Promise.all([ort.InferenceSession.create(serializeModel(full)), ort.InferenceSession.create(serializeModel(shallow))]);
         this.#open.push(f, s);
-        return { full: f, shallow: s, fullBytes, shallowBytes };
+        return { full: f, shallow: s };
       })();
       this.#splits.set(branch, p);
     }
@@ -73,15 +69,10 @@ export class FixtureModels {
           branch === null
             ? await OnnxUNet.create({ full: this.unetPath, providers: ['cpu'] })
             : await (async () => {
-                const { fullBytes, shallowBytes } = await this.split(branch);
-                return OnnxUNet.create({
-                  full: fullBytes,
-                  featureOutputs: new Map([[branch, DEEPCACHE_FEATURE]]),
-                  shallow: new Map([[branch, shallowBytes]]),
-                  providers: ['cpu'],
-                });
+                const { full, shallow } = await this.split(branch);
+                return OnnxUNet.fromSessions(full, new Map([[branch, shallow]]), 'cpu', new Map([[branch, DEEPCACHE_FEATURE]]));
               })();
-        this.#open.push(u);
+        if (branch === null) this.#open.push(u);
         return u;
       })();
       this.#unets.set(branch, p);

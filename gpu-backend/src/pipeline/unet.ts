@@ -31,6 +31,8 @@ export interface CachedFeature {
 export interface UNetModel {
   /** Branches for which a shallow graph is loaded. */
   readonly branches: readonly number[];
+  /** Loads the shallow graph of a branch if it is not loaded yet (no-op otherwise). */
+  ensureBranch(branch: number): Promise<void>;
   readonly provider: ExecutionProvider;
   /**
    * Full U-Net evaluation.
@@ -49,8 +51,10 @@ export interface OnnxUNetOptions {
   full: ModelSource;
   /** Feature output name of the full graph per branch (empty when DeepCache is not served). */
   featureOutputs?: ReadonlyMap<number, string>;
-  /** Shallow graph per branch. */
+  /** Shallow graph per branch, loaded at creation. */
   shallow?: ReadonlyMap<number, ModelSource>;
+  /** Produces the shallow graph of a branch on first use (e.g. splits it and caches it on disk). */
+  shallowLoader?: (branch: number) => Promise<ModelSource>;
   providers: readonly ExecutionProvider[];
   intraOpThreads?: number;
 }
@@ -68,20 +72,60 @@ function wrap(session: ort.InferenceSession): GraphSession {
 
 /** onnxruntime-backed U-Net with optional DeepCache graphs. Build with `OnnxUNet.create`. */
 export class OnnxUNet implements UNetModel {
-  readonly branches: readonly number[];
   readonly provider: ExecutionProvider;
   #full: GraphSession;
   #shallow: Map<number, GraphSession>;
+  #pending = new Map<number, Promise<void>>();
   #featureOutputs: ReadonlyMap<number, string>;
   #outputName: string;
+  #opts: OnnxUNetOptions;
 
-  private constructor(full: GraphSession, shallow: Map<number, GraphSession>, featureOutputs: ReadonlyMap<number, string>, provider: ExecutionProvider) {
+  private constructor(full: GraphSession, shallow: Map<number, GraphSession>, provider: ExecutionProvider, opts: OnnxUNetOptions) {
     this.#full = full;
     this.#shallow = shallow;
-    this.#featureOutputs = featureOutputs;
-    this.branches = [...shallow.keys()].sort((a, b) => a - b);
+    this.#featureOutputs = opts.featureOutputs ?? new Map<number, string>();
     this.provider = provider;
+    this.#opts = opts;
     this.#outputName = full.session.outputNames.includes('out_sample') ? 'out_sample' : full.session.outputNames[0]!;
+  }
+
+  get branches(): readonly number[] {
+    return [...this.#shallow.keys()].sort((a, b) => a - b);
+  }
+
+  /** Creates the session of a shallow graph with the provider the full graph loaded with. */
+  static async #shallowSession(branch: number, source: ModelSource, provider: ExecutionProvider, threads: number | undefined): Promise<GraphSession> {
+    const s = await createSession(source, { providers: [provider], intraOpThreads: threads });
+    if (!s.session.inputNames.includes(DEEPCACHE_FEATURE)) {
+      await s.session.release();
+      throw new Error(`shallow graph for branch ${branch} has no ${DEEPCACHE_FEATURE} input`);
+    }
+    return wrap(s.session);
+  }
+
+  async ensureBranch(branch: number): Promise<void> {
+    if (this.#shallow.has(branch)) return;
+    if (!this.#featureOutputs.has(branch)) throw new RangeError(`DeepCache branch ${branch} is not served by this U-Net (served: ${[...this.#featureOutputs.keys()].join(', ') || 'none'})`);
+    const loader = this.#opts.shallowLoader;
+    if (!loader) throw new RangeError(`no shallow graph for DeepCache branch ${branch}`);
+    let p = this.#pending.get(branch);
+    if (!p) {
+      p = (async () => {
+        const g = await OnnxUNet.#shallowSession(branch, await loader(branch), this.provider, this.#opts.intraOpThreads);
+        this.#shallow.set(branch, g);
+      })().finally(() => this.#pending.delete(branch));
+      this.#pending.set(branch, p);
+    }
+    await p;
+  }
+
+  /**
+   * Wraps sessions that already exist (e.g. shared with other users of the same graphs).
+   * @param shallow shallow-graph session per branch, created with the same provider as `full`
+   */
+  static fromSessions(full: ort.InferenceSession, shallow: ReadonlyMap<number, ort.InferenceSession>, provider: ExecutionProvider, featureOutputs: ReadonlyMap<number, string>): OnnxUNet {
+    const graphs = new Map([...shallow].map(([b, s]) => [b, wrap(s)] as const));
+    return new OnnxUNet(wrap(full), graphs, provider, { full: new Uint8Array(), featureOutputs, providers: [provider] });
   }
 
   /** Loads the full graph with the first provider that works, then every shallow graph with that provider. */
@@ -89,17 +133,12 @@ export class OnnxUNet implements UNetModel {
     const full = await createSession(opts.full, { providers: opts.providers, intraOpThreads: opts.intraOpThreads });
     const shallow = new Map<number, GraphSession>();
     for (const [branch, source] of opts.shallow ?? []) {
-      const s = await createSession(source, { providers: [full.provider], intraOpThreads: opts.intraOpThreads });
-      if (!s.session.inputNames.includes(DEEPCACHE_FEATURE)) {
-        throw new Error(`shallow graph for branch ${branch} has no ${DEEPCACHE_FEATURE} input`);
-      }
-      shallow.set(branch, wrap(s.session));
+      shallow.set(branch, await OnnxUNet.#shallowSession(branch, source, full.provider, opts.intraOpThreads));
     }
-    const featureOutputs = opts.featureOutputs ?? new Map<number, string>();
-    for (const [branch, name] of featureOutputs) {
+    for (const [branch, name] of opts.featureOutputs ?? []) {
       if (!full.session.outputNames.includes(name)) throw new Error(`full graph has no output ${name} for branch ${branch}`);
     }
-    return new OnnxUNet(wrap(full.session), shallow, featureOutputs, full.provider);
+    return new OnnxUNet(wrap(full.session), shallow, full.provider, opts);
   }
 
   #feeds(g: GraphSession, sample: Tensor, t: number, cond: UNetConditioning, what: string): Record<string, ort.Tensor> {
