@@ -1,5 +1,8 @@
+import { runDurableObjectAlarm } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { Prediction } from '../../shared/prediction.js';
+import { channelOf } from '../src/channel/prediction-channel.js';
 import { auth, call, createPrediction, deliver, getPrediction, newCustomer, runToSuccess, waitForJob } from './helpers.js';
 
 async function cancel(key: string, id: string): Promise<Response> {
@@ -69,5 +72,28 @@ describe('POST /v1/predictions/:id/cancel', () => {
         expect(final.status).toBe('succeeded');
       }
     }
+  });
+});
+
+describe('Cancel-After', () => {
+  it('aborts a prediction still running at its deadline and tells the backend', async () => {
+    const { key } = await newCustomer();
+    const { res, prediction } = await createPrediction(key, undefined, { 'cancel-after': '5s' });
+    expect(res.status).toBe(202);
+    const { backend, job } = await waitForJob(prediction.id);
+    expect(Date.parse(job.deadline ?? '') - Date.parse(prediction.created_at)).toBeGreaterThanOrEqual(4_900);
+    await deliver(backend, prediction.id, { type: 'started' });
+    // Fire the channel's deadline alarm now instead of waiting for it.
+    expect(await runDurableObjectAlarm(channelOf(env, prediction.id))).toBe(true);
+    expect(await getPrediction(key, prediction.id)).toMatchObject({ status: 'aborted', error: 'Cancel-After deadline passed' });
+    expect(await waitForCancelAtBackend(prediction.id)).toBe(true);
+  });
+
+  it('leaves a prediction that finished before its deadline alone', async () => {
+    const { key } = await newCustomer();
+    const { prediction } = await createPrediction(key, undefined, { 'cancel-after': '1m' });
+    await runToSuccess(prediction.id);
+    await runDurableObjectAlarm(channelOf(env, prediction.id));
+    expect((await getPrediction(key, prediction.id)).status).toBe('succeeded');
   });
 });

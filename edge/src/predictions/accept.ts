@@ -10,7 +10,9 @@ import { priceFor } from '../../../shared/pricing.js';
 import { checkInputForModel, resolveInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { Caller } from '../app-env.js';
 import { ApiError } from '../errors/api-error.js';
+import { channelOf } from '../channel/prediction-channel.js';
 import { newPredictionId, randomSeed } from '../ids.js';
+import { DEADLINE_GRACE_MS } from './deadline.js';
 import type { PredictionRow } from './row.js';
 import { finishPrediction } from './transition.js';
 
@@ -76,5 +78,8 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
     await finishPrediction(env, row.id, { status: 'failed', error: 'The prediction could not be queued' });
     throw new ApiError(503, 'backend-unavailable', 'The prediction could not be queued; retry later', { headers: { 'retry-after': '5' }, cause: err });
   }
+
+  // 6. Cancel-After: the prediction's channel aborts it if it has not ended shortly after the deadline.
+  if (row.deadline !== null) await channelOf(env, row.id).armDeadline(row.id, Date.parse(row.deadline) + DEADLINE_GRACE_MS);
   return row;
 }
