@@ -25,6 +25,11 @@ export const ModelSpec = z.strictObject({
   default_height: z.number().int(),
   min_side: z.number().int(),
   max_side: z.number().int(),
+  /**
+   * Width and height must be multiples of this: 8 (the VAE) × 2^(levels − 1) (the U-Net's downsamplers; ONNX
+   * exports fix the upsampling factor, so skip connections only line up on such sizes). SD 1.x/2.x 64, SDXL 32.
+   */
+  size_multiple: z.number().int().min(8),
   /** Upper bound on width·height (keeps memory per request bounded). */
   max_pixels: z.number().int(),
   default_steps: z.number().int(),
@@ -48,6 +53,7 @@ export const modelCatalog = [
     default_height: 64,
     min_side: 64,
     max_side: 512,
+    size_multiple: 64,
     max_pixels: 512 * 512,
     default_steps: 10,
     default_guidance_scale: 7.5,
@@ -64,6 +70,7 @@ export const modelCatalog = [
     default_height: 512,
     min_side: 256,
     max_side: 1024,
+    size_multiple: 64,
     max_pixels: 1024 * 768,
     default_steps: 30,
     default_guidance_scale: 7.5,
@@ -80,6 +87,7 @@ export const modelCatalog = [
     default_height: 768,
     min_side: 256,
     max_side: 1024,
+    size_multiple: 64,
     max_pixels: 1024 * 1024,
     default_steps: 30,
     default_guidance_scale: 7.5,
@@ -96,6 +104,7 @@ export const modelCatalog = [
     default_height: 1024,
     min_side: 512,
     max_side: 2048,
+    size_multiple: 32,
     max_pixels: 1536 * 1536,
     default_steps: 30,
     default_guidance_scale: 5,

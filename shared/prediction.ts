@@ -140,6 +140,8 @@ export function checkInputForModel(input: PredictionInput, spec: ModelSpec): Inp
   for (const [name, side] of [['width', width], ['height', height]] as const) {
     if (side < spec.min_side || side > spec.max_side) {
       issues.push({ pointer: `/input/${name}`, message: `must be between ${spec.min_side} and ${spec.max_side} for model ${spec.id}` });
+    } else if (side % spec.size_multiple !== 0) {
+      issues.push({ pointer: `/input/${name}`, message: `must be a multiple of ${spec.size_multiple} for model ${spec.id}` });
     }
   }
   if (width * height > spec.max_pixels) {

@@ -31,6 +31,8 @@ export interface SdComponents {
   schedulerConfig: unknown;
   /** Pixels per latent cell (8). */
   vaeScaleFactor: number;
+  /** Width and height must be multiples of this (VAE factor × U-Net downsampling: SD 64, SDXL 32). */
+  sizeMultiple: number;
   /** SDXL: an empty negative prompt gives zero embeddings (model_index.json `force_zeros_for_empty_prompt`). */
   forceZerosForEmptyPrompt: boolean;
   /** A seeded Gaussian stream for one job. */
@@ -86,7 +88,8 @@ export class StableDiffusionPipeline implements ImagePipeline {
     const first = jobs[0]!.input;
     const { width, height, num_inference_steps: steps } = first;
     const f = this.#c.vaeScaleFactor;
-    if (width % f || height % f) throw new RangeError(`width and height must be multiples of ${f}`);
+    const m = this.#c.sizeMultiple;
+    if (width % m || height % m) throw new RangeError(`width and height must be multiples of ${m} for this model, got ${width}×${height}`);
     const cfg = first.guidance_scale > 1;
     const rows = jobs.map((j) => j.input.num_outputs);
     const timings: Record<string, number> = {};
@@ -118,6 +121,8 @@ export class StableDiffusionPipeline implements ImagePipeline {
     scheduler.setTimesteps(steps);
     const noise = new BatchNoise(jobs.map((j) => this.#c.noise(j.input.seed)), rows);
     const latents = noise.randn([noise.totalRows, 4, height / f, width / f]);
+    const cache = FeatureCache.forRun(scheduler.timesteps.length, steps, first.deepcache);
+    if (cache.branch !== null) await this.#c.unet.ensureBranch(cache.branch);
 
     // 4. denoising loop with DeepCache; stops early only when every job is aborted
     const all = new AbortController();
@@ -135,7 +140,7 @@ export class StableDiffusionPipeline implements ImagePipeline {
         latents,
         cond,
         guidanceScales: cfg ? jobs.flatMap((j) => Array.from({ length: j.input.num_outputs }, () => j.input.guidance_scale)) : null,
-        cache: FeatureCache.forRun(scheduler.timesteps.length, steps, first.deepcache),
+        cache,
         noise,
         signal: all.signal,
         onStep: (step, total, kind) => {
@@ -169,7 +174,7 @@ export class StableDiffusionPipeline implements ImagePipeline {
   /** Runs one tiny generation so the first request does not pay for graph initialisation. */
   async warmup(): Promise<void> {
     const ctrl = new AbortController();
-    const size = 8 * this.#c.vaeScaleFactor;
+    const size = this.#c.sizeMultiple;
     const input: ResolvedInput = {
       prompt: 'warm-up',
       negative_prompt: '',
