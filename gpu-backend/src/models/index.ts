@@ -17,4 +17,3 @@ export { FamilySource, familyFromConfigs, familyFromUnetInputs, type FamilyEvide
 export { PredictionType } from './config-files.js';
 export { PullError, pullModel, type PullOptions, type PullProgress, type PullResult } from './pull.js';
 export { pullDestination, selectPullFiles, type PullSelection } from './pull-files.js';
-export { PULL_USAGE, runPullCommand, type CommandIo } from './pull-command.js';

@@ -11,9 +11,9 @@ const Options = z.strictObject({
   'hub-url': z.url().optional(),
 });
 
-/** Default model cache: `$MODEL_CACHE`, else `~/.cache/deepcache-image-api/models`. */
+/** Default model cache: `$MODEL_CACHE_DIR`, else `~/.cache/deepcache-image-api/models`. */
 export function defaultModelCache(): string {
-  return process.env.MODEL_CACHE ?? path.join(os.homedir(), '.cache', 'deepcache-image-api', 'models');
+  return process.env.MODEL_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'deepcache-image-api', 'models');
 }
 
 export const pull: Command = {
