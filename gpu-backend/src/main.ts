@@ -6,14 +6,6 @@
  */
 import { ConfigError, loadConfig, type Config } from './server/config.js';
 import { createLogger } from './server/logger.js';
-import type { LoadPipeline } from './server/pipeline-port.js';
-
-async function resolveLoadPipeline(): Promise<LoadPipeline> {
-  const mod: Record<string, unknown> = await import('./pipeline/port.js');
-  const load = mod.loadPipeline;
-  if (typeof load !== 'function') throw new Error('the pipeline module does not export loadPipeline');
-  return load as LoadPipeline;
-}
 
 async function main(): Promise<void> {
   let config: Config;
@@ -36,10 +28,11 @@ async function main(): Promise<void> {
     process.exit(1);
   });
 
-  const [{ createBackend }, { encodeImage }, loadPipeline] = await Promise.all([
+  // Loaded after the configuration is known good, so a bad value fails fast without loading onnxruntime.
+  const [{ createBackend }, { encodeImage }, { loadPipeline }] = await Promise.all([
     import('./server/backend.js'),
     import('./image/encode.js'),
-    resolveLoadPipeline(),
+    import('./pipeline/load.js'),
   ]);
   const backend = createBackend(config, { loadPipeline, encode: encodeImage, logger });
   await backend.listen();

@@ -43,6 +43,8 @@ export function createBackend(config: Config, deps: BackendDeps): Backend {
     models: config.models,
     providers: config.providers,
     deepcacheBranches: config.deepcacheBranches,
+    deepcacheCacheDir: config.deepcacheCacheDir,
+    intraOpThreads: config.intraOpThreads,
     queueCapacity: config.queueCapacity,
     maxBatchSize: config.maxBatchSize,
     maxBatchWaitMs: config.maxBatchWaitMs,

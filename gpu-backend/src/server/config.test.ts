@@ -48,6 +48,7 @@ describe('loadConfig', () => {
     [{ QUEUE_CAPACITY: 'lots' }, 'QUEUE_CAPACITY'],
     [{ QUEUE_CAPACITY: '0' }, 'QUEUE_CAPACITY'],
     [{ EXECUTION_PROVIDERS: 'cuda,tpu' }, 'EXECUTION_PROVIDERS'],
+    [{ INTRA_OP_THREADS: '0' }, 'INTRA_OP_THREADS'],
     [{ MODELS: 'no-directory' }, 'MODELS'],
     [{ MODELS: 'Bad_Id=/m' }, 'MODELS'],
     [{ S3_BUCKET: 'Not A Bucket' }, 'S3_BUCKET'],

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ModelId } from '../../../shared/models.js';
+import type { ExecutionProvider } from '../pipeline/ort-session.js';
 
 const int = (min: number, max: number) =>
   z
@@ -17,7 +18,7 @@ const int = (min: number, max: number) =>
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /** Execution providers onnxruntime-node can be asked for, tried in the configured order. */
-export const ExecutionProviderName = z.enum(['cuda', 'tensorrt', 'webgpu', 'cpu']);
+export const ExecutionProviderName = z.enum(['cuda', 'webgpu', 'cpu'] as const satisfies readonly ExecutionProvider[]);
 export type ExecutionProviderName = z.infer<typeof ExecutionProviderName>;
 
 const list = <T extends z.ZodType<string, string>>(item: T) =>
@@ -61,6 +62,10 @@ export const EnvSchema = z.object({
   DEEPCACHE_BRANCHES: list(z.string().regex(/^\d{1,2}$/, 'must be a branch id (0–11)'))
     .transform((bs) => bs.map(Number))
     .optional(),
+  /** Where DeepCache split graphs are written (one folder per model); default: inside each model directory. */
+  DEEPCACHE_CACHE_DIR: z.string().min(1).optional(),
+  /** onnxruntime intra-op threads per session; default: onnxruntime's choice (all cores). */
+  INTRA_OP_THREADS: int(1, 256).optional(),
   /** Queued predictions (not counting the running batch) before PUT answers 409 queue-full. */
   QUEUE_CAPACITY: int(1, 100_000).default(32),
   /** Most images (sum of num_outputs) in one pipeline run; a bigger single prediction runs alone. */
@@ -103,6 +108,8 @@ export interface Config {
   models: Array<{ id: string; dir: string }>;
   providers: ExecutionProviderName[];
   deepcacheBranches: number[] | undefined;
+  deepcacheCacheDir: string | undefined;
+  intraOpThreads: number | undefined;
   queueCapacity: number;
   maxBatchSize: number;
   maxBatchWaitMs: number;
@@ -166,6 +173,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     models: e.MODELS.map((m) => ({ id: m.id, dir: path.resolve(e.MODEL_DIR, m.dir) })),
     providers: e.EXECUTION_PROVIDERS,
     deepcacheBranches: e.DEEPCACHE_BRANCHES,
+    deepcacheCacheDir: e.DEEPCACHE_CACHE_DIR === undefined ? undefined : path.resolve(e.DEEPCACHE_CACHE_DIR),
+    intraOpThreads: e.INTRA_OP_THREADS,
     queueCapacity: e.QUEUE_CAPACITY,
     maxBatchSize: e.MAX_BATCH_SIZE,
     maxBatchWaitMs: e.MAX_BATCH_WAIT_MS,

@@ -10,7 +10,8 @@ import { runBatch, type BatchRunnerDeps } from './batch-runner.js';
 import type { CallbackDispatcher } from './callbacks.js';
 import type { Logger } from './logger.js';
 import type { BackendMetricsRegistry } from './metrics.js';
-import type { ImagePipeline, LoadPipeline } from './pipeline-port.js';
+import path from 'node:path';
+import type { ExecutionProvider, ImagePipeline, LoadPipeline } from './pipeline-port.js';
 import { abortOutcome, isFinished, newRecord, RETRYABLE_ERROR_PREFIX, stateOf, type AbortCause, type PredictionRecord } from './prediction-record.js';
 import type { OutputWriterDeps } from './output-writer.js';
 
@@ -19,8 +20,10 @@ export type EventInput = EventBody<'started'> | EventBody<'progress'> | EventBod
 
 export interface PredictionServiceOptions {
   models: Array<{ id: string; dir: string }>;
-  providers: string[];
+  providers: ExecutionProvider[];
   deepcacheBranches: number[] | undefined;
+  deepcacheCacheDir: string | undefined;
+  intraOpThreads: number | undefined;
   queueCapacity: number;
   maxBatchSize: number;
   maxBatchWaitMs: number;
@@ -72,6 +75,8 @@ export class PredictionService {
         const pipeline = await this.o.loadPipeline({
           modelId: m.id, modelDir: m.dir, providers: this.o.providers,
           ...(this.o.deepcacheBranches === undefined ? {} : { deepcacheBranches: this.o.deepcacheBranches }),
+          ...(this.o.deepcacheCacheDir === undefined ? {} : { deepcacheCacheDir: path.join(this.o.deepcacheCacheDir, m.id) }),
+          ...(this.o.intraOpThreads === undefined ? {} : { intraOpThreads: this.o.intraOpThreads }),
         });
         this.pipelines.set(m.id, pipeline);
         await pipeline.warmup();
