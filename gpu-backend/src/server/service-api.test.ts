@@ -36,8 +36,8 @@ describe('backend HTTP API (real pipeline, s3rver, callback receiver)', () => {
     expect(h.receiver.events.filter((e) => e.prediction_id === job.id)).toEqual([]);
   });
 
-  it('runs a prediction: 202, started → progress → completed callbacks in seq order, images in S3 with metadata', async () => {
-    const job = jobFor(h, newId('run'), { num_outputs: 2, output_format: 'webp' });
+  it('runs a prediction: 202, started → throttled progress → completed callbacks in seq order, images in S3 with metadata', async () => {
+    const job = jobFor(h, newId('run'), { num_outputs: 2, output_format: 'webp', num_inference_steps: 20 });
     const res = await h.put(job);
     expect(res.status).toBe(202);
     expect(BackendPredictionState.parse(await res.json()).status).toBe('queued');
@@ -47,8 +47,12 @@ describe('backend HTTP API (real pipeline, s3rver, callback receiver)', () => {
     expect(events[0]!.type).toBe('started');
     expect(events.map((e) => e.seq)).toEqual([...events.map((e) => e.seq)].sort((a, b) => a - b));
     expect(new Set(events.map((e) => e.seq)).size).toBe(events.length);
-    const lastProgress = events.filter((e) => e.type === 'progress').at(-1);
-    expect(lastProgress?.type === 'progress' && lastProgress.step).toBe(job.input.num_inference_steps);
+    const progress = events.flatMap((e) => (e.type === 'progress' ? [e] : []));
+    expect(progress[0]!.step).toBe(1);
+    expect(progress.at(-1)!.step).toBe(job.input.num_inference_steps);
+    // throttled: at most one progress event per 250 ms, except the last step which is always sent
+    for (let i = 1; i < progress.length - 1; i++) expect(Date.parse(progress[i]!.at) - Date.parse(progress[i - 1]!.at)).toBeGreaterThanOrEqual(250);
+    expect(progress.length).toBeLessThan(job.input.num_inference_steps);
     const state = await h.get(job.id);
     expect(state.status).toBe('succeeded');
     expect(state.output!.map((o) => o.key)).toEqual([`outputs/test/${job.id}/0.webp`, `outputs/test/${job.id}/1.webp`]);
@@ -104,7 +108,7 @@ describe('backend HTTP API (real pipeline, s3rver, callback receiver)', () => {
   });
 
   it('answers 409 queue-full with Retry-After when the queue is full, and health says BUSY', async () => {
-    const long = { num_inference_steps: 60 };
+    const long = { num_inference_steps: 150 };
     const running = jobFor(h, newId('busy'), long);
     expect((await h.put(running)).status).toBe(202);
     await h.waitForState(running.id, (s) => s.status === 'processing');

@@ -82,6 +82,15 @@ describe('prediction lifecycle: cancel, deadline, callback retries, storage fail
     }
   });
 
+  it('fails only the prediction the pipeline rejects, and stays READY', async () => {
+    const job = jobFor(h, newId('odd-size'), { width: 72 });
+    await h.put(job);
+    const done = await completedOf(h, job.id);
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(/^pipeline error: .*multiples of 64/);
+    await h.waitForHealth('READY', 2000);
+  });
+
   it('fails a prediction cleanly when S3 is down during upload, and reports it', async () => {
     await h.s3.close();
     const job = jobFor(h, newId('s3down'), { num_outputs: 2 });

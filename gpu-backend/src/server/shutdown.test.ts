@@ -14,7 +14,7 @@ import { loadPipelineUnderTest, makeTinyModelDir } from './testing/pipeline-unde
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 type Completed = Extract<BackendEvent, { type: 'completed' }>;
-const LONG = { num_inference_steps: 60 };
+const LONG = { num_inference_steps: 100 };
 
 describe('graceful shutdown with work in flight', () => {
   let tmp: string;
