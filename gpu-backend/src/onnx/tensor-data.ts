@@ -3,6 +3,7 @@
  * values (raw little-endian bytes or the typed `*_data` fields) as float32, float64 or int64.
  * @module
  */
+import { fromHalfBits } from '../tensor/float16.js';
 import { DataType, type TensorProto } from './types.js';
 
 const byteSizes: Readonly<Record<number, number>> = {
@@ -30,61 +31,16 @@ export function elementCount(dims: readonly number[]): number {
   return n;
 }
 
+/** fp16 ⇄ fp32 conversion lives with the tensor type; re-exported here for the ONNX tensor helpers. */
+export { float16ToFloat32, float32ToFloat16, fromHalfBits as halfToFloat, toHalfBits as floatToHalf } from '../tensor/float16.js';
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE half → float (exact). */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? Number.NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-/** float → IEEE half bits, rounding to nearest even; overflow gives ±Infinity, NaN stays NaN. */
-export function floatToHalf(x: number): number {
-  f32[0] = x;
-  const bits = u32[0]!;
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    let m = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    if (rest > half || (rest === half && (m & 1))) m += 1;
-    return sign | m;
-  }
-  let m = mant >>> 13;
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
-    m += 1;
-    if (m === 0x400) { m = 0; e += 1; if (e >= 31) return sign | 0x7c00; }
-  }
-  return sign | (e << 10) | m;
-}
-
-/** Converts fp16 bit patterns to float32 values. */
-export function float16ToFloat32(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = halfToFloat(bits[i]!);
-  return out;
-}
-
-/** Converts float32 values to fp16 bit patterns (round to nearest even). */
-export function float32ToFloat16(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = floatToHalf(values[i]!);
-  return out;
-}
+/** bfloat16 bits → float. */
+const bf16ToFloat = (b: number): number => {
+  u32[0] = b << 16;
+  return f32[0]!;
+};
 
 /** A copy of `bytes` in a fresh, aligned ArrayBuffer. */
 function aligned(bytes: Uint8Array): ArrayBuffer {
@@ -141,8 +97,8 @@ export function tensorToFloat64(t: TensorProto, raw?: Uint8Array): Float64Array 
     switch (dt) {
       case DataType.FLOAT: return Float64Array.from(new Float32Array(buf));
       case DataType.DOUBLE: return new Float64Array(buf);
-      case DataType.FLOAT16: return Float64Array.from(new Uint16Array(buf), halfToFloat);
-      case DataType.BFLOAT16: return Float64Array.from(new Uint16Array(buf), (b) => { u32[0] = b << 16; return f32[0]!; });
+      case DataType.FLOAT16: return Float64Array.from(new Uint16Array(buf), fromHalfBits);
+      case DataType.BFLOAT16: return Float64Array.from(new Uint16Array(buf), bf16ToFloat);
       case DataType.INT8: return Float64Array.from(new Int8Array(buf));
       case DataType.UINT8: case DataType.BOOL: return Float64Array.from(new Uint8Array(buf));
       case DataType.INT16: return Float64Array.from(new Int16Array(buf));
@@ -159,8 +115,8 @@ export function tensorToFloat64(t: TensorProto, raw?: Uint8Array): Float64Array 
     case DataType.DOUBLE: return Float64Array.from(t.doubleData ?? []);
     case DataType.INT64: return Float64Array.from(t.int64Data ?? []);
     case DataType.UINT32: case DataType.UINT64: return Float64Array.from(t.uint64Data ?? []);
-    case DataType.FLOAT16: return Float64Array.from(t.int32Data ?? [], halfToFloat);
-    case DataType.BFLOAT16: return Float64Array.from(t.int32Data ?? [], (b) => { u32[0] = b << 16; return f32[0]!; });
+    case DataType.FLOAT16: return Float64Array.from(t.int32Data ?? [], fromHalfBits);
+    case DataType.BFLOAT16: return Float64Array.from(t.int32Data ?? [], bf16ToFloat);
     case DataType.INT8: case DataType.UINT8: case DataType.BOOL: case DataType.INT16: case DataType.UINT16:
     case DataType.INT32: return Float64Array.from(t.int32Data ?? []);
     default: throw new TypeError(`tensor ${t.name ?? ''}: cannot read data type ${dt} as numbers`);

@@ -8,8 +8,9 @@ import type * as ort from 'onnxruntime-node';
 import type { Tensor } from '../tensor/tensor.js';
 import { checkFeeds, createSession, fromOrtTensor, inputInfo, timestepTensor, toOrtTensor, type ExecutionProvider, type InputInfo, type ModelSource } from './ort-session.js';
 
-/** Name of the DeepCache feature input of a shallow graph. */
-export const DEEPCACHE_FEATURE = 'deepcache_feature';
+import { DEEPCACHE_FEATURE } from '../onnx/deepcache-split.js';
+
+export { DEEPCACHE_FEATURE };
 
 /** Conditioning for one U-Net call, batched like the sample (CFG: uncond rows first, then cond rows). */
 export interface UNetConditioning {
