@@ -1,0 +1,35 @@
+/**
+ * `bench deepcache`: DeepCache speed-up vs its MAC ceiling on the full-width SD 1.5 U-Net, with the peer's figures.
+ * Full: 256², PLMS 50 steps, baseline measured before and after the cases. `--quick`: 10 steps, one baseline,
+ * 2 rounds of single calls.
+ * @module
+ */
+import path from 'node:path';
+import type { Benchmark } from '../lib/benchmark.js';
+import { RESULTS_DIR } from '../lib/report.js';
+import { deepcacheSvg, writePng } from './plot.js';
+import { runDeepCacheBench } from './run.js';
+import { deepcacheHeadline, deepcacheTables } from './summary.js';
+
+export const deepcacheBenchmark: Benchmark = {
+  name: 'deepcache',
+  describe: 'DeepCache speed-up vs MAC ceiling, SD 1.5 full width, CFG, PLMS (256², 50 steps; --quick: 10 steps)',
+  async run(args, log) {
+    const report = await runDeepCacheBench({
+      side: args.size ?? 256,
+      steps: args.steps ?? (args.quick ? 10 : 50),
+      provider: args.provider,
+      threads: args.threads,
+      callRounds: args.rounds ?? (args.quick ? 2 : 5),
+      baselineTwice: !args.quick,
+      log,
+    });
+    const headline = deepcacheHeadline(report);
+    const png = path.join(process.env.BENCH_RESULTS_DIR ?? RESULTS_DIR, 'deepcache-latest.png');
+    const title = `DeepCache, SD 1.5 full width, ${report.side}², PLMS ${report.steps} steps, ${report.machine.provider} (${report.machine.cores} cores)`;
+    await writePng(deepcacheSvg(report.cases.map((c) => ({
+      interval: c.case.interval, branch: c.case.branch, schedule: c.case.schedule, measured: c.unetSpeedup, ceiling: c.ceilingWithAttention,
+    })), title), png);
+    return { text: deepcacheTables(report), payload: { report, headline }, headline: headline as unknown as Record<string, unknown>, files: [png] };
+  },
+};
