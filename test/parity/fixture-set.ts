@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { fixturesRoot, repoRoot } from '../../gpu-backend/src/onnx/testing/fixture-tensors.js';
+import { SamplingCase as SchedulerSamplingCase } from '../../gpu-backend/src/schedulers/testing/fixture.js';
 
 const DeepCacheCase = z.object({
   cache_interval: z.number().int(),
@@ -19,22 +20,12 @@ const DeepCacheCase = z.object({
   interval_seq: z.array(z.number().int()).optional(),
 });
 
-export const SamplingCase = z.object({
-  id: z.string(),
-  kind: z.literal('sampling'),
-  file: z.string(),
-  inputs: z.string(),
-  scheduler: z.string(),
-  scheduler_config: z.record(z.string(), z.unknown()),
-  num_inference_steps: z.number().int(),
-  guidance_scale: z.number(),
+/** A sampling case as the parity suite reads it: the schedulers' schema plus the DeepCache details. */
+export const SamplingCase = SchedulerSamplingCase.extend({
   eta: z.number().optional(),
   height: z.number().int(),
   width: z.number().int(),
-  init_noise_sigma: z.number(),
   deepcache: DeepCacheCase.nullable(),
-  timesteps: z.array(z.number()),
-  step_kinds: z.array(z.enum(['full', 'shallow'])),
   helper_step_index: z.array(z.number().int()).optional(),
 });
 export type SamplingCase = z.infer<typeof SamplingCase>;

@@ -5,29 +5,24 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { tensor, type Tensor } from '../../tensor/tensor.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { FixtureTensorJson, fixtureTensor, fixturesRoot } from '../../onnx/testing/fixture-tensors.js';
 
-/** The repository root (this file is `gpu-backend/src/schedulers/testing/fixture.ts`). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+export { repoRoot } from '../../onnx/testing/fixture-tensors.js';
 
 /** Absolute path of a fixture directory under `../shared/fixtures`. */
 export function fixtureDir(name: string): string {
-  return path.resolve(repoRoot, '../shared/fixtures', name);
+  return path.join(fixturesRoot, name);
 }
 
 /** A tensor as the fixtures store it. */
-export const TensorJson = z.object({
-  dtype: z.enum(['float32', 'uint8']),
-  shape: z.array(z.number().int().nonnegative()),
-  data: z.array(z.number()),
-});
-export type TensorJson = z.infer<typeof TensorJson>;
+export const TensorJson = FixtureTensorJson;
+export type TensorJson = FixtureTensorJson;
 
 /** Converts a fixture tensor to a float32 `Tensor`. */
 export function toTensor(t: TensorJson): Tensor {
-  return tensor(Float32Array.from(t.data), t.shape);
+  return fixtureTensor(t);
 }
 
 /** A `kind: "sampling"` entry of `reference/manifest.json`. */
@@ -81,17 +76,4 @@ export function readFixtureJson<S extends z.ZodType>(dir: string, rel: string, s
   return schema.parse(JSON.parse(readFileSync(path.join(dir, rel), 'utf8')));
 }
 
-/** max |a − b| over two equally long arrays. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new RangeError(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
-/** max |a|. */
-export function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-}
+export { maxAbs, maxAbsDiff } from '../../onnx/testing/compare.js';
