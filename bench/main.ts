@@ -8,14 +8,14 @@
 import { parseArgs } from 'node:util';
 import { BenchArgs, type Benchmark } from './lib/benchmark.js';
 import { writeResult } from './lib/report.js';
-// import { batchingBenchmark } from './batching/index.js';
+import { batchingBenchmark } from './batching/index.js';
 import { ceilingBenchmark } from './ceiling/index.js';
 import { deepcacheBenchmark } from './deepcache/index.js';
-// import { memoryBenchmark } from './memory/index.js';
-// import { sessionOptionsBenchmark } from './session-options/index.js';
+import { memoryBenchmark } from './memory/index.js';
+import { sessionOptionsBenchmark } from './session-options/index.js';
 
 const benchmarks: Record<string, Benchmark> = Object.fromEntries(
-  [deepcacheBenchmark, ceilingBenchmark].map((b) => [b.name, b]),
+  [deepcacheBenchmark, ceilingBenchmark, batchingBenchmark, memoryBenchmark, sessionOptionsBenchmark].map((b) => [b.name, b]),
 );
 
 function usage(): string {
