@@ -76,9 +76,9 @@ export function createApp(o: AppOptions): Hono<Env> {
     return c.body(o.metrics.expose(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
   });
 
-  app.use('/health-check', auth);
-  app.use('/predictions/*', bodyLimit({ maxSize: 256 * 1024, onError: (c) => problemResponse('payload-too-large', 413, 'body over 256 KiB', { requestId: c.get('requestId') }) }));
-  app.use('/predictions/*', auth);
+  app.use('*', bodyLimit({ maxSize: 256 * 1024, onError: (c) => problemResponse('payload-too-large', 413, 'body over 256 KiB', { requestId: c.get('requestId') }) }));
+  // Everything below (and any unknown path) needs the internal signature.
+  app.use('*', auth);
 
   app.get('/health-check', (c) => c.json(o.service.health(), 200));
 

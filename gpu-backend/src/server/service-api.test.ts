@@ -14,7 +14,7 @@ describe('backend HTTP API (real pipeline, s3rver, callback receiver)', () => {
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'backend-api-'));
     const modelDir = await makeTinyModelDir(path.join(tmp, 'model'));
-    h = await startHarness({ modelDir, loadPipeline: loadPipelineUnderTest, env: { QUEUE_CAPACITY: '2', MAX_BATCH_SIZE: '1' } });
+    h = await startHarness({ modelDir, loadPipeline: loadPipelineUnderTest, env: { QUEUE_CAPACITY: '2', MAX_BATCH_SIZE: '1', METRICS_TOKEN: METRICS_TOKEN } });
   });
   afterAll(async () => {
     await h?.close();
@@ -32,6 +32,9 @@ describe('backend HTTP API (real pipeline, s3rver, callback receiver)', () => {
     }
     expect((await h.request('GET', '/health-check', undefined, { sign: false })).status).toBe(401);
     expect((await h.request('GET', '/metrics', undefined, { sign: false })).status).toBe(401);
+    expect((await h.request('GET', '/no-such-route', undefined, { sign: false })).status).toBe(401);
+    expect((await h.request('GET', '/no-such-route')).status).toBe(404);
+    expect((await h.request('GET', '/ready', undefined, { sign: false })).status).toBe(200);
     expect((await h.request('GET', `/predictions/${job.id}`)).status).toBe(404);
     expect(h.receiver.events.filter((e) => e.prediction_id === job.id)).toEqual([]);
   });
@@ -81,6 +84,17 @@ describe('backend HTTP API (real pipeline, s3rver, callback receiver)', () => {
     expect(state.status).toBe('succeeded');
     await new Promise((r) => setTimeout(r, 100));
     expect(h.receiver.events.filter((e) => e.prediction_id === job.id && e.type === 'started')).toHaveLength(1);
+    expect(h.logs.filter((l) => l.msg === 'batch started' && (l.predictions as string[]).includes(job.id))).toHaveLength(1);
+  });
+
+  it('adopts a newer attempt for a prediction still in flight, so later events carry it', async () => {
+    const job = jobFor(h, newId('reattempt'), { num_inference_steps: 30 });
+    expect((await h.put(job)).status).toBe(202);
+    const res = await h.put({ ...job, attempt: 3 });
+    expect(res.status).toBe(200);
+    expect(BackendPredictionState.parse(await res.json()).attempt).toBe(3);
+    const done = await h.receiver.waitFor((e) => e.prediction_id === job.id && e.type === 'completed');
+    expect(done.attempt).toBe(3);
     expect(h.logs.filter((l) => l.msg === 'batch started' && (l.predictions as string[]).includes(job.id))).toHaveLength(1);
   });
 
@@ -137,6 +151,16 @@ describe('backend HTTP API (real pipeline, s3rver, callback receiver)', () => {
     expect(steps.find((s) => s.labels.kind === 'full')!.value).toBeGreaterThan(0);
     expect(families.get('gpu_backend_errors_total')!.samples.find((s) => s.labels.kind === 'auth')!.value).toBeGreaterThan(0);
   });
+
+  it('also admits a scraper with the metrics bearer token, and only that token', async () => {
+    const scrape = (token: string) => fetch(`${h.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    const ok = await scrape(METRICS_TOKEN);
+    expect(ok.status).toBe(200);
+    expect(parsePrometheusText(await ok.text()).has('gpu_backend_queue_depth')).toBe(true);
+    expect((await scrape(`${METRICS_TOKEN}x`)).status).toBe(401);
+    expect((await fetch(`${h.url}/health-check`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(401);
+  });
 });
 
 const TEST_SECRET_FRAGMENT = 'backend-test-secret';
+const METRICS_TOKEN = 'scrape-token-0123456789';
