@@ -42,6 +42,9 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
             INTERNAL_SECRET: TEST_INTERNAL_SECRET,
             CORS_ORIGINS: 'https://playground.test',
+            // Generous defaults so that only the tests about limits meet them (they set their own per account).
+            DEFAULT_REQUESTS_PER_MINUTE: '10000',
+            DEFAULT_CONCURRENT_PREDICTIONS: '1000',
           },
         },
       })),

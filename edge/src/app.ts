@@ -1,6 +1,7 @@
 /**
- * The edge application: middleware (request id, secure headers, CORS, body limit), the public, admin and
- * internal route groups, the OpenAPI document and one error handler.
+ * The edge application: middleware (request id, secure headers, CORS, body limit; on `/v1/*` API key auth,
+ * per-key rate limit, and Idempotency-Key on the two create routes), the public, admin and internal route
+ * groups, the OpenAPI document and one error handler.
  * @module
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -15,10 +16,13 @@ import { apiKeyAuth } from './middleware/api-key-auth/index.js';
 import { bodySizeLimit } from './middleware/body-limit/index.js';
 import { corsFromConfig } from './middleware/cors/index.js';
 import { errorStyle } from './middleware/error-style/index.js';
+import { idempotency } from './middleware/idempotency/index.js';
 import { internalAuth } from './middleware/internal-auth/index.js';
+import { rateLimit } from './middleware/rate-limit/index.js';
 import { requestId } from './middleware/request-id/index.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
+import { adminBillingRoutes } from './routes/admin-billing.js';
 import { mountDocs } from './routes/docs.js';
 import { imageRoutes } from './routes/images.js';
 import { internalRoutes } from './routes/internal.js';
@@ -40,6 +44,9 @@ export function createApp() {
 
   app.use('/v1/images/*', errorStyle('openai'));
   app.use('/v1/*', apiKeyAuth());
+  app.use('/v1/*', rateLimit());
+  app.use('/v1/predictions', idempotency());
+  app.use('/v1/images/generations', idempotency());
   app.use('/admin/*', adminAuth());
   app.use('/internal/*', internalAuth());
 
@@ -50,6 +57,7 @@ export function createApp() {
     .route('/', modelRoutes)
     .route('/', accountRoutes)
     .route('/', adminRoutes)
+    .route('/', adminBillingRoutes)
     .route('/', internalRoutes);
   mountDocs(app);
 

@@ -4,6 +4,17 @@
  */
 import { z } from 'zod';
 
+/** Delays before webhook retries 1..7 (Standard Webhooks' suggested schedule, about 28 h in all). */
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h';
+
+/** Seconds in a duration such as `90`, `5s`, `5m`, `2h`, `1h30m`; null when malformed. */
+export function parseDurationSeconds(text: string): number | null {
+  if (/^\d{1,6}$/.test(text)) return Number(text);
+  const match = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(text);
+  if (!match || text.length === 0) return null;
+  return Number(match[1] ?? 0) * 3600 + Number(match[2] ?? 0) * 60 + Number(match[3] ?? 0);
+}
+
 /** Longest presigned URL lifetime S3 accepts (SigV4 query signing: 7 days). */
 export const MAX_URL_TTL_S = 604_800;
 
@@ -33,6 +44,22 @@ export const EdgeConfig = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(65_536),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters'),
   INTERNAL_SECRET: z.string().min(16, 'INTERNAL_SECRET must be at least 16 characters'),
+  DEFAULT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
+  DEFAULT_CONCURRENT_PREDICTIONS: z.coerce.number().int().min(1).max(10_000).default(8),
+  /** Only loopback (127/8, ::1, localhost): private, link-local and metadata addresses are refused regardless. */
+  ALLOW_LOOPBACK_WEBHOOKS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  DOH_URL: z.url({ protocol: /^https?$/ }).default('https://cloudflare-dns.com/dns-query'),
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .default(DEFAULT_WEBHOOK_RETRY_SCHEDULE)
+    .transform((s, ctx) => {
+      const delays = s.split(',').map((d) => parseDurationSeconds(d.trim()));
+      if (delays.some((d) => d === null)) {
+        ctx.addIssue({ code: 'custom', message: 'WEBHOOK_RETRY_SCHEDULE must be comma-separated durations like "5s,5m,2h"' });
+        return z.NEVER;
+      }
+      return delays as number[];
+    }),
 });
 export type EdgeConfig = z.infer<typeof EdgeConfig>;
 

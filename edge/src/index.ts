@@ -7,6 +7,7 @@ import { createApp } from './app.js';
 import type { DispatchMessage } from '../../shared/dispatch.js';
 import { consumeDeadLetters, consumeDispatchBatch } from './dispatch/consumer.js';
 
+export { AccountMeter } from './billing/account-meter.js';
 export { PredictionChannel } from './channel/prediction-channel.js';
 
 const app = createApp();

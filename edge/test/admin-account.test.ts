@@ -27,7 +27,7 @@ describe('admin routes', () => {
   });
 
   it('tops up credits as ledger rows; the balance is their sum', async () => {
-    const { accountId, key } = await newCustomer();
+    const { accountId, key } = await newCustomer('topup', 0);
     await admin('POST', `/admin/accounts/${accountId}/credits`, { credits: 500, note: 'welcome' });
     const after = await admin('POST', `/admin/accounts/${accountId}/credits`, { credits: 250 });
     expect(after.status).toBe(201);

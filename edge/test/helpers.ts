@@ -33,9 +33,13 @@ export function admin(method: string, path: string, body?: unknown): Promise<Res
   return call(path, body === undefined ? auth(TEST_ADMIN_TOKEN, { method }) : jsonInit(method, body, TEST_ADMIN_TOKEN));
 }
 
-/** Creates an account (optionally topped up) and one key. */
-export async function newCustomer(name = 'customer'): Promise<{ accountId: string; keyId: string; key: string }> {
+/** Credits a new test customer starts with (enough for every test that does not test the balance itself). */
+export const DEFAULT_TEST_CREDITS = 1_000_000;
+
+/** Creates an account topped up with `credits` (none when 0) and one key. */
+export async function newCustomer(name = 'customer', credits = DEFAULT_TEST_CREDITS): Promise<{ accountId: string; keyId: string; key: string }> {
   const account = await (await admin('POST', '/admin/accounts', { name })).json<{ id: string }>();
+  if (credits > 0) expect((await admin('POST', `/admin/accounts/${account.id}/credits`, { credits, note: 'test' })).status).toBe(201);
   const created = await admin('POST', `/admin/accounts/${account.id}/keys`, { name: 'default' });
   expect(created.status).toBe(201);
   const key = await created.json<{ id: string; key: string }>();

@@ -15,6 +15,8 @@ const openAITypes: Partial<Record<ProblemCode, string>> & { default: string } = 
   'payload-too-large': 'invalid_request_error',
   'unsupported-media-type': 'invalid_request_error',
   'not-found': 'invalid_request_error',
+  'idempotency-key-in-use': 'invalid_request_error',
+  'idempotency-key-mismatch': 'invalid_request_error',
   unauthorized: 'authentication_error',
   forbidden: 'permission_error',
   'rate-limited': 'rate_limit_error',

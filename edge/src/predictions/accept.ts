@@ -1,7 +1,8 @@
 /**
  * Accepting a prediction: validate against the model → resolve defaults and seed → price → insert the row
- * (durable before it is acknowledged) → enqueue dispatch. Billing's reserve step belongs between pricing and
- * the insert; idempotency wraps this whole function.
+ * (durable before it is acknowledged) → enqueue dispatch. Credits are reserved between pricing and the insert
+ * (released again if the insert fails; a queue failure ends the prediction as failed, whose listener releases
+ * them). Idempotency wraps the route that calls this function.
  * @module
  */
 import type { DispatchMessage } from '../../../shared/dispatch.js';
@@ -9,6 +10,7 @@ import { findModel } from '../../../shared/models.js';
 import { priceFor } from '../../../shared/pricing.js';
 import { checkInputForModel, resolveInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { Caller } from '../app-env.js';
+import { releaseCredits, reserveCredits } from '../billing/credits.js';
 import { ApiError } from '../errors/api-error.js';
 import { channelOf } from '../channel/prediction-channel.js';
 import { newPredictionId, randomSeed } from '../ids.js';
@@ -24,6 +26,7 @@ export interface AcceptOptions {
 /**
  * Accepts a create request for `caller`.
  * @throws ApiError 422 `validation-failed` for an unknown model or model-dependent bounds (nothing stored).
+ * @throws ApiError 402 `insufficient-credits` / 429 `quota-exceeded` from the reservation (nothing stored).
  * @throws ApiError 503 `backend-unavailable` when the queue refuses the job (the row ends as failed).
  * @returns the inserted row
  */
@@ -37,12 +40,15 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
   // 2. Resolve defaults and draw the seed.
   const resolved = resolveInput(request.input, spec, randomSeed);
 
-  // 3. Price (recorded on the prediction).
-  const { credits } = priceFor(spec, resolved);
+  // 3. Price (recorded on the prediction) and reserve it on the account.
+  const price = priceFor(spec, resolved);
+  const { credits } = price;
+  const id = newPredictionId();
+  await reserveCredits(env, caller, id, price);
 
   // 4. Insert: durable before acknowledged.
   const row: PredictionRow = {
-    id: newPredictionId(),
+    id,
     account_id: caller.accountId,
     key_id: caller.keyId,
     model: spec.id,
@@ -66,9 +72,14 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
     completed_at: null,
   };
   const columns = Object.keys(row);
-  await env.DB.prepare(`INSERT INTO predictions (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
-    .bind(...Object.values(row))
-    .run();
+  try {
+    await env.DB.prepare(`INSERT INTO predictions (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
+      .bind(...Object.values(row))
+      .run();
+  } catch (err) {
+    await releaseCredits(env, caller.accountId, id);
+    throw err;
+  }
 
   // 5. Enqueue dispatch. If the queue refuses, the prediction ends as failed (nothing ran, nothing is owed).
   const message: DispatchMessage = { type: 'dispatch', prediction_id: row.id };

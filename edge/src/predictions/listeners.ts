@@ -1,9 +1,11 @@
 /**
- * Reactions to prediction state changes, run after D1 has recorded the change. Billing (commit/release) and
- * webhooks register here; each listener runs once per real change (duplicates never reach it).
+ * Reactions to prediction state changes, run after D1 has recorded the change: billing (commit/release),
+ * the channel (SSE, waits) and webhooks. Each listener runs once per real change (duplicates never reach it),
+ * and billing is idempotent per prediction on top of that.
  * @module
  */
 import type { PredictionStatus } from '../../../shared/prediction.js';
+import { settleCredits } from '../billing/credits.js';
 import { channelOf } from '../channel/prediction-channel.js';
 import type { PredictionRow } from './row.js';
 
@@ -20,8 +22,8 @@ export const publishStatus: StatusListener = async (env, { row }) => {
   await channelOf(env, row.id).publish({ type: 'status', status: row.status, at: new Date().toISOString() });
 };
 
-/** Listeners run, in order, on every status change. */
-export const statusListeners: readonly StatusListener[] = [publishStatus];
+/** Listeners run, in order, on every status change: credits settle before anyone is told the prediction ended. */
+export const statusListeners: readonly StatusListener[] = [settleCredits, publishStatus];
 
 /** Runs every listener; a failing listener is logged and does not stop the others. */
 export async function notifyStatusChange(env: Env, change: StatusChange, listeners: readonly StatusListener[] = statusListeners): Promise<void> {

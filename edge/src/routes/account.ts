@@ -1,10 +1,12 @@
 /**
- * `GET /v1/account`: the caller's account, balance and usage this month (whole account and this key).
+ * `GET /v1/account`: the caller's account, balance (sum of the ledger) and credits held, usage today and this
+ * month (whole account, this key, every key).
  * @module
  */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { accountBalance, monthStart, usageSince, type AccountRow } from '../accounts/queries.js';
+import { accountBalance, dayStart, monthStart, usageByKey, usageSince, type AccountRow } from '../accounts/queries.js';
 import type { AppEnv } from '../app-env.js';
+import { meterOf } from '../billing/account-meter.js';
 import { ApiError } from '../errors/api-error.js';
 import { AccountWithUsageSchema, problemResponse } from '../schemas/components.js';
 
@@ -17,6 +19,7 @@ export const getAccountRoute = createRoute({
   responses: {
     200: { description: 'The account', content: { 'application/json': { schema: AccountWithUsageSchema } } },
     401: problemResponse('Missing, invalid or revoked API key'),
+    429: problemResponse('Rate limited'),
     500: problemResponse('Internal error'),
   },
 });
@@ -27,10 +30,22 @@ export const accountRoutes = new OpenAPIHono<AppEnv>().openapi(getAccountRoute, 
   const account = await c.env.DB.prepare('SELECT id, name, created_at FROM accounts WHERE id = ?').bind(accountId).first<AccountRow>();
   if (!account) throw new ApiError(500, 'internal-error', 'The key belongs to no account');
   const since = monthStart();
-  const [balance, all, mine] = await Promise.all([
+  // The snapshot flushes the meter's pending ledger rows first, so the ledger sum below is current.
+  const snapshot = await meterOf(c.env, accountId).snapshot(accountId);
+  const [balance, today, all, mine, byKey] = await Promise.all([
     accountBalance(c.env.DB, accountId),
+    usageSince(c.env.DB, accountId, dayStart()),
     usageSince(c.env.DB, accountId, since),
     usageSince(c.env.DB, accountId, since, keyId),
+    usageByKey(c.env.DB, accountId, since),
   ]);
-  return c.json({ ...account, key_id: keyId, balance: { credits: balance }, usage: { this_month: all, this_key_this_month: mine } }, 200);
+  return c.json(
+    {
+      ...account,
+      key_id: keyId,
+      balance: { credits: balance, reserved: snapshot.reserved },
+      usage: { today, this_month: all, this_key_this_month: mine, by_key_this_month: byKey },
+    },
+    200,
+  );
 });

@@ -3,9 +3,10 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { accountBalance, type AccountRow } from '../accounts/queries.js';
+import { accountBalance, requireAccount, type AccountRow } from '../accounts/queries.js';
 import type { AppEnv } from '../app-env.js';
 import { newApiKey } from '../auth/keys.js';
+import { meterOf } from '../billing/account-meter.js';
 import { ApiError } from '../errors/api-error.js';
 import { defaultHook } from '../errors/default-hook.js';
 import { newAccountId } from '../ids.js';
@@ -66,12 +67,6 @@ export const topUpRoute = createRoute({
   responses: { 201: { description: 'The account with its new balance', content: json(AccountSchema) }, 400: invalid, 401: unauthorized, 404: noAccount, 422: invalid },
 });
 
-async function requireAccount(db: D1Database, id: string): Promise<AccountRow> {
-  const account = await db.prepare('SELECT id, name, created_at FROM accounts WHERE id = ?').bind(id).first<AccountRow>();
-  if (!account) throw new ApiError(404, 'not-found', 'No such account');
-  return account;
-}
-
 /** Sub-app with the admin routes (mount behind `adminAuth`). */
 export const adminRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(createAccountRoute, async (c) => {
@@ -107,8 +102,7 @@ export const adminRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(topUpRoute, async (c) => {
     const account = await requireAccount(c.env.DB, c.req.valid('param').account_id);
     const { credits, note } = c.req.valid('json');
-    await c.env.DB.prepare("INSERT INTO credit_ledger (account_id, kind, credits, note, created_at) VALUES (?, 'topup', ?, ?, ?)")
-      .bind(account.id, credits, note ?? null, new Date().toISOString())
-      .run();
+    // Through the account's meter, which appends the ledger row and keeps its balance equal to the ledger's.
+    await meterOf(c.env, account.id).topUp({ accountId: account.id, credits, note: note ?? null });
     return c.json({ ...account, balance: { credits: await accountBalance(c.env.DB, account.id) } }, 201);
   });

@@ -69,9 +69,18 @@ export const AccountSchema = z
   })
   .openapi('Account');
 
+export const KeyUsageSchema = UsageSchema.extend({ key_id: z.string() }).openapi('KeyUsage');
+
 export const AccountWithUsageSchema = AccountSchema.extend({
   key_id: z.string(),
-  usage: z.object({ this_month: UsageSchema, this_key_this_month: UsageSchema }),
+  /** `credits` = the sum of the ledger (holds already deducted); `reserved` = held by unfinished predictions. */
+  balance: z.object({ credits: z.number().int(), reserved: z.number().int() }),
+  usage: z.object({
+    today: UsageSchema,
+    this_month: UsageSchema,
+    this_key_this_month: UsageSchema,
+    by_key_this_month: z.array(KeyUsageSchema),
+  }),
 }).openapi('AccountWithUsage');
 
 export const ApiKeyInfoSchema = z

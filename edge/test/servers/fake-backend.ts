@@ -5,7 +5,8 @@
  * - `POST /_test/mode` `{mode}`: `ready` | `busy` (PUT → 409) | `error` (PUT → 500) | `defunct` (health DEFUNCT)
  * - `GET /_test/jobs/:id`: the job received (404 until dispatched) and whether a cancel arrived
  * - `POST /_test/jobs/:id/events` `{type, …}`: builds the next signed callback event and returns it as
- *   `{path, headers, body}` for the test to deliver to the worker (`repeat: true` re-signs the last one).
+ *   `{path, headers, body}` for the test to deliver to the worker (`repeat: true` re-signs the last one;
+ *   a succeeded completion may say `images: n` to produce fewer images than requested).
  * @module
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -32,7 +33,7 @@ interface JobState {
 type EventSpec =
   | { type: 'started' }
   | { type: 'progress'; step: number; total: number }
-  | { type: 'completed'; status: 'succeeded' | 'failed' | 'canceled' | 'aborted'; error?: string };
+  | { type: 'completed'; status: 'succeeded' | 'failed' | 'canceled' | 'aborted'; error?: string; images?: number };
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -56,9 +57,9 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
     id: s.job.id, attempt: s.job.attempt, status: 'queued', progress: null, output: null, error: null, metrics: {},
   });
 
-  async function upload(job: BackendJob): Promise<StoredImage[]> {
+  async function upload(job: BackendJob, count: number): Promise<StoredImage[]> {
     return Promise.all(
-      Array.from({ length: job.input.num_outputs }, async (_, index): Promise<StoredImage> => {
+      Array.from({ length: count }, async (_, index): Promise<StoredImage> => {
         const key = `${job.output_prefix}/${job.id}/${index}.png`;
         await s3.send(new PutObjectCommand({ Bucket: options.s3.bucket, Key: key, Body: png, ContentType: 'image/png' }));
         return { index, key, content_type: 'image/png', bytes: png.length, width: 8, height: 8 };
@@ -70,7 +71,7 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
     const base = { prediction_id: state.job.id, attempt: state.job.attempt, seq: state.seq++, at: new Date().toISOString() };
     if (spec.type === 'started') return { type: 'started', ...base };
     if (spec.type === 'progress') return { type: 'progress', ...base, step: spec.step, total: spec.total, unet: spec.step % 3 === 1 ? 'full' : 'shallow' };
-    const output = spec.status === 'succeeded' ? await upload(state.job) : null;
+    const output = spec.status === 'succeeded' ? await upload(state.job, spec.images ?? state.job.input.num_outputs) : null;
     const steps = state.job.input.num_inference_steps;
     return {
       type: 'completed', ...base, status: spec.status, output, error: spec.error ?? null,

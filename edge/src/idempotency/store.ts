@@ -1,0 +1,90 @@
+/**
+ * Idempotency-Key records in D1 (draft-ietf-httpapi-idempotency-key-header), scoped per account. A record is
+ * claimed atomically (INSERT … ON CONFLICT … RETURNING), holds the request fingerprint, and once the first
+ * request has answered, its response. Records live 24 h; a claim whose request died is taken over after the
+ * lock runs out.
+ * @module
+ */
+
+/** How long a key and its stored response are kept. */
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+/** How long an in-flight request holds its key (longer than any synchronous wait). */
+export const IDEMPOTENCY_LOCK_MS = 150_000;
+
+/** Response headers kept with the stored response. */
+export const STORED_HEADERS = ['content-type', 'location', 'preference-applied'] as const;
+
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export type Claim =
+  | { kind: 'owned'; owner: string }
+  | { kind: 'replay'; response: StoredResponse }
+  | { kind: 'in-flight' }
+  | { kind: 'mismatch' };
+
+interface RecordRow {
+  fingerprint: string;
+  state: 'in-flight' | 'completed';
+  owner: string;
+  response_status: number | null;
+  response_headers: string | null;
+  response_body: string | null;
+}
+
+/** Claims `key` for a request with `fingerprint`, or says why it cannot be processed now. */
+export async function claimKey(db: D1Database, accountId: string, key: string, fingerprint: string, nowMs: number = Date.now()): Promise<Claim> {
+  const owner = crypto.randomUUID();
+  const now = new Date(nowMs).toISOString();
+  const claimed = await db
+    .prepare(
+      `INSERT INTO idempotency_keys (account_id, idem_key, fingerprint, state, owner, locked_until, created_at, expires_at)
+       VALUES (?1, ?2, ?3, 'in-flight', ?4, ?5, ?6, ?7)
+       ON CONFLICT (account_id, idem_key) DO UPDATE SET
+         fingerprint = excluded.fingerprint, state = 'in-flight', owner = excluded.owner, locked_until = excluded.locked_until,
+         response_status = NULL, response_headers = NULL, response_body = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at
+       WHERE idempotency_keys.expires_at <= ?6
+          OR (idempotency_keys.state = 'in-flight' AND idempotency_keys.locked_until <= ?6 AND idempotency_keys.fingerprint = ?3)
+       RETURNING owner`,
+    )
+    .bind(accountId, key, fingerprint, owner, new Date(nowMs + IDEMPOTENCY_LOCK_MS).toISOString(), now, new Date(nowMs + IDEMPOTENCY_TTL_MS).toISOString())
+    .first<{ owner: string }>();
+  if (claimed?.owner === owner) return { kind: 'owned', owner };
+  const row = await db
+    .prepare('SELECT fingerprint, state, owner, response_status, response_headers, response_body FROM idempotency_keys WHERE account_id = ? AND idem_key = ?')
+    .bind(accountId, key)
+    .first<RecordRow>();
+  // Deleted in between (the first request failed): the caller may simply retry.
+  if (!row) return { kind: 'in-flight' };
+  if (row.fingerprint !== fingerprint) return { kind: 'mismatch' };
+  if (row.state === 'in-flight' || row.response_status === null) return { kind: 'in-flight' };
+  return {
+    kind: 'replay',
+    response: { status: row.response_status, headers: JSON.parse(row.response_headers ?? '{}') as Record<string, string>, body: row.response_body ?? '' },
+  };
+}
+
+/** Stores the first request's response under its key. */
+export async function completeKey(db: D1Database, accountId: string, key: string, owner: string, response: StoredResponse): Promise<void> {
+  await db
+    .prepare("UPDATE idempotency_keys SET state = 'completed', response_status = ?, response_headers = ?, response_body = ? WHERE account_id = ? AND idem_key = ? AND owner = ?")
+    .bind(response.status, JSON.stringify(response.headers), response.body, accountId, key, owner)
+    .run();
+}
+
+/** Frees a key whose request ended without a response worth replaying (an error): a retry is processed anew. */
+export async function releaseKey(db: D1Database, accountId: string, key: string, owner: string): Promise<void> {
+  await db.prepare("DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ? AND owner = ? AND state = 'in-flight'").bind(accountId, key, owner).run();
+}
+
+/**
+ * Deletes records past their 24 h (run by the scheduled handler).
+ * @returns how many were deleted
+ */
+export async function deleteExpiredKeys(db: D1Database, nowMs: number = Date.now()): Promise<number> {
+  const result = await db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?').bind(new Date(nowMs).toISOString()).run();
+  return result.meta.changes ?? 0;
+}
