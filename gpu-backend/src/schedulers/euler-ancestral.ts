@@ -12,11 +12,10 @@
 import { z } from 'zod';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import type { NoiseSource } from '../noise/noise-source.js';
-import { alphasCumprod, makeBetas, trainingSigmas } from './common.js';
 import { betaScheduleShape, parseSchedulerConfig, PredictionType, TimestepSpacing } from './config.js';
-import type { Scheduler, StepOutput } from './scheduler.js';
-import { eulerInitNoiseSigma, eulerSigmaGrid, scaleBySigma } from './sigma-grid.js';
-import { checkLoopIndex, checkStepArgs } from './step-checks.js';
+import type { StepOutput } from './scheduler.js';
+import { SigmaGridScheduler } from './sigma-scheduler.js';
+import { checkStepArgs } from './step-checks.js';
 
 const f32 = Math.fround;
 
@@ -42,76 +41,25 @@ export function ancestralSigmas(sigmaFrom: number, sigmaTo: number): { sigmaUp: 
 }
 
 /** Euler ancestral sampler (stochastic: `step` needs a `NoiseSource`). */
-export class EulerAncestralScheduler implements Scheduler {
+export class EulerAncestralScheduler extends SigmaGridScheduler<EulerAncestralConfig> {
   readonly name = 'euler_ancestral' as const;
-  readonly order = 1;
   readonly needsNoise = true;
-  readonly config: EulerAncestralConfig;
-  readonly #trainSigmas: Float32Array;
-  #timesteps: number[] = [];
-  #sigmas: Float32Array = new Float32Array(0);
-  #stepIndex = 0;
-  #initNoiseSigma = 1;
-
-  constructor(config: EulerAncestralConfig) {
-    this.config = config;
-    const acp = alphasCumprod(makeBetas(config));
-    if (config.rescale_betas_zero_snr) acp[acp.length - 1] = 2 ** -24;
-    this.#trainSigmas = trainingSigmas(acp);
-  }
 
   /** Builds an Euler ancestral scheduler from a diffusers scheduler config (unknown keys ignored). */
   static fromConfig(json: unknown, overrides?: Record<string, unknown>): EulerAncestralScheduler {
     return new EulerAncestralScheduler(parseSchedulerConfig(EulerAncestralConfig, 'EulerAncestralDiscreteScheduler', json, overrides));
   }
 
-  get timesteps(): readonly number[] {
-    return this.#timesteps;
-  }
-
-  get stepIndex(): number {
-    return this.#stepIndex;
-  }
-
-  get initNoiseSigma(): number {
-    return this.#initNoiseSigma;
-  }
-
-  /** σ_0 … σ_n (float32; σ_n = 0). */
-  get sigmas(): Float32Array {
-    return this.#sigmas;
-  }
-
-  setTimesteps(numInferenceSteps: number): void {
-    const T = this.config.num_train_timesteps;
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1 || numInferenceSteps > T) {
-      throw new RangeError(`euler_ancestral: numInferenceSteps must be an integer in [1, ${T}], got ${numInferenceSteps}`);
-    }
-    const grid = eulerSigmaGrid(numInferenceSteps, {
-      numTrainTimesteps: T,
-      spacing: this.config.timestep_spacing,
-      stepsOffset: this.config.steps_offset,
-      trainSigmas: this.#trainSigmas,
-      useKarras: false,
-      finalSigma: 'zero',
-    });
-    this.#timesteps = grid.timesteps;
-    this.#sigmas = grid.sigmas;
-    this.#initNoiseSigma = eulerInitNoiseSigma(grid.sigmas, this.config.timestep_spacing);
-    this.#stepIndex = 0;
-  }
-
-  scaleModelInput(sample: Tensor, i: number): Tensor {
-    checkLoopIndex(this.name, this.#timesteps, this.#stepIndex, i);
-    return tensor(scaleBySigma(sample.data, this.#sigmas[i]!), sample.dims);
+  protected gridOptions() {
+    return { useKarras: false, finalSigma: 'zero' as const };
   }
 
   step(modelOutput: Tensor, i: number, sample: Tensor, noise?: NoiseSource): StepOutput {
-    checkStepArgs(this.name, this.#timesteps, this.#stepIndex, i, modelOutput, sample);
+    checkStepArgs(this.name, this.timestepList, this.index, i, modelOutput, sample);
     if (noise === undefined) throw new Error('euler_ancestral: step needs a noise source');
     // 1. σ_i, σ_{i+1} → σ_up, σ_down
-    const sigma = this.#sigmas[i]!;
-    const { sigmaUp, sigmaDown } = ancestralSigmas(sigma, this.#sigmas[i + 1]!);
+    const sigma = this.sigmaList[i]!;
+    const { sigmaUp, sigmaDown } = ancestralSigmas(sigma, this.sigmaList[i + 1]!);
     const dt = sigmaDown - sigma;
     const v = this.config.prediction_type === 'v_prediction';
     const vScale = -sigma / Math.sqrt(sigma * sigma + 1);
@@ -127,7 +75,7 @@ export class EulerAncestralScheduler implements Scheduler {
       x0[k] = xo;
       prev[k] = s[k]! + ((s[k]! - xo) / sigma) * dt + z[k]! * sigmaUp;
     }
-    this.#stepIndex += 1;
+    this.index += 1;
     return { prevSample: tensor(prev, sample.dims), predOriginalSample: tensor(x0, sample.dims) };
   }
 }

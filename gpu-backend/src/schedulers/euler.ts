@@ -12,11 +12,10 @@
  */
 import { z } from 'zod';
 import { tensor, type Tensor } from '../tensor/tensor.js';
-import { alphasCumprod, makeBetas, trainingSigmas } from './common.js';
 import { betaScheduleShape, parseSchedulerConfig, PredictionType, TimestepSpacing } from './config.js';
-import type { Scheduler, StepOutput } from './scheduler.js';
-import { eulerInitNoiseSigma, eulerSigmaGrid, scaleBySigma } from './sigma-grid.js';
-import { checkLoopIndex, checkStepArgs } from './step-checks.js';
+import type { StepOutput } from './scheduler.js';
+import { SigmaGridScheduler } from './sigma-scheduler.js';
+import { checkStepArgs } from './step-checks.js';
 
 /** The keys of diffusers' EulerDiscreteScheduler config this implementation reads (with diffusers' defaults). */
 export const EulerConfig = z.object({
@@ -35,77 +34,25 @@ export const EulerConfig = z.object({
 export type EulerConfig = z.infer<typeof EulerConfig>;
 
 /** Euler sampler in σ space (deterministic). */
-export class EulerScheduler implements Scheduler {
+export class EulerScheduler extends SigmaGridScheduler<EulerConfig> {
   readonly name = 'euler' as const;
-  readonly order = 1;
   readonly needsNoise = false;
-  readonly config: EulerConfig;
-  readonly #trainSigmas: Float32Array;
-  #timesteps: number[] = [];
-  #sigmas: Float32Array = new Float32Array(0);
-  #stepIndex = 0;
-  #initNoiseSigma = 1;
-
-  constructor(config: EulerConfig) {
-    this.config = config;
-    const acp = alphasCumprod(makeBetas(config));
-    if (config.rescale_betas_zero_snr) acp[acp.length - 1] = 2 ** -24;
-    this.#trainSigmas = trainingSigmas(acp);
-  }
 
   /** Builds an Euler scheduler from a diffusers scheduler config (unknown keys ignored). */
   static fromConfig(json: unknown, overrides?: Record<string, unknown>): EulerScheduler {
     return new EulerScheduler(parseSchedulerConfig(EulerConfig, 'EulerDiscreteScheduler', json, overrides));
   }
 
-  get timesteps(): readonly number[] {
-    return this.#timesteps;
-  }
-
-  get stepIndex(): number {
-    return this.#stepIndex;
-  }
-
-  get initNoiseSigma(): number {
-    return this.#initNoiseSigma;
-  }
-
-  /** σ_0 … σ_n (float32; the last one is the final σ). */
-  get sigmas(): Float32Array {
-    return this.#sigmas;
-  }
-
-  setTimesteps(numInferenceSteps: number): void {
-    const T = this.config.num_train_timesteps;
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1 || numInferenceSteps > T) {
-      throw new RangeError(`euler: numInferenceSteps must be an integer in [1, ${T}], got ${numInferenceSteps}`);
-    }
-    const grid = eulerSigmaGrid(numInferenceSteps, {
-      numTrainTimesteps: T,
-      spacing: this.config.timestep_spacing,
-      stepsOffset: this.config.steps_offset,
-      trainSigmas: this.#trainSigmas,
-      useKarras: this.config.use_karras_sigmas,
-      karrasMin: this.config.sigma_min,
-      karrasMax: this.config.sigma_max,
-      finalSigma: this.config.final_sigmas_type,
-    });
-    this.#timesteps = grid.timesteps;
-    this.#sigmas = grid.sigmas;
-    this.#initNoiseSigma = eulerInitNoiseSigma(grid.sigmas, this.config.timestep_spacing);
-    this.#stepIndex = 0;
-  }
-
-  scaleModelInput(sample: Tensor, i: number): Tensor {
-    checkLoopIndex(this.name, this.#timesteps, this.#stepIndex, i);
-    return tensor(scaleBySigma(sample.data, this.#sigmas[i]!), sample.dims);
+  protected gridOptions() {
+    const c = this.config;
+    return { useKarras: c.use_karras_sigmas, karrasMin: c.sigma_min, karrasMax: c.sigma_max, finalSigma: c.final_sigmas_type };
   }
 
   step(modelOutput: Tensor, i: number, sample: Tensor): StepOutput {
-    checkStepArgs(this.name, this.#timesteps, this.#stepIndex, i, modelOutput, sample);
+    checkStepArgs(this.name, this.timestepList, this.index, i, modelOutput, sample);
     // 1. σ_i and the step size (s_churn = 0, so σ̂ = σ)
-    const sigma = this.#sigmas[i]!;
-    const dt = this.#sigmas[i + 1]! - sigma;
+    const sigma = this.sigmaList[i]!;
+    const dt = this.sigmaList[i + 1]! - sigma;
     const vScale = -sigma / Math.sqrt(sigma * sigma + 1);
     const vShift = 1 / (sigma * sigma + 1);
     const kind = this.config.prediction_type;
@@ -120,7 +67,7 @@ export class EulerScheduler implements Scheduler {
       // 3. Euler step: x + (x − x̂_0)/σ · dt
       prev[k] = s[k]! + ((s[k]! - xo) / sigma) * dt;
     }
-    this.#stepIndex += 1;
+    this.index += 1;
     return { prevSample: tensor(prev, sample.dims), predOriginalSample: tensor(x0, sample.dims) };
   }
 }
