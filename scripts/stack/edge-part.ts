@@ -1,0 +1,103 @@
+/**
+ * The edge in `wrangler dev` (workerd with local D1, Durable Objects and Queues): D1 migrations applied
+ * locally first, settings in a generated env file (mode 0600, never on the command line), wrangler started as
+ * `node …/wrangler.js dev` so that its PID is ours to stop; ready when `GET /openapi.json` answers.
+ * @module
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { runToCompletion, spawnPart, type LogSink, type ManagedChild } from './child.js';
+import { waitUntil } from './wait.js';
+
+export interface EdgePartOptions {
+  root: string;
+  port: number;
+  inspectorPort: number;
+  /** Local D1/DO/Queue state (`--persist-to`) and the generated env file live here. */
+  stateDir: string;
+  /** Worker vars and secrets; they override `wrangler.toml`'s `[vars]`. */
+  vars: Record<string, string>;
+  /** SQL run once the migrations are applied, before the edge starts (idempotent statements). */
+  seedSql?: string;
+  log: LogSink;
+  readyTimeoutMs?: number;
+  /** Stops waiting for readiness (wrangler is then stopped). */
+  signal?: AbortSignal;
+}
+
+/** The running edge. */
+export interface EdgePart {
+  readonly url: string;
+  readonly child: ManagedChild;
+  stop(): Promise<void>;
+}
+
+/** Environment for every wrangler invocation: no network, no telemetry, logs inside the state folder. */
+export function wranglerEnv(stateDir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false',
+    WRANGLER_SEND_METRICS: 'false',
+    WRANGLER_LOG_PATH: path.join(stateDir, 'wrangler-logs'),
+    NO_COLOR: '1',
+  };
+}
+
+/** `node …/wrangler.js` plus arguments, as spawn arguments. */
+function wrangler(root: string, args: string[]): { command: string; args: string[] } {
+  return { command: process.execPath, args: [path.join(root, 'node_modules/wrangler/bin/wrangler.js'), ...args, '--config', path.join(root, 'wrangler.toml')] };
+}
+
+/** A dotenv line; values are single-quoted (they hold JSON) and must not contain quotes or newlines. */
+function envLine(name: string, value: string): string {
+  if (/['\n\r]/.test(value)) throw new Error(`edge setting ${name} must not contain a single quote or a newline`);
+  return `${name}='${value}'`;
+}
+
+/** Applies migrations, seeds, starts `wrangler dev` and waits until the app answers. */
+export async function startEdgePart(o: EdgePartOptions): Promise<EdgePart> {
+  const persist = path.join(o.stateDir, 'wrangler-state');
+  await mkdir(persist, { recursive: true });
+  const env = wranglerEnv(o.stateDir);
+  const common = { cwd: o.root, env, log: o.log };
+  await runToCompletion({ name: 'migrate', ...common, ...wrangler(o.root, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]) });
+  if (o.seedSql !== undefined) {
+    const seedFile = path.join(o.stateDir, 'seed.sql');
+    await writeFile(seedFile, o.seedSql, { mode: 0o600 });
+    await runToCompletion({ name: 'seed', ...common, ...wrangler(o.root, ['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--file', seedFile, '--yes']) });
+  }
+  const envFile = path.join(o.stateDir, 'edge.env');
+  await writeFile(envFile, `${Object.entries(o.vars).map(([k, v]) => envLine(k, v)).join('\n')}\n`, { mode: 0o600 });
+
+  const url = `http://127.0.0.1:${o.port}`;
+  const dev = wrangler(o.root, [
+    'dev',
+    '--local',
+    '--ip', '127.0.0.1',
+    '--port', String(o.port),
+    '--inspector-port', String(o.inspectorPort),
+    '--persist-to', persist,
+    '--env-file', envFile,
+    '--show-interactive-dev-session=false',
+  ]);
+  const child = spawnPart({ name: 'edge', ...common, ...dev });
+  await waitUntil(
+    `edge on ${url}`,
+    async () => ((await fetch(`${url}/openapi.json`, { signal: AbortSignal.timeout(2_000) })).ok ? true : undefined),
+    o.readyTimeoutMs ?? 90_000,
+    () => {
+      if (o.signal?.aborted) return 'start-up interrupted';
+      return child.hasExited() ? 'wrangler exited during start-up (see its log lines above)' : undefined;
+    },
+  ).catch(async (err: unknown) => {
+    await child.stop(2_000);
+    throw err;
+  });
+  return {
+    url,
+    child,
+    async stop() {
+      if (!child.hasExited()) await child.stop();
+    },
+  };
+}

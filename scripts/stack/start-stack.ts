@@ -1,0 +1,206 @@
+/**
+ * `startStack`: the whole product on this machine — S3 server, GPU backend (CPU, demo or given model), edge in
+ * `wrangler dev` — with the development account seeded. `npm start` and the end-to-end tests both use it.
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startBackendPart, type BackendPart } from './backend-part.js';
+import type { LogSink } from './child.js';
+import { DEMO_MODEL_ID, ensureDemoModel } from './demo-model.js';
+import { startEdgePart, type EdgePart } from './edge-part.js';
+import { assertPortsFree, freePort } from './ports.js';
+import { S3RVER_CREDENTIALS, startLocalS3, type LocalS3 } from './s3.js';
+import { DEFAULT_DEV_API_KEY, DEV_ACCOUNT_ID, devAccountSql, topUpTo } from './seed.js';
+
+/** The repository root. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface StackPorts {
+  edge: number;
+  backend: number;
+  s3: number;
+  /** workerd's inspector (pinned so it never clashes with a debugger on 9229). */
+  inspector: number;
+}
+
+/** The ports `npm start` uses unless EDGE_PORT / BACKEND_PORT / S3_PORT / INSPECTOR_PORT say otherwise. */
+export const DEFAULT_PORTS: StackPorts = { edge: 8787, backend: 8790, s3: 9000, inspector: 9230 };
+
+export interface StackOptions {
+  ports: StackPorts;
+  /** S3 data, local D1/DO/Queue state, generated env file, DeepCache graphs. */
+  stateDir: string;
+  /** Repository root (default: this checkout). */
+  root?: string;
+  /** API key of the development account (default {@link DEFAULT_DEV_API_KEY}). */
+  apiKey?: string;
+  /** Balance the development account is topped up to on start (default 100000). */
+  credits?: number;
+  /** Default: random per start. */
+  adminToken?: string;
+  /** Shared edge ↔ backend secret; default: random per start. */
+  internalSecret?: string;
+  /** A real model directory to serve instead of the demo model, under `modelId`. */
+  modelDir?: string;
+  /** Id the model is served under (default `sd15-tiny-demo`); must be in the catalogue (`shared/models.ts`). */
+  modelId?: string;
+  /** Where the demo model is built and reused (default `<root>/.local/models/sd15-tiny-demo`). */
+  demoModelDir?: string;
+  bucket?: string;
+  prefix?: string;
+  /** Extra backend variables (`gpu-backend/src/server/config.ts`). */
+  backendEnv?: Record<string, string>;
+  /** Extra or overriding edge vars. */
+  edgeVars?: Record<string, string>;
+  /** The edge's BACKENDS (default: the stack's backend); tests put a recorder in between. */
+  edgeBackends?: string[];
+  log?: LogSink;
+  /** Aborts start-up (Ctrl-C while starting): what already runs is stopped and startStack rejects. */
+  signal?: AbortSignal;
+}
+
+/** A running stack. */
+export interface Stack {
+  readonly edgeUrl: string;
+  readonly backendUrl: string;
+  readonly s3Endpoint: string;
+  readonly apiKey: string;
+  readonly adminToken: string;
+  readonly internalSecret: string;
+  readonly accountId: string;
+  readonly modelId: string;
+  readonly modelDir: string;
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly s3: LocalS3;
+  readonly backend: BackendPart;
+  readonly edge: EdgePart;
+  /** Process ids of the child parts (backend, wrangler). */
+  pids(): number[];
+  /** Stops the edge, the backend and the S3 server (in that order). */
+  stop(): Promise<void>;
+}
+
+/** Four free loopback ports (for tests). */
+export async function randomStackPorts(): Promise<StackPorts> {
+  return { edge: await freePort(), backend: await freePort(), s3: await freePort(), inspector: await freePort() };
+}
+
+const secret = (): string => randomBytes(24).toString('hex');
+
+/** Starts every part, seeds the account, and returns once all of them are ready. */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const root = options.root ?? REPO_ROOT;
+  const log: LogSink = options.log ?? ((source, line) => process.stdout.write(`[${source}] ${line}\n`));
+  const say = (line: string): void => log('stack', line);
+  const { ports, stateDir } = options;
+  const apiKey = options.apiKey ?? DEFAULT_DEV_API_KEY;
+  const adminToken = options.adminToken ?? secret();
+  const internalSecret = options.internalSecret ?? secret();
+  const bucket = options.bucket ?? 'images';
+  const prefix = options.prefix ?? 'predictions';
+  const modelId = options.modelId ?? DEMO_MODEL_ID;
+  const seedSql = await devAccountSql(apiKey);
+
+  await assertPortsFree({ EDGE_PORT: ports.edge, BACKEND_PORT: ports.backend, S3_PORT: ports.s3, INSPECTOR_PORT: ports.inspector });
+
+  const signal = options.signal;
+  const interrupted = (): void => {
+    if (signal?.aborted) throw new Error('start-up interrupted');
+  };
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch((err: unknown) => say(`stop failed: ${String(err)}`));
+  };
+  try {
+    const s3 = await startLocalS3({ port: ports.s3, directory: path.join(stateDir, 's3'), bucket });
+    stops.push(() => s3.stop());
+    say(`s3      ready  ${s3.endpoint} (bucket ${bucket})`);
+
+    interrupted();
+    let modelDir = options.modelDir;
+    if (modelDir === undefined) {
+      const demoDir = options.demoModelDir ?? path.join(root, '.local/models/sd15-tiny-demo');
+      say(`model   building the tiny demo model in ${demoDir} if it is not there yet`);
+      const demo = await ensureDemoModel(demoDir);
+      say(`model   ${demo.built ? 'built' : 'reused'} ${demo.dir}`);
+      modelDir = demo.dir;
+    }
+    modelDir = path.resolve(modelDir);
+    interrupted();
+
+    const s3Credentials = { accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey };
+    const backend = await startBackendPart({
+      root,
+      port: ports.backend,
+      internalSecret,
+      modelId,
+      modelDir,
+      s3: { endpoint: s3.endpoint, bucket, ...s3Credentials },
+      outputPrefix: prefix,
+      deepcacheCacheDir: path.join(stateDir, 'deepcache'),
+      ...(options.backendEnv === undefined ? {} : { env: options.backendEnv }),
+      log,
+      ...(signal === undefined ? {} : { signal }),
+    });
+    stops.push(() => backend.stop());
+    interrupted();
+    say(`backend ready  ${backend.url} (model ${modelId}, CPU)`);
+
+    const edgeUrl = `http://127.0.0.1:${ports.edge}`;
+    const edge = await startEdgePart({
+      root,
+      port: ports.edge,
+      inspectorPort: ports.inspector,
+      stateDir,
+      seedSql,
+      log,
+      ...(signal === undefined ? {} : { signal }),
+      vars: {
+        PUBLIC_BASE_URL: edgeUrl,
+        BACKENDS: JSON.stringify(options.edgeBackends ?? [backend.url]),
+        S3_ENDPOINT: s3.endpoint,
+        S3_REGION: 'us-east-1',
+        S3_BUCKET: bucket,
+        S3_PREFIX: prefix,
+        S3_ACCESS_KEY_ID: s3Credentials.accessKeyId,
+        S3_SECRET_ACCESS_KEY: s3Credentials.secretAccessKey,
+        CORS_ORIGINS: `${edgeUrl},http://localhost:${ports.edge}`,
+        ALLOW_LOOPBACK_WEBHOOKS: 'true',
+        ADMIN_TOKEN: adminToken,
+        INTERNAL_SECRET: internalSecret,
+        ...options.edgeVars,
+      },
+    });
+    stops.push(() => edge.stop());
+    interrupted();
+    say(`edge    ready  ${edge.url} (wrangler dev, local D1/DO/Queues)`);
+
+    const balance = await topUpTo(edge.url, adminToken, apiKey, DEV_ACCOUNT_ID, options.credits ?? 100_000);
+    say(`account ready  ${DEV_ACCOUNT_ID} with ${balance} credits`);
+
+    return {
+      edgeUrl: edge.url,
+      backendUrl: backend.url,
+      s3Endpoint: s3.endpoint,
+      apiKey,
+      adminToken,
+      internalSecret,
+      accountId: DEV_ACCOUNT_ID,
+      modelId,
+      modelDir,
+      bucket,
+      prefix,
+      s3,
+      backend,
+      edge,
+      pids: () => [backend.current().pid, edge.child.pid],
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
