@@ -32,7 +32,7 @@ function ok(r: JobResult | Error | undefined): JobResult {
 
 const bytes = (r: JobResult) => Buffer.concat(r.images.map((i) => Buffer.from(i.rgb)));
 
-describe.each(['sd15', 'sdxl'] as const)('StableDiffusionPipeline on a tiny synthetic %s model', (arch) => {
+describe.each(['sd15', 'sd21', 'sdxl'] as const)('StableDiffusionPipeline on a tiny synthetic %s model', (arch) => {
   let dir: string;
   let pipeline: StableDiffusionPipeline;
 
