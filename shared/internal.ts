@@ -90,6 +90,11 @@ export const BackendEvent = z.discriminatedUnion('type', [
     output: z.array(StoredImage).nullable(),
     error: z.string().nullable(),
     metrics: BackendMetrics,
+    /**
+     * The backend gave the prediction up without running it to the end (it shut down or failed as a whole):
+     * the edge re-dispatches it with a new attempt instead of failing it.
+     */
+    retryable: z.boolean().default(false),
   }),
 ]);
 export type BackendEvent = z.infer<typeof BackendEvent>;

@@ -11,7 +11,7 @@ const at = () => new Date().toISOString();
 const started = (seq: number): BackendEvent => ({ type: 'started', prediction_id: id, attempt: 1, seq, at: at() });
 const progress = (seq: number, step: number): BackendEvent => ({ type: 'progress', prediction_id: id, attempt: 1, seq, at: at(), step, total: 10, unet: 'full' });
 const completed = (seq: number): BackendEvent => ({
-  type: 'completed', prediction_id: id, attempt: 1, seq, at: at(), status: 'succeeded', output: [], error: null, metrics: {},
+  type: 'completed', prediction_id: id, attempt: 1, seq, at: at(), status: 'succeeded', output: [], error: null, metrics: {}, retryable: false,
 });
 
 describe('CallbackDispatcher', () => {

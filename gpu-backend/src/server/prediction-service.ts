@@ -249,7 +249,8 @@ export class PredictionService {
     this.o.metrics.predictions.inc({ status });
     this.o.metrics.stageSeconds.observe((Date.now() - r.enqueuedAt) / 1000, { stage: 'total' });
     this.o.logger.info('prediction finished', { prediction_id: r.job.id, attempt: r.attempt, status, error: r.error ?? undefined, ...r.metrics });
-    r.completedDelivery = this.emit(r, { type: 'completed', status, output: r.output, error: r.error, metrics: r.metrics });
+    const retryable = status === 'failed' && (r.error?.startsWith(RETRYABLE_ERROR_PREFIX) ?? false);
+    r.completedDelivery = this.emit(r, { type: 'completed', status, output: r.output, error: r.error, metrics: r.metrics, retryable });
     this.finishedOrder.push(r.job.id);
     while (this.finishedOrder.length > this.o.finishedRetention) this.records.delete(this.finishedOrder.shift()!);
   }

@@ -40,8 +40,9 @@ describe('graceful shutdown with work in flight', () => {
       const done = (id: string) => h.receiver.events.find((e): e is Completed => e.prediction_id === id && e.type === 'completed');
       expect(done(running.id)?.status).toBe('succeeded');
       expect(await h.s3.exists(`outputs/test/${running.id}/0.png`)).toBe(true);
-      expect(done(queued.id)).toMatchObject({ status: 'failed', output: null });
+      expect(done(queued.id)).toMatchObject({ status: 'failed', output: null, retryable: true });
       expect(done(queued.id)!.error!.startsWith(RETRYABLE_ERROR_PREFIX)).toBe(true);
+      expect(done(running.id)?.retryable).toBe(false);
     } finally {
       await h.receiver.close();
       await h.s3.close();
