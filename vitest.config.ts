@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
  * - `unit`: node-side unit tests beside the code (gpu-backend, shared).
  * - `parity`: the DeepCache/diffusers parity suite over the fixture directories in SD_FIXTURES.
  * - `edge`: the Workers app inside workerd (its own config in edge/).
+ * - `e2e`: the local stack as real processes (edge in `wrangler dev`, GPU backend, S3 server), one stack per
+ *   file, files one after another (each stack uses both cores while it starts).
  */
 export default defineConfig({
   test: {
@@ -28,6 +30,16 @@ export default defineConfig({
         },
       },
       'edge/vitest.config.ts',
+      {
+        test: {
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 200_000,
+        },
+      },
     ],
   },
 });

@@ -32,10 +32,15 @@ export interface EdgePart {
   stop(): Promise<void>;
 }
 
-/** Environment for every wrangler invocation: no network, no telemetry, logs inside the state folder. */
-export function wranglerEnv(stateDir: string): NodeJS.ProcessEnv {
+/**
+ * Environment for every wrangler invocation: no network, no telemetry, logs inside the state folder. Names in
+ * `shadowed` are removed: wrangler dev lets process variables override the env file, and ours must win.
+ */
+export function wranglerEnv(stateDir: string, shadowed: readonly string[] = []): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of shadowed) delete env[name];
   return {
-    ...process.env,
+    ...env,
     CLOUDFLARE_CF_FETCH_ENABLED: 'false',
     WRANGLER_SEND_METRICS: 'false',
     WRANGLER_LOG_PATH: path.join(stateDir, 'wrangler-logs'),
@@ -58,7 +63,7 @@ function envLine(name: string, value: string): string {
 export async function startEdgePart(o: EdgePartOptions): Promise<EdgePart> {
   const persist = path.join(o.stateDir, 'wrangler-state');
   await mkdir(persist, { recursive: true });
-  const env = wranglerEnv(o.stateDir);
+  const env = wranglerEnv(o.stateDir, Object.keys(o.vars));
   const common = { cwd: o.root, env, log: o.log };
   await runToCompletion({ name: 'migrate', ...common, ...wrangler(o.root, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]) });
   if (o.seedSql !== undefined) {
