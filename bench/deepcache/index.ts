@@ -22,6 +22,7 @@ export const deepcacheBenchmark: Benchmark = {
       threads: args.threads,
       callRounds: args.rounds ?? (args.quick ? 2 : 5),
       baselineTwice: !args.quick,
+      fp16: args.fp16,
       log,
     });
     const headline = deepcacheHeadline(report);

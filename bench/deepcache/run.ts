@@ -32,6 +32,8 @@ export interface DeepCacheBenchOptions {
   readonly callRounds: number;
   /** Run the baseline again after the cases (drift check). */
   readonly baselineTwice: boolean;
+  /** The fp16 model (weights, activations and I/O in float16). */
+  readonly fp16?: boolean;
   readonly cases?: readonly DeepCacheCase[];
   readonly log?: (line: string) => void;
 }
@@ -78,7 +80,7 @@ export async function runDeepCacheBench(opts: DeepCacheBenchOptions): Promise<De
   let t0 = performance.now();
 
   // 1. model (built once, cached) and MAC ceilings of the exact call shape (batch 2 = CFG)
-  const model = await ensureBenchModel({ arch: 'sd15', scale: 'full' });
+  const model = await ensureBenchModel({ arch: 'sd15', scale: 'full', ...(opts.fp16 ? { fp16: true } : {}) });
   setupMs.model = performance.now() - t0;
   log(`model ${model.dir} (${model.built ? `built in ${(model.buildMs / 1000).toFixed(0)} s` : 'cached'})`);
   t0 = performance.now();
@@ -157,7 +159,7 @@ export async function runDeepCacheBench(opts: DeepCacheBenchOptions): Promise<De
   });
   return {
     machine: machineInfo(opts.provider, opts.threads),
-    model: { name: 'sd15-full (synthetic, random weights, fp32)', dir: model.dir, built: model.built, buildMs: round(model.buildMs, 0) },
+    model: { name: `sd15-full (synthetic, random weights, ${opts.fp16 ? 'fp16' : 'fp32'})`, dir: model.dir, built: model.built, buildMs: round(model.buildMs, 0) },
     side: opts.side, steps: opts.steps, loopSteps, scheduler: 'pndm',
     ceilings, calls, baselines, baseline: { loopMs: baseLoop, e2eMs: baseE2e, drift }, cases: results, setupMs,
   };
