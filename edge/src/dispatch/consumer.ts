@@ -2,7 +2,9 @@
  * The `jobs` queue consumer: sends each accepted prediction to a backend. A prediction is claimed by bumping
  * its attempt while no backend holds it; backends are tried best first; when all refuse (409/5xx/no answer) the
  * message is retried later with exponential backoff, and after the queue's retries it lands in the dead-letter
- * queue, whose consumer fails the prediction. Bad messages are acked and logged.
+ * queue, whose consumer fails the prediction. Bad messages are acked and logged. The same queue carries the
+ * watchdog's delayed `watch` messages (`watchdog.ts`), which may release a prediction from a dead backend so
+ * that it is claimed again here as a new attempt.
  * @module
  */
 import { DispatchMessage } from '../../../shared/dispatch.js';
@@ -13,6 +15,7 @@ import { getPredictionRow } from '../predictions/row.js';
 import { finishPrediction } from '../predictions/transition.js';
 import { forgetHealth, rankBackends } from './backends.js';
 import { sendJob } from './send-job.js';
+import { armWatchdog, watchPrediction, WatchMessage } from './watchdog.js';
 
 /** Delay before retry `attempts` (1-based): 2, 4, 8 … capped at 60 s. */
 export function retryDelaySeconds(attempts: number): number {
@@ -34,9 +37,10 @@ export async function dispatchPrediction(env: Env, predictionId: string): Promis
     await finishPrediction(env, row.id, { status: 'aborted', error: 'Cancel-After deadline passed before the prediction started' });
     return { kind: 'done' };
   }
-  // Claim the next attempt (a concurrent delivery of the same message loses here).
+  // Claim the next attempt (a concurrent delivery of the same message loses here). A prediction the watchdog
+  // released from a dead backend may already be `processing`.
   const claimed = await env.DB.prepare(
-    "UPDATE predictions SET attempt = attempt + 1, last_seq = -1 WHERE id = ? AND attempt = ? AND backend IS NULL AND status = 'starting' RETURNING attempt",
+    "UPDATE predictions SET attempt = attempt + 1, last_seq = -1 WHERE id = ? AND attempt = ? AND backend IS NULL AND status IN ('starting', 'processing') RETURNING attempt",
   )
     .bind(row.id, row.attempt)
     .first<{ attempt: number }>();
@@ -61,6 +65,7 @@ export async function dispatchPrediction(env: Env, predictionId: string): Promis
         .bind(backend, sent.state.attempt, row.id, claimed.attempt)
         .run();
       log('dispatched', { prediction_id: row.id, backend, attempt: sent.state.attempt });
+      await armWatchdog(env, row.id, sent.state.attempt);
       return { kind: 'done' };
     }
     forgetHealth(backend);
@@ -76,6 +81,12 @@ export async function dispatchPrediction(env: Env, predictionId: string): Promis
 /** Consumer for the `jobs` queue. */
 export async function consumeDispatchBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   for (const message of batch.messages) {
+    const watch = WatchMessage.safeParse(message.body);
+    if (watch.success) {
+      await watchPrediction(env, watch.data);
+      message.ack();
+      continue;
+    }
     const parsed = DispatchMessage.safeParse(message.body);
     if (!parsed.success) {
       console.error(JSON.stringify({ level: 'error', message: 'dropping malformed dispatch message', id: message.id, issues: parsed.error.issues }));
