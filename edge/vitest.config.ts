@@ -1,6 +1,6 @@
 /**
  * Edge tests inside workerd (`@cloudflare/vitest-plugin`): the worker from wrangler.toml, D1 migrations as a
- * test-only binding, and loopback services (S3 server, fake GPU backends) started in globalSetup whose
+ * test-only binding, and loopback services (S3 server, fake GPU backends, webhook receiver, DoH server) started in globalSetup whose
  * addresses reach the worker's bindings via `inject`.
  */
 import path from 'node:path';
@@ -31,6 +31,8 @@ export default defineConfig(async () => {
             TEST_BACKEND_A: inject('backendA'),
             TEST_BACKEND_B: inject('backendB'),
             TEST_OPENAPI_VALIDATOR: inject('openApiValidator'),
+            TEST_WEBHOOK_RECEIVER: inject('webhookReceiver'),
+            TEST_DOH_SERVER: inject('dohServer'),
             PUBLIC_BASE_URL: TEST_ORIGIN,
             BACKENDS: JSON.stringify([inject('backendA'), inject('backendB')]),
             S3_ENDPOINT: inject('s3Endpoint'),
@@ -45,6 +47,10 @@ export default defineConfig(async () => {
             // Generous defaults so that only the tests about limits meet them (they set their own per account).
             DEFAULT_REQUESTS_PER_MINUTE: '10000',
             DEFAULT_CONCURRENT_PREDICTIONS: '1000',
+            // Webhooks: the receiver is on loopback; names resolve through the loopback DoH server; retries in 1 s.
+            ALLOW_LOOPBACK_WEBHOOKS: 'true',
+            DOH_URL: `${inject('dohServer')}/dns-query`,
+            WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s,1s',
           },
         },
       })),

@@ -29,6 +29,7 @@ import { internalRoutes } from './routes/internal.js';
 import { modelRoutes } from './routes/models.js';
 import { predictionEventRoutes } from './routes/prediction-events.js';
 import { predictionRoutes } from './routes/predictions.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 /** Builds the app. Routes are chained so `AppType` carries their schema for `hc<AppType>`. */
 export function createApp() {
@@ -56,6 +57,7 @@ export function createApp() {
     .route('/', imageRoutes)
     .route('/', modelRoutes)
     .route('/', accountRoutes)
+    .route('/', webhookRoutes)
     .route('/', adminRoutes)
     .route('/', adminBillingRoutes)
     .route('/', internalRoutes);

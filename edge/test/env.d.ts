@@ -10,6 +10,10 @@ declare global {
       TEST_BACKEND_B: string;
       /** Loopback service running @apidevtools/swagger-parser in Node (`POST /validate`). */
       TEST_OPENAPI_VALIDATOR: string;
+      /** Loopback webhook receiver (`/hooks/:name`, control under `/_test/hooks/:name`). */
+      TEST_WEBHOOK_RECEIVER: string;
+      /** Loopback DNS-over-HTTPS server (`/dns-query`, zone control at `/_test/zone`). */
+      TEST_DOH_SERVER: string;
     }
   }
 }
@@ -20,6 +24,8 @@ declare module 'vitest' {
     backendA: string;
     backendB: string;
     openApiValidator: string;
+    webhookReceiver: string;
+    dohServer: string;
   }
 }
 

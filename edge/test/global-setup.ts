@@ -1,6 +1,6 @@
 /**
  * Starts the loopback services the edge tests talk to (S3 server verifying SigV4, two fake GPU backends, an
- * OpenAPI validator) and
+ * OpenAPI validator, a webhook receiver verifying with `standardwebhooks`, a DNS-over-HTTPS server) and
  * hands their addresses to the worker's bindings through `provide`.
  * @module
  */
@@ -10,8 +10,10 @@ import path from 'node:path';
 import S3rver from '@20minutes/s3rver';
 import type { TestProject } from 'vitest/node';
 import { TEST_BUCKET, TEST_INTERNAL_SECRET, TEST_S3_KEY, TEST_S3_SECRET } from './constants.js';
+import { startDohServer } from './servers/doh-server.js';
 import { startFakeBackend } from './servers/fake-backend.js';
 import { startOpenApiValidator } from './servers/openapi-validator.js';
+import { startWebhookReceiver } from './servers/webhook-receiver.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const directory = await mkdtemp(path.join(tmpdir(), 'edge-s3-'));
@@ -22,12 +24,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const a = await startFakeBackend(backendOptions);
   const b = await startFakeBackend(backendOptions);
   const validator = await startOpenApiValidator();
+  const receiver = await startWebhookReceiver();
+  const doh = await startDohServer();
   project.provide('s3Endpoint', s3Endpoint);
   project.provide('backendA', a.url);
   project.provide('backendB', b.url);
   project.provide('openApiValidator', validator.url);
+  project.provide('webhookReceiver', receiver.url);
+  project.provide('dohServer', doh.url);
   return async () => {
-    await Promise.all([a, b, validator].map(({ server }) => new Promise((resolve) => server.close(resolve))));
+    await Promise.all([a, b, validator, receiver, doh].map(({ server }) => new Promise((resolve) => server.close(resolve))));
     await s3.close();
     await rm(directory, { recursive: true, force: true });
   };

@@ -17,6 +17,7 @@ import { newPredictionId, randomSeed } from '../ids.js';
 import { DEADLINE_GRACE_MS } from './deadline.js';
 import type { PredictionRow } from './row.js';
 import { finishPrediction } from './transition.js';
+import { admitWebhook } from '../webhooks/admit.js';
 
 export interface AcceptOptions {
   /** Cancel-After deadline (ISO time); not started by then → aborted. */
@@ -25,7 +26,8 @@ export interface AcceptOptions {
 
 /**
  * Accepts a create request for `caller`.
- * @throws ApiError 422 `validation-failed` for an unknown model or model-dependent bounds (nothing stored).
+ * @throws ApiError 422 `validation-failed` for an unknown model, model-dependent bounds or a refused webhook
+ *   URL (nothing stored).
  * @throws ApiError 402 `insufficient-credits` / 429 `quota-exceeded` from the reservation (nothing stored).
  * @throws ApiError 503 `backend-unavailable` when the queue refuses the job (the row ends as failed).
  * @returns the inserted row
@@ -36,6 +38,9 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
   if (!spec) throw new ApiError(422, 'validation-failed', `Unknown model ${request.model}`, { errors: [{ pointer: '/model', message: 'unknown model (see GET /v1/models)' }] });
   const issues = checkInputForModel(request.input, spec);
   if (issues.length > 0) throw new ApiError(422, 'validation-failed', 'The input does not fit the model', { errors: issues });
+
+  // 1b. The webhook must be a public address (SSRF guard); naming it again re-enables it after a 410.
+  if (request.webhook !== undefined) await admitWebhook(env, caller.accountId, request.webhook);
 
   // 2. Resolve defaults and draw the seed.
   const resolved = resolveInput(request.input, spec, randomSeed);

@@ -7,6 +7,7 @@
 import type { PredictionStatus } from '../../../shared/prediction.js';
 import { settleCredits } from '../billing/credits.js';
 import { channelOf } from '../channel/prediction-channel.js';
+import { enqueueWebhooks } from '../webhooks/listeners.js';
 import type { PredictionRow } from './row.js';
 
 /** A recorded change: the row after it, and the status it left. */
@@ -23,7 +24,7 @@ export const publishStatus: StatusListener = async (env, { row }) => {
 };
 
 /** Listeners run, in order, on every status change: credits settle before anyone is told the prediction ended. */
-export const statusListeners: readonly StatusListener[] = [settleCredits, publishStatus];
+export const statusListeners: readonly StatusListener[] = [settleCredits, publishStatus, enqueueWebhooks];
 
 /** Runs every listener; a failing listener is logged and does not stop the others. */
 export async function notifyStatusChange(env: Env, change: StatusChange, listeners: readonly StatusListener[] = statusListeners): Promise<void> {

@@ -9,6 +9,7 @@
 import type { BackendEvent, BackendMetrics, StoredImage } from '../../../shared/internal.js';
 import { canTransition, PredictionStatus, type terminalStatuses } from '../../../shared/prediction.js';
 import { channelOf } from '../channel/prediction-channel.js';
+import { enqueueProgressWebhook } from '../webhooks/listeners.js';
 import { notifyStatusChange } from './listeners.js';
 import { getPredictionRow, type PredictionRow } from './row.js';
 
@@ -67,7 +68,7 @@ async function update(
 
 /**
  * Ends a prediction (succeeded, failed, canceled or aborted) unless it already ended.
- * On success the status listeners run (channel, and later billing and webhooks).
+ * When the change is recorded the status listeners run (billing, channel, webhooks).
  */
 export async function finishPrediction(env: Env, id: string, ending: Ending, guard?: EventGuard): Promise<TransitionOutcome> {
   const from = sourcesOf(ending.status);
@@ -110,6 +111,9 @@ export async function applyBackendEvent(env: Env, event: BackendEvent): Promise<
       const outcome = await markProcessing(env, event.prediction_id, guard, { step: event.step, total: event.total });
       if (outcome.kind === 'applied') {
         await channelOf(env, event.prediction_id).publish({ type: 'progress', step: event.step, total: event.total });
+        await enqueueProgressWebhook(env, outcome.row).catch((err: unknown) => {
+          console.error(JSON.stringify({ level: 'error', message: 'logs webhook not queued', prediction_id: event.prediction_id, error: String(err) }));
+        });
       }
       return outcome;
     }

@@ -8,7 +8,7 @@ import { accountBalance, dayStart, monthStart, usageByKey, usageSince, type Acco
 import type { AppEnv } from '../app-env.js';
 import { meterOf } from '../billing/account-meter.js';
 import { ApiError } from '../errors/api-error.js';
-import { AccountWithUsageSchema, problemResponse } from '../schemas/components.js';
+import { AccountWithUsageSchema, problemResponse, rateLimitedResponse } from '../schemas/components.js';
 
 export const getAccountRoute = createRoute({
   method: 'get',
@@ -19,7 +19,7 @@ export const getAccountRoute = createRoute({
   responses: {
     200: { description: 'The account', content: { 'application/json': { schema: AccountWithUsageSchema } } },
     401: problemResponse('Missing, invalid or revoked API key'),
-    429: problemResponse('Rate limited'),
+    429: rateLimitedResponse(),
     500: problemResponse('Internal error'),
   },
 });

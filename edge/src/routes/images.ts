@@ -4,7 +4,7 @@
  * OpenAI's `{error:{message,type,param,code}}` shape, so the official SDK works by changing `baseURL`.
  * @module
  */
-import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { ImageData, ImageGenerationRequest } from '../../../shared/openai.js';
 import { PredictionInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
@@ -16,7 +16,7 @@ import { MAX_WAIT_S } from '../predictions/headers.js';
 import { storedImages } from '../predictions/present.js';
 import { finishPrediction } from '../predictions/transition.js';
 import { waitForPrediction } from '../predictions/wait.js';
-import { ImageGenerationRequestSchema, ImagesResponseSchema, openAIErrorResponse } from '../schemas/components.js';
+import { ImageGenerationRequestSchema, ImagesResponseSchema, openAIErrorResponse, rateLimitedResponse } from '../schemas/components.js';
 import { getObject, presignGet } from '../storage/s3.js';
 
 export const createImageRoute = createRoute({
@@ -26,12 +26,19 @@ export const createImageRoute = createRoute({
   summary: 'Generate images (OpenAI-compatible)',
   description: `Waits up to ${MAX_WAIT_S} s for the images. \`size\` is "WxH"; the native extras (negative_prompt, num_inference_steps, guidance_scale, seed, scheduler, output_format, deepcache) are accepted too.`,
   security: [{ bearerAuth: [] }],
-  request: { body: { required: true, content: { 'application/json': { schema: ImageGenerationRequestSchema } } } },
+  request: {
+    headers: z.object({ 'idempotency-key': z.string().max(300).optional().openapi({ description: 'Retries with the same key and body replay the first response for 24 h' }) }),
+    body: { required: true, content: { 'application/json': { schema: ImageGenerationRequestSchema } } },
+  },
   responses: {
     200: { description: 'The images', content: { 'application/json': { schema: ImagesResponseSchema } } },
     400: openAIErrorResponse('Invalid request'),
     401: openAIErrorResponse('Invalid API key'),
+    402: openAIErrorResponse('Not enough credits (`insufficient_quota`)'),
+    409: openAIErrorResponse('A request with this Idempotency-Key is still in flight'),
     413: openAIErrorResponse('Body too large'),
+    422: openAIErrorResponse('The Idempotency-Key was used with another body'),
+    429: rateLimitedResponse('openai'),
     500: openAIErrorResponse('Generation failed'),
     503: openAIErrorResponse('Not finished in time; the prediction was canceled'),
   },

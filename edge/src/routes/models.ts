@@ -8,7 +8,7 @@ import { branchRange, modelCatalog, type ModelSpec } from '../../../shared/model
 import { priceFor } from '../../../shared/pricing.js';
 import { PredictionInput, resolveInput } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
-import { ModelListSchema, problemResponse } from '../schemas/components.js';
+import { ModelListSchema, problemResponse, rateLimitedResponse } from '../schemas/components.js';
 import type { z } from 'zod';
 
 export const listModelsRoute = createRoute({
@@ -20,6 +20,7 @@ export const listModelsRoute = createRoute({
   responses: {
     200: { description: 'Models', content: { 'application/json': { schema: ModelListSchema } } },
     401: problemResponse('Missing, invalid or revoked API key'),
+    429: rateLimitedResponse(),
   },
 });
 

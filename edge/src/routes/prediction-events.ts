@@ -14,7 +14,7 @@ import { ApiError } from '../errors/api-error.js';
 import { defaultHook } from '../errors/default-hook.js';
 import { presentPrediction } from '../predictions/present.js';
 import { getOwnPredictionRow, getPredictionRow, type PredictionRow } from '../predictions/row.js';
-import { problemResponse } from '../schemas/components.js';
+import { problemResponse, rateLimitedResponse } from '../schemas/components.js';
 
 export const predictionEventsRoute = createRoute({
   method: 'get',
@@ -29,6 +29,7 @@ export const predictionEventsRoute = createRoute({
     200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
     400: problemResponse('Malformed id'),
     401: problemResponse('Missing, invalid or revoked API key'),
+    429: rateLimitedResponse(),
     404: problemResponse('No prediction with this id for this account'),
     500: problemResponse('Internal error'),
   },

@@ -16,7 +16,7 @@ import { presentPrediction } from '../predictions/present.js';
 import { decodeCursor, encodeCursor, getOwnPredictionRow, listPredictionRows } from '../predictions/row.js';
 import { finishPrediction } from '../predictions/transition.js';
 import { waitForPrediction } from '../predictions/wait.js';
-import { CreatePredictionRequestSchema, PredictionListSchema, PredictionSchema, problemResponse } from '../schemas/components.js';
+import { CreatePredictionRequestSchema, PredictionListSchema, PredictionSchema, problemResponse, rateLimitedResponse } from '../schemas/components.js';
 
 const security = [{ bearerAuth: [] }];
 const IdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'not a prediction id').openapi({ param: { name: 'id', in: 'path' } }) });
@@ -35,6 +35,10 @@ export const createPredictionRoute = createRoute({
     headers: z.object({
       prefer: z.string().max(200).optional().openapi({ example: 'wait=30' }),
       'cancel-after': z.string().max(20).optional().openapi({ example: '5m' }),
+      'idempotency-key': z.string().max(300).optional().openapi({
+        example: '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+        description: 'Retries with the same key and body replay the first response (`Idempotent-Replayed: true`) for 24 h',
+      }),
     }),
     body: { required: true, content: { 'application/json': { schema: CreatePredictionRequestSchema } } },
   },
@@ -43,8 +47,11 @@ export const createPredictionRoute = createRoute({
     202: { description: 'Accepted; not finished yet (see `Location` / `urls.get`)', content: predictionJson },
     400: problemResponse('Malformed JSON or header'),
     401: authFailed,
+    402: problemResponse('The balance does not cover the price (`insufficient-credits`); nothing is stored'),
+    409: problemResponse('A request with this Idempotency-Key is still in flight (`idempotency-key-in-use`)'),
     413: problemResponse('Body larger than the limit'),
-    422: problemResponse('The body failed validation (field errors in `errors`)'),
+    422: problemResponse('The body failed validation (field errors in `errors`), or the Idempotency-Key was used with another body (`idempotency-key-mismatch`)'),
+    429: rateLimitedResponse(),
     500: problemResponse('Internal error'),
     503: problemResponse('The prediction could not be queued'),
   },
@@ -57,7 +64,7 @@ export const getPredictionRoute = createRoute({
   summary: 'Get a prediction (output URLs are freshly presigned)',
   security,
   request: { params: IdParam },
-  responses: { 200: { description: 'The prediction', content: predictionJson }, 400: problemResponse('Malformed id'), 401: authFailed, 404: notFound, 500: problemResponse('Internal error') },
+  responses: { 200: { description: 'The prediction', content: predictionJson }, 400: problemResponse('Malformed id'), 401: authFailed, 404: notFound, 429: rateLimitedResponse(), 500: problemResponse('Internal error') },
 });
 
 export const listPredictionsRoute = createRoute({
@@ -76,6 +83,7 @@ export const listPredictionsRoute = createRoute({
     200: { description: 'One page', content: { 'application/json': { schema: PredictionListSchema } } },
     400: problemResponse('Bad limit or cursor'),
     401: authFailed,
+    429: rateLimitedResponse(),
     500: problemResponse('Internal error'),
   },
 });
@@ -94,6 +102,7 @@ export const cancelPredictionRoute = createRoute({
     401: authFailed,
     404: notFound,
     409: problemResponse('The prediction already ended in another state'),
+    429: rateLimitedResponse(),
     500: problemResponse('Internal error'),
   },
 });

@@ -1,0 +1,28 @@
+/**
+ * The `webhooks` queue consumer: one delivery attempt per message. Malformed messages are acked and logged;
+ * an attempt that throws (D1 unreachable) is retried by the queue; a repeated message finds its attempt
+ * already claimed and is acked without sending.
+ * @module
+ */
+import { WebhookMessage } from '../../../shared/webhooks.js';
+import { attemptDelivery } from './sender.js';
+
+/** Consumer for the `webhooks` queue. */
+export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  for (const message of batch.messages) {
+    const parsed = WebhookMessage.safeParse(message.body);
+    if (!parsed.success) {
+      console.error(JSON.stringify({ level: 'error', message: 'dropping malformed webhook message', id: message.id, issues: parsed.error.issues }));
+      message.ack();
+      continue;
+    }
+    try {
+      const outcome = await attemptDelivery(env, parsed.data);
+      console.log(JSON.stringify({ level: 'info', message: 'webhook attempt', delivery_id: parsed.data.delivery_id, attempt: parsed.data.attempt, outcome }));
+      message.ack();
+    } catch (err) {
+      console.error(JSON.stringify({ level: 'error', message: 'webhook attempt failed', delivery_id: parsed.data.delivery_id, error: String(err) }));
+      message.retry({ delaySeconds: 10 });
+    }
+  }
+}
