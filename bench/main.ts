@@ -1,6 +1,6 @@
 /**
  * Benchmark runner: `npx tsx bench/main.ts <name> [--quick] [--size N] [--steps N] [--provider cpu|cuda|webgpu]
- * [--threads N] [--rounds N] [--fp16]`. Writes `bench/results/<name>-<timestamp>.json` and `<name>-latest.json`, prints the
+ * [--threads N] [--rounds N] [--repeats N] [--fp16]`. Writes `bench/results/<name>-<timestamp>.json` and `<name>-latest.json`, prints the
  * tables, and prints the headline JSON object as the last stdout line. Progress goes to stderr.
  * `PROVIDER` and `BENCH_THREADS` env vars set the provider and threads when the flags are absent.
  * @module
@@ -19,7 +19,7 @@ const benchmarks: Record<string, Benchmark> = Object.fromEntries(
 );
 
 function usage(): string {
-  return ['usage: npx tsx bench/main.ts <name> [--quick] [--size N] [--steps N] [--provider cpu|cuda|webgpu] [--threads N] [--rounds N] [--fp16]', '',
+  return ['usage: npx tsx bench/main.ts <name> [--quick] [--size N] [--steps N] [--provider cpu|cuda|webgpu] [--threads N] [--rounds N] [--repeats N] [--fp16]', '',
     ...Object.values(benchmarks).map((b) => `  ${b.name.padEnd(16)} ${b.describe}`),
     `  ${'serving'.padEnd(16)} not implemented: needs the local stack (edge + S3 + backend); see bench/README.md`].join('\n');
 }
@@ -30,7 +30,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       quick: { type: 'boolean' }, size: { type: 'string' }, steps: { type: 'string' }, provider: { type: 'string' },
-      threads: { type: 'string' }, rounds: { type: 'string' }, fp16: { type: 'boolean' }, help: { type: 'boolean' },
+      threads: { type: 'string' }, rounds: { type: 'string' }, repeats: { type: 'string' }, fp16: { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
   const name = positionals[0];

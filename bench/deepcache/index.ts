@@ -1,7 +1,7 @@
 /**
  * `bench deepcache`: DeepCache speed-up vs its MAC ceiling on the full-width SD 1.5 U-Net, with the peer's figures.
- * Full: 256², PLMS 50 steps, baseline measured before and after the cases. `--quick`: 10 steps, one baseline,
- * 2 rounds of single calls.
+ * Full: 256², PLMS 50 steps, 5 rounds of single calls, 2 rounds of whole runs. `--quick`: 128², 10 steps, 2 rounds of
+ * single calls, 2 rounds of whole runs.
  * @module
  */
 import path from 'node:path';
@@ -16,12 +16,12 @@ export const deepcacheBenchmark: Benchmark = {
   describe: 'DeepCache speed-up vs MAC ceiling, SD 1.5 full width, CFG, PLMS (256², 50 steps; --quick: 10 steps)',
   async run(args, log) {
     const report = await runDeepCacheBench({
-      side: args.size ?? 256,
+      side: args.size ?? (args.quick ? 128 : 256),
       steps: args.steps ?? (args.quick ? 10 : 50),
       provider: args.provider,
       threads: args.threads,
       callRounds: args.rounds ?? (args.quick ? 2 : 5),
-      baselineTwice: !args.quick,
+      repeats: args.repeats ?? 2,
       fp16: args.fp16,
       log,
     });

@@ -15,6 +15,8 @@ export interface LoopRun {
   readonly label: string;
   readonly loopMs: number;
   readonly e2eMs: number;
+  /** Process CPU time (user + system, all threads) of the whole run: insensitive to waiting for a busy CPU. */
+  readonly e2eCpuMs: number;
   readonly encodeMs: number;
   readonly decodeMs: number;
   readonly fullSteps: number;
@@ -51,9 +53,11 @@ export function benchInput(shape: JobShape, deepcache: DeepCacheSettings | false
  * @throws the job's error when the pipeline reports one
  */
 export async function timeRun(pipeline: ImagePipeline, label: string, input: ResolvedInput): Promise<LoopRun> {
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const [r] = await pipeline.run([{ id: label, input, signal: new AbortController().signal }]);
   const e2eMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   if (!r) throw new Error(`${label}: the pipeline returned no result`);
   if (r instanceof Error) throw r;
   const t = r.timingsMs;
@@ -61,9 +65,32 @@ export async function timeRun(pipeline: ImagePipeline, label: string, input: Res
     label,
     loopMs: t.denoise ?? Number.NaN,
     e2eMs,
+    e2eCpuMs: (cpu.user + cpu.system) / 1000,
     encodeMs: t.encode_prompt ?? Number.NaN,
     decodeMs: t.decode ?? Number.NaN,
     fullSteps: r.unetFullSteps,
     shallowSteps: r.unetShallowSteps,
   };
+}
+
+/**
+ * The fastest of repeated runs of one configuration, field by field (contention on a shared machine only ever
+ * slows a run down, so the minimum is the least disturbed estimate).
+ * @throws RangeError for no runs
+ */
+export function fastestRun(runs: readonly LoopRun[]): LoopRun {
+  const first = runs[0];
+  if (!first) throw new RangeError('no runs');
+  const min = (f: (r: LoopRun) => number) => Math.min(...runs.map(f));
+  return {
+    ...first,
+    loopMs: min((r) => r.loopMs), e2eMs: min((r) => r.e2eMs), e2eCpuMs: min((r) => r.e2eCpuMs),
+    encodeMs: min((r) => r.encodeMs), decodeMs: min((r) => r.decodeMs),
+  };
+}
+
+/** Round r runs the configurations rotated by r, so no configuration always runs first or last. */
+export function rotated<T>(items: readonly T[], round: number): T[] {
+  const k = items.length === 0 ? 0 : round % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
 }

@@ -1,8 +1,8 @@
 /**
  * The DeepCache benchmark: the synthetic SD 1.5 U-Net at full width (random weights), one image with CFG (U-Net
  * batch 2), PLMS (`pndm`). In one run: the MAC ceilings, interleaved per-call medians of the full and shallow
- * graphs, then whole pipeline runs for the no-cache baseline and every case (baseline first and, in full mode,
- * again last, to expose drift on a shared machine).
+ * graphs, then rounds of whole pipeline runs (the no-cache baseline and every case, in rotated order per round);
+ * each configuration's fastest run counts, since contention on a shared machine only slows runs down.
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -17,7 +17,7 @@ import { ensureBenchModel } from '../bench-models.js';
 import { machineInfo, type MachineInfo } from '../lib/machine.js';
 import { round } from '../lib/stats.js';
 import { DEEPCACHE_CASES, callTimeSpeedup, caseBranches, caseLabel, caseSettings, planCeiling, planCounts, type DeepCacheCase } from './cases.js';
-import { benchInput, timeRun, type LoopRun } from './loops.js';
+import { benchInput, fastestRun, rotated, timeRun, type LoopRun } from './loops.js';
 import { timeUnetCalls, type CallTimings } from './per-call.js';
 import { openUnet, prepareDeepCacheLinks } from './unet-graphs.js';
 
@@ -30,8 +30,8 @@ export interface DeepCacheBenchOptions {
   readonly threads: number;
   /** Measured rounds of single U-Net calls. */
   readonly callRounds: number;
-  /** Run the baseline again after the cases (drift check). */
-  readonly baselineTwice: boolean;
+  /** Rounds of whole runs; each round runs the baseline and every case, rotated; the fastest run of each counts. */
+  readonly repeats: number;
   /** The fp16 model (weights, activations and I/O in float16). */
   readonly fp16?: boolean;
   readonly cases?: readonly DeepCacheCase[];
@@ -47,6 +47,8 @@ export interface CaseResult {
   readonly run: LoopRun;
   readonly unetSpeedup: number;
   readonly e2eSpeedup: number;
+  /** End-to-end speed-up in process CPU time (robust to a busy machine; includes spin-waiting threads). */
+  readonly e2eCpuSpeedup: number;
   readonly ceilingWithAttention: number;
   readonly ceilingPaper: number;
   /** Loop speed-up predicted from the per-call medians (no per-step overhead). */
@@ -63,13 +65,12 @@ export interface DeepCacheReport {
   readonly scheduler: 'pndm';
   readonly ceilings: readonly BranchCeiling[];
   readonly calls: readonly CallTimings[];
-  readonly baselines: readonly LoopRun[];
-  readonly baseline: { readonly loopMs: number; readonly e2eMs: number; readonly drift: number | null };
+  /** Every whole run, in execution order. */
+  readonly runs: readonly LoopRun[];
+  readonly baseline: LoopRun & { readonly spread: number };
   readonly cases: readonly CaseResult[];
   readonly setupMs: Readonly<Record<string, number>>;
 }
-
-const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** Runs the benchmark. */
 export async function runDeepCacheBench(opts: DeepCacheBenchOptions): Promise<DeepCacheReport> {
@@ -114,37 +115,32 @@ export async function runDeepCacheBench(opts: DeepCacheBenchOptions): Promise<De
   scheduler.setTimesteps(opts.steps);
   const loopSteps = scheduler.timesteps.length;
   const shape = { side: opts.side, steps: opts.steps, scheduler: 'pndm' as const };
-  const baselines: LoopRun[] = [];
-  const runs = new Map<string, LoopRun>();
+  const all: LoopRun[] = [];
   try {
     t0 = performance.now();
     log('pipeline warm-up (2 steps, every branch)');
     await timeRun(pipeline, 'warmup', benchInput({ ...shape, steps: 2 }, false));
     for (const b of branches) await timeRun(pipeline, 'warmup', benchInput({ ...shape, steps: 2 }, { cache_interval: 2, cache_branch_id: b, schedule: 'uniform' }));
     setupMs.pipeline_warmup = performance.now() - t0;
-    const say = (r: LoopRun) => log(`${r.label.padEnd(16)} loop ${(r.loopMs / 1000).toFixed(2)} s, e2e ${(r.e2eMs / 1000).toFixed(2)} s (${r.fullSteps} full + ${r.shallowSteps} shallow)`);
-    baselines.push(await timeRun(pipeline, 'baseline', benchInput(shape, false)));
-    say(baselines[0]!);
-    for (const c of cases) {
-      const r = await timeRun(pipeline, caseLabel(c), benchInput(shape, caseSettings(c)));
-      runs.set(caseLabel(c), r);
-      say(r);
-    }
-    if (opts.baselineTwice) {
-      baselines.push(await timeRun(pipeline, 'baseline', benchInput(shape, false)));
-      say(baselines[1]!);
+    const configs = [{ label: 'baseline', settings: false as const }, ...cases.map((c) => ({ label: caseLabel(c), settings: caseSettings(c) }))];
+    for (let round = 0; round < opts.repeats; round++) {
+      for (const cfg of rotated(configs, round)) {
+        const r = await timeRun(pipeline, cfg.label, benchInput(shape, cfg.settings));
+        all.push(r);
+        log(`round ${round + 1} ${r.label.padEnd(16)} loop ${(r.loopMs / 1000).toFixed(2)} s, e2e ${(r.e2eMs / 1000).toFixed(2)} s (${r.fullSteps} full + ${r.shallowSteps} shallow)`);
+      }
     }
   } finally {
     await pipeline.dispose();
   }
 
   // 4. ratios
-  const baseLoop = mean(baselines.map((b) => b.loopMs));
-  const baseE2e = mean(baselines.map((b) => b.e2eMs));
-  const drift = baselines.length > 1 ? baselines[1]!.loopMs / baselines[0]!.loopMs - 1 : null;
+  const fastest = (label: string) => fastestRun(all.filter((r) => r.label === label));
+  const baseRuns = all.filter((r) => r.label === 'baseline');
+  const baseline = { ...fastest('baseline'), spread: Math.max(...baseRuns.map((r) => r.loopMs)) / Math.min(...baseRuns.map((r) => r.loopMs)) - 1 };
   const fullCall = calls.find((c) => c.graph === 'full')!.medianMs;
   const results: CaseResult[] = cases.map((c) => {
-    const run = runs.get(caseLabel(c))!;
+    const run = fastest(caseLabel(c));
     const counts = planCounts(c, loopSteps, opts.steps);
     if (counts.full !== run.fullSteps) throw new Error(`${caseLabel(c)}: the plan has ${counts.full} full steps, the run ${run.fullSteps}`);
     const bc = ceilings[c.branch]!;
@@ -152,7 +148,7 @@ export async function runDeepCacheBench(opts: DeepCacheBenchOptions): Promise<De
     const shallowCall = calls.find((x) => x.branch === c.branch)!.medianMs;
     return {
       case: c, label: caseLabel(c), fullSteps: counts.full, shallowSteps: counts.shallow, run,
-      unetSpeedup: baseLoop / run.loopMs, e2eSpeedup: baseE2e / run.e2eMs,
+      unetSpeedup: baseline.loopMs / run.loopMs, e2eSpeedup: baseline.e2eMs / run.e2eMs, e2eCpuSpeedup: baseline.e2eCpuMs / run.e2eCpuMs,
       ceilingWithAttention: ceiling.withAttention, ceilingPaper: ceiling.paper,
       callTimeSpeedup: callTimeSpeedup(fullCall, shallowCall, counts),
     };
@@ -161,6 +157,6 @@ export async function runDeepCacheBench(opts: DeepCacheBenchOptions): Promise<De
     machine: machineInfo(opts.provider, opts.threads),
     model: { name: `sd15-full (synthetic, random weights, ${opts.fp16 ? 'fp16' : 'fp32'})`, dir: model.dir, built: model.built, buildMs: round(model.buildMs, 0) },
     side: opts.side, steps: opts.steps, loopSteps, scheduler: 'pndm',
-    ceilings, calls, baselines, baseline: { loopMs: baseLoop, e2eMs: baseE2e, drift }, cases: results, setupMs,
+    ceilings, calls, runs: all, baseline, cases: results, setupMs,
   };
 }

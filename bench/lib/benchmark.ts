@@ -11,7 +11,7 @@ export type Provider = z.infer<typeof Provider>;
 
 const intArg = z.coerce.number().int().positive();
 
-/** Options shared by every benchmark (`--quick`, `--size`, `--steps`, `--provider`, `--threads`, `--rounds`, `--fp16`). */
+/** Options shared by every benchmark (`--quick`, `--size`, `--steps`, `--provider`, `--threads`, `--rounds`, `--repeats`, `--fp16`). */
 export const BenchArgs = z.strictObject({
   quick: z.boolean().default(false),
   size: intArg.optional(),
@@ -20,6 +20,8 @@ export const BenchArgs = z.strictObject({
   /** Intra-op threads; 0 = onnxruntime's default (one per physical core). */
   threads: z.coerce.number().int().min(0).default(0),
   rounds: intArg.optional(),
+  /** Rounds of whole runs (benchmarks that repeat whole configurations). */
+  repeats: intArg.optional(),
   /** Use the fp16 synthetic model (GPU providers; CPU kernels for fp16 are few and slow). */
   fp16: z.boolean().default(false),
 });

@@ -32,6 +32,9 @@ export const VARIANTS: readonly SessionVariant[] = [
   variant('threads-1', 'intraOpNumThreads 1', (o) => ({ ...o, intraOpNumThreads: 1 })),
   variant('no-arena', 'enableCpuMemArena false', (o) => ({ ...o, enableCpuMemArena: false })),
   variant('no-mem-pattern', 'enableMemPattern false', (o) => ({ ...o, enableMemPattern: false })),
+  variant('no-spin', 'intra-op threads do not spin-wait (session.intra_op.allow_spinning 0)',
+    (o) => ({ ...o, extra: { session: { intra_op: { allow_spinning: '0' } } } })),
+  variant('threads-1-no-spin', 'intraOpNumThreads 1, no spin-wait', (o) => ({ ...o, intraOpNumThreads: 1, extra: { session: { intra_op: { allow_spinning: '0' } } } })),
   variant('parallel', "executionMode 'parallel'", (o) => ({ ...o, executionMode: 'parallel' })),
   variant('current-again', 'project settings (drift check)', (o) => o),
 ];
