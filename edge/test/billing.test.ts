@@ -5,6 +5,7 @@ import { PredictionInput, resolveInput, type Prediction } from '../../shared/pre
 import { priceFor } from '../../shared/pricing.js';
 import { signInternalRequest } from '../../shared/signing.js';
 import { checkLedger } from '../src/billing/credits.js';
+import { runMaintenance } from '../src/maintenance/scheduled.js';
 import { admin, auth, call, createBody, createPrediction, deliver, getPrediction, jsonInit, newCustomer, runToSuccess, waitForJob } from './helpers.js';
 
 /** The price the edge will charge for a create body (the seed does not change the price). */
@@ -146,6 +147,21 @@ describe('credits', () => {
     expect(check.ledger.committed).toBe(succeeded * cost);
     expect(check.ledger.balance).toBe(K * cost - succeeded * cost);
     expect(check.durable_object).toEqual({ balance: K * cost - succeeded * cost, reserved: 0, pending_ledger_rows: 0 });
+  });
+});
+
+describe('maintenance', () => {
+  it('settles the hold of a prediction that ended without its settlement (e.g. the meter was unreachable)', async () => {
+    const { accountId, key } = await newCustomer('orphan', 1000);
+    const { prediction } = await createPrediction(key);
+    await waitForJob(prediction.id);
+    // The prediction ends behind the listeners' back.
+    await env.DB.prepare("UPDATE predictions SET status = 'failed', completed_at = ? WHERE id = ?").bind(new Date().toISOString(), prediction.id).run();
+    expect((await ledgerOf(prediction.id)).map((r) => r.kind)).toEqual(['reserve']);
+    expect((await runMaintenance(env)).settledHolds).toBeGreaterThanOrEqual(1);
+    expect((await ledgerOf(prediction.id)).map((r) => r.kind)).toEqual(['reserve', 'release']);
+    expect(await runMaintenance(env)).toMatchObject({ settledHolds: 0 });
+    expect((await checkLedger(env, accountId)).consistent).toBe(true);
   });
 });
 

@@ -21,11 +21,18 @@ describe('GET /openapi.json', () => {
       expect.arrayContaining([
         '/v1/predictions', '/v1/predictions/{id}', '/v1/predictions/{id}/cancel', '/v1/predictions/{id}/events',
         '/v1/images/generations', '/v1/models', '/v1/account', '/admin/accounts', '/admin/keys/{key_id}/revoke',
-        '/internal/predictions/{id}/events',
+        '/internal/predictions/{id}/events', '/v1/webhooks/secret', '/v1/predictions/{id}/webhooks',
+        '/v1/predictions/{id}/webhooks/{delivery_id}/replay', '/admin/accounts/{account_id}/limits',
+        '/admin/accounts/{account_id}/ledger/check', '/admin/accounts/{account_id}/webhooks/enable',
       ]),
     );
-    expect(Object.keys(doc.paths['/v1/predictions']?.post?.responses ?? {})).toEqual(['201', '202', '400', '401', '413', '422', '500', '503']);
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Prediction', 'Problem', 'CreatePredictionRequest', 'ImageGenerationRequest', 'OpenAIError', 'BackendEvent']));
+    expect(Object.keys(doc.paths['/v1/predictions']?.post?.responses ?? {})).toEqual(['201', '202', '400', '401', '402', '409', '413', '422', '429', '500', '503']);
+    expect(Object.keys(doc.paths['/v1/images/generations']?.post?.responses ?? {})).toEqual(['200', '400', '401', '402', '409', '413', '422', '429', '500', '503']);
+    // Every public route can answer 429 (per-key rate limit).
+    for (const [path, methods] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/'))) {
+      for (const [method, op] of Object.entries(methods)) expect(Object.keys(op.responses), `${method} ${path}`).toContain('429');
+    }
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Prediction', 'Problem', 'CreatePredictionRequest', 'ImageGenerationRequest', 'OpenAIError', 'BackendEvent', 'WebhookDelivery', 'WebhookSecret', 'RateLimits', 'LedgerCheck']));
     expect(Object.keys(doc.components.securitySchemes)).toEqual(['bearerAuth', 'adminAuth', 'internalSignature']);
   });
 });

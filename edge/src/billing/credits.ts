@@ -7,6 +7,7 @@
 import type { Caller } from '../app-env.js';
 import { ApiError } from '../errors/api-error.js';
 import type { StatusListener } from '../predictions/listeners.js';
+import type { PredictionRow } from '../predictions/row.js';
 import { meterOf } from './account-meter.js';
 import type { SettleResult } from './rpc.js';
 
@@ -42,14 +43,34 @@ export async function releaseCredits(env: Env, accountId: string, predictionId: 
 }
 
 /** Commits the images a successful prediction produced; releases the hold of any other ending. */
-export const settleCredits: StatusListener = async (env, { row }) => {
+export const settleCredits: StatusListener = async (env, { row }) => settle(env, row);
+
+async function settle(env: Env, row: PredictionRow): Promise<void> {
   if (row.status === 'succeeded') {
     const images = row.output_json === null ? 0 : (JSON.parse(row.output_json) as unknown[]).length;
     await meterOf(env, row.account_id).commit({ accountId: row.account_id, predictionId: row.id, images });
   } else if (row.status === 'failed' || row.status === 'canceled' || row.status === 'aborted') {
     await releaseCredits(env, row.account_id, row.id);
   }
-};
+}
+
+/**
+ * Settles the holds of ended predictions that still have only a `reserve` row (their listener failed, e.g. the
+ * meter was unreachable). Run by the maintenance cron; settling is idempotent.
+ * @returns how many predictions were settled
+ */
+export async function settleEndedHolds(env: Env, limit = 100): Promise<number> {
+  const { results } = await env.DB.prepare(
+    `SELECT p.* FROM predictions p JOIN credit_ledger r ON r.prediction_id = p.id AND r.kind = 'reserve'
+      WHERE p.status IN ('succeeded', 'failed', 'canceled', 'aborted')
+        AND NOT EXISTS (SELECT 1 FROM credit_ledger s WHERE s.prediction_id = p.id AND s.kind IN ('commit', 'release'))
+      LIMIT ?`,
+  )
+    .bind(limit)
+    .all<PredictionRow>();
+  for (const row of results) await settle(env, row);
+  return results.length;
+}
 
 /** Both sides of the ledger check. */
 export interface LedgerCheck {
