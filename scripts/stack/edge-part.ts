@@ -1,6 +1,6 @@
 /**
  * The edge in `wrangler dev` (workerd with local D1, Durable Objects and Queues): D1 migrations applied
- * locally first, settings in a generated env file (mode 0600, never on the command line), wrangler started as
+ * locally first, vars on the command line and secrets in a generated env file (mode 0600), wrangler started as
  * `node …/wrangler.js dev` so that its PID is ours to stop; ready when `GET /openapi.json` answers.
  * @module
  */
@@ -15,8 +15,10 @@ export interface EdgePartOptions {
   inspectorPort: number;
   /** Local D1/DO/Queue state (`--persist-to`) and the generated env file live here. */
   stateDir: string;
-  /** Worker vars and secrets; they override `wrangler.toml`'s `[vars]`. */
+  /** Worker vars (passed with `--var`); they override `wrangler.toml`'s `[vars]`. */
   vars: Record<string, string>;
+  /** Secrets (written to the env file; wrangler only loads the names `wrangler.toml` declares). */
+  secrets: Record<string, string>;
   /** SQL run once the migrations are applied, before the edge starts (idempotent statements). */
   seedSql?: string;
   log: LogSink;
@@ -53,7 +55,7 @@ function wrangler(root: string, args: string[]): { command: string; args: string
   return { command: process.execPath, args: [path.join(root, 'node_modules/wrangler/bin/wrangler.js'), ...args, '--config', path.join(root, 'wrangler.toml')] };
 }
 
-/** A dotenv line; values are single-quoted (they hold JSON) and must not contain quotes or newlines. */
+/** A dotenv line; values are single-quoted and must not contain quotes or newlines. */
 function envLine(name: string, value: string): string {
   if (/['\n\r]/.test(value)) throw new Error(`edge setting ${name} must not contain a single quote or a newline`);
   return `${name}='${value}'`;
@@ -63,7 +65,7 @@ function envLine(name: string, value: string): string {
 export async function startEdgePart(o: EdgePartOptions): Promise<EdgePart> {
   const persist = path.join(o.stateDir, 'wrangler-state');
   await mkdir(persist, { recursive: true });
-  const env = wranglerEnv(o.stateDir, Object.keys(o.vars));
+  const env = wranglerEnv(o.stateDir, [...Object.keys(o.vars), ...Object.keys(o.secrets)]);
   const common = { cwd: o.root, env, log: o.log };
   await runToCompletion({ name: 'migrate', ...common, ...wrangler(o.root, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]) });
   if (o.seedSql !== undefined) {
@@ -72,7 +74,7 @@ export async function startEdgePart(o: EdgePartOptions): Promise<EdgePart> {
     await runToCompletion({ name: 'seed', ...common, ...wrangler(o.root, ['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--file', seedFile, '--yes']) });
   }
   const envFile = path.join(o.stateDir, 'edge.env');
-  await writeFile(envFile, `${Object.entries(o.vars).map(([k, v]) => envLine(k, v)).join('\n')}\n`, { mode: 0o600 });
+  await writeFile(envFile, `${Object.entries(o.secrets).map(([k, v]) => envLine(k, v)).join('\n')}\n`, { mode: 0o600 });
 
   const url = `http://127.0.0.1:${o.port}`;
   const dev = wrangler(o.root, [
@@ -84,6 +86,7 @@ export async function startEdgePart(o: EdgePartOptions): Promise<EdgePart> {
     '--persist-to', persist,
     '--env-file', envFile,
     '--show-interactive-dev-session=false',
+    ...Object.entries(o.vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
   ]);
   const child = spawnPart({ name: 'edge', ...common, ...dev });
   await waitUntil(

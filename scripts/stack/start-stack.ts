@@ -165,13 +165,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         S3_REGION: 'us-east-1',
         S3_BUCKET: bucket,
         S3_PREFIX: prefix,
-        S3_ACCESS_KEY_ID: s3Credentials.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3Credentials.secretAccessKey,
         CORS_ORIGINS: `${edgeUrl},http://localhost:${ports.edge}`,
         ALLOW_LOOPBACK_WEBHOOKS: 'true',
+        ...options.edgeVars,
+      },
+      secrets: {
         ADMIN_TOKEN: adminToken,
         INTERNAL_SECRET: internalSecret,
-        ...options.edgeVars,
+        S3_ACCESS_KEY_ID: s3Credentials.accessKeyId,
+        S3_SECRET_ACCESS_KEY: s3Credentials.secretAccessKey,
       },
     });
     stops.push(() => edge.stop());

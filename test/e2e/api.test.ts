@@ -3,7 +3,7 @@
  * demo model, and s3rver, as real processes.
  */
 import OpenAI from 'openai';
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { signInternalRequest } from '../../shared/signing.js';
 import { balance, call, tinyRequest, waitForEnd, type PredictionJson } from './helpers/api.js';
@@ -11,7 +11,7 @@ import { useStack } from './helpers/stack-fixture.js';
 
 const h = useStack();
 
-async function imageAt(url: string): Promise<sharp.Metadata> {
+async function imageAt(url: string): Promise<Metadata> {
   const res = await fetch(url);
   expect(res.status).toBe(200);
   return sharp(Buffer.from(await res.arrayBuffer())).metadata();

@@ -4,10 +4,10 @@
  * only when start-up fails, so a green run stays quiet.
  * @module
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { randomStackPorts, startStack, type Stack, type StackOptions } from '../../../scripts/stack/start-stack.js';
 
 /** Start-up takes a wrangler start, two wrangler D1 runs and a model load. */
@@ -28,7 +28,9 @@ export function useStack(options: Partial<Omit<StackOptions, 'ports' | 'stateDir
   beforeAll(async () => {
     stateDir = await mkdtemp(path.join(os.tmpdir(), 'e2e-stack-'));
     try {
-      stack = await startStack({ ...options, ports: await randomStackPorts(), stateDir, log: (source, line) => logs.push(`[${source}] ${line}`) });
+      // Tests poll freely: the per-key request limit is raised unless a file sets its own.
+      const edgeVars = { DEFAULT_REQUESTS_PER_MINUTE: '100000', ...options.edgeVars };
+      stack = await startStack({ ...options, edgeVars, ports: await randomStackPorts(), stateDir, log: (source, line) => logs.push(`[${source}] ${line}`) });
     } catch (err) {
       process.stderr.write(`${logs.slice(-60).join('\n')}\n`);
       throw err;
@@ -36,6 +38,9 @@ export function useStack(options: Partial<Omit<StackOptions, 'ports' | 'stateDir
   }, STACK_START_TIMEOUT_MS);
   afterAll(async () => {
     await stack?.stop();
+    // E2E_LOG_DIR=<folder> keeps every part's log of each file for inspection.
+    const logDir = process.env.E2E_LOG_DIR;
+    if (logDir) await writeFile(path.join(logDir, `${path.basename(expect.getState().testPath ?? 'stack')}.log`), `${logs.join('\n')}\n`);
     if (stateDir) await rm(stateDir, { recursive: true, force: true });
   }, 60_000);
   return {

@@ -1,0 +1,64 @@
+/**
+ * Faults on the real local stack: the GPU backend killed mid-prediction and restarted, storage down while the
+ * backend uploads. The dispatch watchdog checks every second here (two strikes).
+ */
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { signInternalRequest } from '../../shared/signing.js';
+import { balance, call, eventually, tinyRequest, waitForEnd, type PredictionJson } from './helpers/api.js';
+import { useStack } from './helpers/stack-fixture.js';
+
+const h = useStack({ edgeVars: { DISPATCH_WATCHDOG_S: '1', DISPATCH_WATCHDOG_STRIKES: '2' } });
+
+async function backendState(id: string): Promise<{ status: string; attempt: number } | null> {
+  const path = `/predictions/${id}`;
+  const res = await fetch(`${h.stack.backendUrl}${path}`, { headers: await signInternalRequest(h.stack.internalSecret, 'GET', path, '') });
+  return res.status === 200 ? ((await res.json()) as { status: string; attempt: number }) : null;
+}
+
+describe('GPU backend killed mid-prediction', () => {
+  it('dispatches the prediction again after the backend restarts; it succeeds exactly once and is charged once', async () => {
+    const before = await balance(h.stack);
+    const created = await call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ width: 512, height: 512, num_inference_steps: 40, deepcache: false }));
+    expect(created.status).toBe(202);
+    await eventually('the first attempt to run', async () => ((await backendState(created.body.id))?.status === 'processing' ? true : undefined));
+
+    const first = h.stack.backend.current();
+    first.signal('SIGKILL');
+    expect((await first.exited).signal).toBe('SIGKILL');
+    await h.stack.backend.restart();
+
+    const done = await waitForEnd(h.stack, created.body.id, 90_000);
+    expect(done.status).toBe('succeeded');
+    const onBackend = await backendState(created.body.id);
+    expect(onBackend).toMatchObject({ status: 'succeeded' });
+    expect(onBackend!.attempt).toBeGreaterThanOrEqual(2);
+    const image = await fetch(done.output![0]!);
+    expect((await sharp(Buffer.from(await image.arrayBuffer())).metadata()).width).toBe(512);
+    // One terminal state that stays put, one charge.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await call<PredictionJson>(h.stack, 'GET', `/v1/predictions/${created.body.id}`)).body.status).toBe('succeeded');
+    expect(await balance(h.stack)).toBe(before - done.cost.credits);
+  });
+});
+
+describe('storage down during the upload', () => {
+  it('fails the prediction cleanly and releases its credits', async () => {
+    const before = await balance(h.stack);
+    await h.stack.s3.stop();
+    try {
+      const created = await call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ seed: 11 }));
+      expect(created.status).toBe(202);
+      const done = await waitForEnd(h.stack, created.body.id, 90_000);
+      expect(done.status).toBe('failed');
+      expect(done.output ?? []).toEqual([]);
+      expect(done.error).toBeTruthy();
+      expect(await eventually('credits released', async () => ((await balance(h.stack)) === before ? true : undefined), 10_000)).toBe(true);
+    } finally {
+      await h.stack.s3.start();
+    }
+    // Storage is back: the next prediction succeeds.
+    const again = await call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ seed: 12 }), { prefer: 'wait=60' });
+    expect(again.body.status).toBe('succeeded');
+  });
+});
