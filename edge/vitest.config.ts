@@ -47,10 +47,10 @@ export default defineConfig(async () => {
             // Generous defaults so that only the tests about limits meet them (they set their own per account).
             DEFAULT_REQUESTS_PER_MINUTE: '10000',
             DEFAULT_CONCURRENT_PREDICTIONS: '1000',
-            // Webhooks: the receiver is on loopback; names resolve through the loopback DoH server; retries in 1 s.
+            // Webhooks: the receiver is on loopback; names resolve through the loopback DoH server; retries without delay (Retry-After still applies).
             ALLOW_LOOPBACK_WEBHOOKS: 'true',
             DOH_URL: `${inject('dohServer')}/dns-query`,
-            WEBHOOK_RETRY_SCHEDULE: '1s,1s,1s,1s',
+            WEBHOOK_RETRY_SCHEDULE: '0s,0s,0s,0s',
           },
         },
       })),

@@ -26,6 +26,7 @@ import { adminBillingRoutes } from './routes/admin-billing.js';
 import { mountDocs } from './routes/docs.js';
 import { imageRoutes } from './routes/images.js';
 import { internalRoutes } from './routes/internal.js';
+import { playgroundRoutes } from './playground/index.js';
 import { modelRoutes } from './routes/models.js';
 import { predictionEventRoutes } from './routes/prediction-events.js';
 import { predictionRoutes } from './routes/predictions.js';
@@ -62,6 +63,7 @@ export function createApp() {
     .route('/', adminBillingRoutes)
     .route('/', internalRoutes);
   mountDocs(app);
+  app.route('/', playgroundRoutes);
 
   app.notFound((c) => renderApiError(c, new ApiError(404, 'not-found', `No route for ${c.req.method} ${new URL(c.req.url).pathname}`)));
   app.onError(onError);

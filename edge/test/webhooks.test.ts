@@ -65,7 +65,8 @@ async function predictionWithHook(key: string, name: string, filter: string[] | 
   return prediction;
 }
 
-describe('webhook deliveries (Standard Webhooks v1)', () => {
+// Independent customers and endpoints: the delivery tests run concurrently (most of their time is queue latency).
+describe.concurrent('webhook deliveries (Standard Webhooks v1)', () => {
   it('delivers a signed completed event that the standardwebhooks library verifies, with the prediction as payload', async () => {
     const { key } = await newCustomer('hooks');
     const name = hookName();

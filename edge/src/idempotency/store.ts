@@ -11,6 +11,9 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** How long an in-flight request holds its key (longer than any synchronous wait). */
 export const IDEMPOTENCY_LOCK_MS = 150_000;
 
+/** Largest response body stored for replay (D1 rows are limited; `b64_json` image responses can exceed it). */
+export const MAX_STORED_BODY_BYTES = 1024 * 1024;
+
 /** Response headers kept with the stored response. */
 export const STORED_HEADERS = ['content-type', 'location', 'preference-applied'] as const;
 
@@ -23,6 +26,7 @@ export interface StoredResponse {
 export type Claim =
   | { kind: 'owned'; owner: string }
   | { kind: 'replay'; response: StoredResponse }
+  | { kind: 'not-replayable'; status: number; headers: Record<string, string> }
   | { kind: 'in-flight' }
   | { kind: 'mismatch' };
 
@@ -61,17 +65,23 @@ export async function claimKey(db: D1Database, accountId: string, key: string, f
   if (!row) return { kind: 'in-flight' };
   if (row.fingerprint !== fingerprint) return { kind: 'mismatch' };
   if (row.state === 'in-flight' || row.response_status === null) return { kind: 'in-flight' };
+  const headers = JSON.parse(row.response_headers ?? '{}') as Record<string, string>;
+  if (row.response_body === null) return { kind: 'not-replayable', status: row.response_status, headers };
   return {
     kind: 'replay',
     response: { status: row.response_status, headers: JSON.parse(row.response_headers ?? '{}') as Record<string, string>, body: row.response_body ?? '' },
   };
 }
 
-/** Stores the first request's response under its key. */
+/**
+ * Stores the first request's response under its key. A body above MAX_STORED_BODY_BYTES is not stored (the
+ * key stays used, so a retry cannot create a second prediction; it is answered 409 instead of a replay).
+ */
 export async function completeKey(db: D1Database, accountId: string, key: string, owner: string, response: StoredResponse): Promise<void> {
+  const body = new TextEncoder().encode(response.body).length <= MAX_STORED_BODY_BYTES ? response.body : null;
   await db
     .prepare("UPDATE idempotency_keys SET state = 'completed', response_status = ?, response_headers = ?, response_body = ? WHERE account_id = ? AND idem_key = ? AND owner = ?")
-    .bind(response.status, JSON.stringify(response.headers), response.body, accountId, key, owner)
+    .bind(response.status, JSON.stringify(response.headers), body, accountId, key, owner)
     .run();
 }
 

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers';
-import type { MiddlewareHandler } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
+import { onError } from '../../errors/on-error.js';
 import { describe, expect, it } from 'vitest';
 import type { AppEnv } from '../../app-env.js';
 import { appWith } from '../test-app.js';
@@ -23,6 +24,17 @@ describe('idempotency', () => {
     const other = await app.request('/x', post('"mw-1"', 'abcd'), env);
     expect(other.status).toBe(422);
     expect(await other.json()).toMatchObject({ code: 'idempotency-key-mismatch' });
+  });
+
+  it('answers 409 conflict, not a second execution, when the first response was too large to store', async () => {
+    const bigApp = new Hono<AppEnv>();
+    bigApp.use('*', asCaller, idempotency());
+    bigApp.post('*', (c) => c.text('x'.repeat(1024 * 1024 + 10)));
+    bigApp.onError(onError);
+    expect((await bigApp.request('/x', post('"mw-big"', 'b'), env)).status).toBe(200);
+    const retry = await bigApp.request('/x', post('"mw-big"', 'b'), env);
+    expect(retry.status).toBe(409);
+    expect(await retry.json()).toMatchObject({ code: 'conflict' });
   });
 
   it('lets requests without the header, and other methods, through untouched', async () => {

@@ -6,7 +6,8 @@
  *   `Idempotent-Replayed: true`;
  * - retry while the first is in flight: 409 `idempotency-key-in-use` (`Retry-After: 1`);
  * - same key with another method, path or body: 422 `idempotency-key-mismatch`;
- * - an error response is not stored: the key is freed and a retry is processed anew (nothing was charged).
+ * - an error response is not stored: the key is freed and a retry is processed anew (nothing was charged);
+ * - a success whose body is too large to store (`b64_json` images) keeps the key used: a retry gets 409 `conflict`.
  * The header is an sf-string (`"abc"`) or a bare token, 1–255 printable ASCII characters.
  * Runs after `apiKeyAuth` (it needs `c.var.caller`); requests without the header pass through.
  * @throws ApiError 400 `validation-failed`, 409 `idempotency-key-in-use`, 422 `idempotency-key-mismatch`.
@@ -56,6 +57,11 @@ export const idempotency = (options: IdempotencyOptions = {}): MiddlewareHandler
     }
     if (claim.kind === 'in-flight') {
       throw new ApiError(409, 'idempotency-key-in-use', 'A request with this Idempotency-Key is still being processed; retry shortly', { headers: { 'retry-after': '1' } });
+    }
+    if (claim.kind === 'not-replayable') {
+      throw new ApiError(409, 'conflict', `The request with this Idempotency-Key already succeeded (${claim.status}), but its response was too large to store for replay; read the result from the API instead`, {
+        headers: claim.headers.location === undefined ? {} : { location: claim.headers.location },
+      });
     }
     if (claim.kind === 'replay') {
       const headers = new Headers(claim.response.headers);

@@ -1,0 +1,119 @@
+/**
+ * The playground's browser script (served as a same-origin module). `EventSource` cannot send an
+ * `Authorization` header and the edge authenticates the event stream like every `/v1` route, so the script
+ * reads `GET /v1/predictions/:id/events` with `fetch` and parses the Server-Sent Events itself.
+ * @module
+ */
+
+/** `GET /playground/app.js`. */
+export const playgroundScript = `
+const $ = (id) => document.getElementById(id);
+const form = $('form');
+const keyField = $('key');
+keyField.value = sessionStorage.getItem('playground-key') || '';
+
+function show(status, error) {
+  $('status').textContent = status;
+  $('error').hidden = !error;
+  $('error').textContent = error || '';
+}
+
+function requestBody() {
+  const input = {
+    prompt: $('prompt').value,
+    width: Number($('width').value),
+    height: Number($('height').value),
+    num_inference_steps: Number($('steps').value),
+    deepcache: $('deepcache').checked
+      ? { cache_interval: Number($('interval').value), cache_branch_id: Number($('branch').value) }
+      : false,
+  };
+  if ($('negative').value) input.negative_prompt = $('negative').value;
+  if ($('scheduler').value) input.scheduler = $('scheduler').value;
+  if ($('seed').value !== '') input.seed = Number($('seed').value);
+  return { model: $('model').value, input };
+}
+
+async function api(path, init = {}) {
+  const headers = { authorization: 'Bearer ' + keyField.value.trim(), ...(init.headers || {}) };
+  return fetch(path, { ...init, headers });
+}
+
+async function problem(res) {
+  const body = await res.json().catch(() => null);
+  const errors = body && Array.isArray(body.errors) ? body.errors.map((e) => e.pointer + ': ' + e.message).join('\\n') : '';
+  return (body && (body.detail || body.title) ? body.detail || body.title : 'HTTP ' + res.status) + (errors ? '\\n' + errors : '');
+}
+
+/** Yields {event, data} for each Server-Sent Event of a streamed response. */
+async function* sseEvents(res) {
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let end;
+    while ((end = buffer.indexOf('\\n\\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = 'message';
+      const data = [];
+      for (const line of block.split('\\n')) {
+        if (line.startsWith('event:')) event = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).trimStart());
+      }
+      yield { event, data: data.join('\\n') };
+    }
+  }
+}
+
+function showResult(prediction) {
+  const m = prediction.metrics || {};
+  const parts = [];
+  if (m.unet_full_steps !== undefined) parts.push('U-Net steps: ' + m.unet_full_steps + ' full, ' + (m.unet_shallow_steps || 0) + ' shallow');
+  if (m.predict_time !== undefined) parts.push('predict ' + m.predict_time.toFixed(2) + ' s');
+  if (m.total_time !== undefined) parts.push('total ' + m.total_time.toFixed(2) + ' s');
+  if (prediction.cost) parts.push(prediction.cost.credits + ' credits');
+  $('timings').textContent = parts.join(' · ');
+  if (prediction.output && prediction.output[0]) {
+    $('image').src = prediction.output[0];
+    $('result').hidden = false;
+  }
+}
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  sessionStorage.setItem('playground-key', keyField.value.trim());
+  $('generate').disabled = true;
+  $('result').hidden = true;
+  $('progress').value = 0;
+  show('Submitting…');
+  try {
+    const created = await api('/v1/predictions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(requestBody()) });
+    if (!created.ok) return show('Refused.', await problem(created));
+    const prediction = await created.json();
+    show('Queued: ' + prediction.id);
+    const stream = await api('/v1/predictions/' + prediction.id + '/events', { headers: { accept: 'text/event-stream' } });
+    if (!stream.ok) return show('Could not follow the prediction.', await problem(stream));
+    let finished = null;
+    for await (const { event, data } of sseEvents(stream)) {
+      const payload = JSON.parse(data);
+      if (event === 'status') show(payload.status + ': ' + prediction.id);
+      else if (event === 'progress') {
+        $('progress').max = payload.total;
+        $('progress').value = payload.step;
+        show('processing: step ' + payload.step + ' of ' + payload.total);
+      } else if (event === 'completed') finished = payload;
+    }
+    if (!finished) return show('The event stream ended early.', 'Reload the prediction with GET ' + prediction.urls.get);
+    show(finished.status + ': ' + finished.id, finished.error || '');
+    if (finished.status === 'succeeded') $('progress').value = $('progress').max;
+    showResult(finished);
+  } catch (err) {
+    show('Failed.', String(err));
+  } finally {
+    $('generate').disabled = false;
+  }
+});
+`;
