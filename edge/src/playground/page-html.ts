@@ -11,6 +11,7 @@ export const playgroundHtml = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>DeepCache image API · playground</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/playground/style.css">
 <script type="module" src="/playground/app.js"></script>
 </head>
