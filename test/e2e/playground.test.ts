@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The playground in headless Chromium (Debian's `chromium`, driven by playwright-core) against the real local
  * stack: fill the form, generate, and see the image load.
