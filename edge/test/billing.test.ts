@@ -110,6 +110,21 @@ describe('credits', () => {
     expect((await checkLedger(env, accountId)).consistent).toBe(true);
   });
 
+  it('releases the reservation when the prediction cannot be stored', async () => {
+    const { accountId, key } = await newCustomer('insert-fails', 1000);
+    // Make D1 refuse this account's inserts, as a failing database would.
+    await env.DB.exec(`CREATE TRIGGER refuse_${accountId} BEFORE INSERT ON predictions WHEN NEW.account_id = '${accountId}' BEGIN SELECT RAISE(ABORT, 'refused by test'); END`);
+    try {
+      const res = await call('/v1/predictions', jsonInit('POST', body, key));
+      expect(res.status).toBe(500);
+    } finally {
+      await env.DB.exec(`DROP TRIGGER refuse_${accountId}`);
+    }
+    const rows = await env.DB.prepare("SELECT kind, credits FROM credit_ledger WHERE account_id = ? AND kind <> 'topup' ORDER BY id").bind(accountId).all<LedgerRow>();
+    expect(rows.results.map((r) => [r.kind, r.credits])).toEqual([['reserve', -price.credits], ['release', price.credits]]);
+    expect(await balanceOf(key)).toEqual({ credits: 1000, reserved: 0 });
+  });
+
   it('rejects a duplicate (prediction, kind) ledger row at the database', async () => {
     const { accountId, key } = await newCustomer('unique', 1000);
     const { prediction } = await createPrediction(key, body);

@@ -3,9 +3,11 @@
  * source of truth) that only matches rows whose current status may move to the new one (`canTransition`), so
  * a terminal state is never left and two racing changes (cancel vs completion) have exactly one winner.
  * Backend events carry (attempt, seq): events of an older attempt and repeated or older seqs are dropped, so
- * a retried callback never applies twice.
+ * a retried callback never applies twice. A `retryable` completion (the backend handed the work back) queues a
+ * new dispatch instead of ending the prediction.
  * @module
  */
+import type { DispatchMessage } from '../../../shared/dispatch.js';
 import type { BackendEvent, BackendMetrics, StoredImage } from '../../../shared/internal.js';
 import { canTransition, PredictionStatus, type terminalStatuses } from '../../../shared/prediction.js';
 import { channelOf } from '../channel/prediction-channel.js';
@@ -101,6 +103,26 @@ export async function markProcessing(env: Env, id: string, guard: EventGuard, pr
   return outcome;
 }
 
+/** Dispatch attempts after which a prediction a backend handed back is failed instead of re-dispatched. */
+export const MAX_DISPATCH_ATTEMPTS = 5;
+
+/**
+ * A backend handed the prediction back unfinished (`retryable` completion: it shut down or failed as a whole):
+ * release it from that backend and queue a new dispatch (the consumer claims the next attempt). The status stays
+ * as it is and the credits stay reserved. After MAX_DISPATCH_ATTEMPTS the prediction fails instead.
+ */
+export async function redispatchPrediction(env: Env, id: string, guard: EventGuard, error: string | null): Promise<TransitionOutcome> {
+  if (guard.attempt >= MAX_DISPATCH_ATTEMPTS) {
+    return finishPrediction(env, id, { status: 'failed', error: `Gave up after ${guard.attempt} dispatch attempts: ${error ?? 'handed back by the backend'}` }, guard);
+  }
+  const outcome = await update(env, id, 'backend = NULL', [], ['starting', 'processing'], guard);
+  if (outcome.kind === 'applied') {
+    const message: DispatchMessage = { type: 'dispatch', prediction_id: id };
+    await env.JOBS.send(message, { contentType: 'json' });
+  }
+  return outcome;
+}
+
 /** Applies one backend callback event. */
 export async function applyBackendEvent(env: Env, event: BackendEvent): Promise<TransitionOutcome> {
   const guard = { attempt: event.attempt, seq: event.seq };
@@ -118,6 +140,7 @@ export async function applyBackendEvent(env: Env, event: BackendEvent): Promise<
       return outcome;
     }
     case 'completed':
+      if (event.retryable && event.status !== 'succeeded') return redispatchPrediction(env, event.prediction_id, guard, event.error);
       return finishPrediction(
         env,
         event.prediction_id,

@@ -6,7 +6,8 @@
  * - `GET /_test/jobs/:id`: the job received (404 until dispatched) and whether a cancel arrived
  * - `POST /_test/jobs/:id/events` `{type, …}`: builds the next signed callback event and returns it as
  *   `{path, headers, body}` for the test to deliver to the worker (`repeat: true` re-signs the last one;
- *   a succeeded completion may say `images: n` to produce fewer images than requested).
+ *   a succeeded completion may say `images: n` to produce fewer images than requested, a completion
+ *   `retryable: true` hands the prediction back; a re-dispatch with a newer attempt replaces the job).
  * @module
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -33,7 +34,7 @@ interface JobState {
 type EventSpec =
   | { type: 'started' }
   | { type: 'progress'; step: number; total: number }
-  | { type: 'completed'; status: 'succeeded' | 'failed' | 'canceled' | 'aborted'; error?: string; images?: number };
+  | { type: 'completed'; status: 'succeeded' | 'failed' | 'canceled' | 'aborted'; error?: string; images?: number; retryable?: boolean };
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -76,6 +77,7 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
     return {
       type: 'completed', ...base, status: spec.status, output, error: spec.error ?? null,
       metrics: { predict_time: 0.5, unet_full_steps: Math.ceil(steps / 3), unet_shallow_steps: steps - Math.ceil(steps / 3) },
+      retryable: spec.retryable ?? false,
     };
   }
 
@@ -120,7 +122,8 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
         if (mode === 'error') return send(500, { error: 'boom' });
         const job = BackendJob.parse(JSON.parse(body));
         const existing = jobs.get(job.id);
-        if (existing) return send(200, stateOf(existing));
+        // The same attempt again is idempotent; a newer attempt (re-dispatch) replaces the old job.
+        if (existing && existing.job.attempt >= job.attempt) return send(200, stateOf(existing));
         const state: JobState = { job, seq: 0, last: null, cancelRequested: false };
         jobs.set(job.id, state);
         return send(202, stateOf(state));
