@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { DeepCacheSettings } from './deepcache.js';
 import { ModelId } from './models.js';
-import { OutputFormat, MAX_SEED } from './prediction.js';
+import { OutputFormat, MAX_SEED, promptText } from './prediction.js';
 import { SchedulerName } from './scheduler.js';
 
 /** `"<width>x<height>"`, e.g. `"512x512"`. Bounds are checked against the model like native requests. */
@@ -14,7 +14,7 @@ export const ImageSize = z.string().regex(/^\d{2,4}x\d{2,4}$/, 'size must look l
 
 export const ImageGenerationRequest = z.strictObject({
   model: ModelId,
-  prompt: z.string().min(1).max(2000),
+  prompt: promptText(1),
   n: z.number().int().min(1).max(8).default(1),
   size: ImageSize.optional(),
   response_format: z.enum(['url', 'b64_json']).default('url'),
@@ -23,7 +23,7 @@ export const ImageGenerationRequest = z.strictObject({
   /** End-user id (OpenAI field); accepted and not stored. */
   user: z.string().max(256).optional(),
   // Native extras (DESIGN §3).
-  negative_prompt: z.string().max(2000).optional(),
+  negative_prompt: promptText(0).optional(),
   num_inference_steps: z.number().int().min(1).max(150).optional(),
   guidance_scale: z.number().min(0).max(30).optional(),
   seed: z.number().int().min(0).max(MAX_SEED).optional(),

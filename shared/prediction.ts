@@ -17,10 +17,25 @@ export const MAX_SEED = 0xffff_ffff;
 /** Image side: a multiple of 8 (the VAE downsamples by 8); the model narrows the range. */
 const Side = z.number().int().min(64).max(2048).multipleOf(8, 'must be a multiple of 8');
 
+/** C0 control characters other than tab, line feed and carriage return (and DEL). */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+/**
+ * Prompt text: well-formed Unicode (no lone surrogates) without control characters other than tab and newlines.
+ * @param min minimum length (1 for prompts, 0 for negative prompts)
+ */
+export const promptText = (min: number) =>
+  z
+    .string()
+    .min(min)
+    .max(2000)
+    .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+    .refine((s) => (s as string & { isWellFormed(): boolean }).isWellFormed(), 'must be well-formed Unicode (no lone surrogates)');
+
 /** Generation parameters. Omitted fields take the model's defaults when the prediction is accepted. */
 export const PredictionInput = z.strictObject({
-  prompt: z.string().min(1).max(2000),
-  negative_prompt: z.string().max(2000).optional(),
+  prompt: promptText(1),
+  negative_prompt: promptText(0).optional(),
   width: Side.optional(),
   height: Side.optional(),
   num_inference_steps: z.number().int().min(1).max(150).optional(),

@@ -15,6 +15,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { downloadFile, listFiles, type ListFileEntry } from '@huggingface/hub';
 import { pullDestination, safeJoin, selectPullFiles, type PullSelection } from './pull-files.js';
 
@@ -169,7 +170,7 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
       const handle = await open(part, 'a');
       let fileBytes = offset;
       try {
-        for await (const chunk of (offset > 0 ? blob.slice(offset) : blob).stream()) {
+        for await (const chunk of Readable.fromWeb((offset > 0 ? blob.slice(offset) : blob).stream() as import('node:stream/web').ReadableStream)) {
           const bytes = chunk as Uint8Array;
           if (fileBytes + bytes.length > entry.size) throw new PullError(`server sent more than ${entry.size} bytes`, entry.path);
           await handle.write(bytes);
