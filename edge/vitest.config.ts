@@ -51,6 +51,8 @@ export default defineConfig(async () => {
             ALLOW_LOOPBACK_WEBHOOKS: 'true',
             DOH_URL: `${inject('dohServer')}/dns-query`,
             WEBHOOK_RETRY_SCHEDULE: '0s,0s,0s,0s',
+            // Every catalogue model but SD 2.1, which the tests use as the model that is known but not served.
+            SERVED_MODELS: 'sd15-tiny-demo,stable-diffusion-1.5,stable-diffusion-xl-base-1.0',
           },
         },
       })),

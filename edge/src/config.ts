@@ -3,6 +3,7 @@
  * @module
  */
 import { z } from 'zod';
+import { findModel } from '../../shared/models.js';
 
 /** Delays before webhook retries 1..7 (Standard Webhooks' suggested schedule, about 28 h in all). */
 export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h';
@@ -60,6 +61,17 @@ export const EdgeConfig = z.object({
       }
       return delays as number[];
     }),
+  /** Seconds between the dispatch watchdog's checks of the backend that accepted a prediction. */
+  DISPATCH_WATCHDOG_S: z.coerce.number().int().min(1).max(3600).default(30),
+  /** Consecutive bad checks (unreachable, prediction unknown) before the watchdog dispatches again. */
+  DISPATCH_WATCHDOG_STRIKES: z.coerce.number().int().min(1).max(100).default(2),
+  /** Catalogue ids the backends serve (comma-separated); `/v1/models` lists these and creates accept only these. */
+  SERVED_MODELS: csv.pipe(
+    z
+      .array(z.string().refine((id) => findModel(id) !== undefined, { error: (issue) => `SERVED_MODELS names ${String(issue.input)}, which is not in the model catalogue (shared/models.ts)` }))
+      .min(1, 'SERVED_MODELS must name at least one model')
+      .refine((ids) => new Set(ids).size === ids.length, 'SERVED_MODELS names a model twice'),
+  ),
 });
 export type EdgeConfig = z.infer<typeof EdgeConfig>;
 

@@ -167,6 +167,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         S3_PREFIX: prefix,
         CORS_ORIGINS: `${edgeUrl},http://localhost:${ports.edge}`,
         ALLOW_LOOPBACK_WEBHOOKS: 'true',
+        // The edge lists and accepts only the model this stack's backend serves.
+        SERVED_MODELS: modelId,
         ...options.edgeVars,
       },
       secrets: {

@@ -5,8 +5,8 @@
  * (the backend died or restarted and lost it; late events of the old attempt are then stale), or adopt the
  * backend's finished result when its callback never arrived. Predictions live in their backend's memory, so
  * this is what keeps a crash from losing an accepted prediction.
- * Settings (vars): `DISPATCH_WATCHDOG_S` (seconds between checks, default 30), `DISPATCH_WATCHDOG_STRIKES`
- * (consecutive bad checks before acting, default 2).
+ * Settings (vars, parsed by the edge's config module): `DISPATCH_WATCHDOG_S` (seconds between checks, default
+ * 30), `DISPATCH_WATCHDOG_STRIKES` (consecutive bad checks before acting, default 2).
  * @module
  */
 import { z } from 'zod';
@@ -28,21 +28,7 @@ export const WatchMessage = z.strictObject({
 });
 export type WatchMessage = z.infer<typeof WatchMessage>;
 
-const WatchdogConfig = z.object({
-  DISPATCH_WATCHDOG_S: z.coerce.number().int().min(1).max(3600).default(30),
-  DISPATCH_WATCHDOG_STRIKES: z.coerce.number().int().min(1).max(100).default(2),
-});
-export type WatchdogConfig = z.infer<typeof WatchdogConfig>;
-
 const PROBE_TIMEOUT_MS = 5_000;
-
-/** The watchdog's settings from the Worker's vars (defaults when unset). */
-export function watchdogConfig(env: Env): WatchdogConfig {
-  return WatchdogConfig.parse({
-    DISPATCH_WATCHDOG_S: (env as unknown as Record<string, unknown>).DISPATCH_WATCHDOG_S,
-    DISPATCH_WATCHDOG_STRIKES: (env as unknown as Record<string, unknown>).DISPATCH_WATCHDOG_STRIKES,
-  });
-}
 
 function log(level: 'info' | 'warn', message: string, fields: Record<string, unknown>): void {
   console.log(JSON.stringify({ level, message, ...fields }));
@@ -51,7 +37,7 @@ function log(level: 'info' | 'warn', message: string, fields: Record<string, unk
 /** Schedules the next check of `attempt`. */
 export async function armWatchdog(env: Env, predictionId: string, attempt: number, strikes = 0): Promise<void> {
   const message: WatchMessage = { type: 'watch', prediction_id: predictionId, attempt, strikes };
-  await env.JOBS.send(message, { delaySeconds: watchdogConfig(env).DISPATCH_WATCHDOG_S });
+  await env.JOBS.send(message, { delaySeconds: configFrom(env).DISPATCH_WATCHDOG_S });
 }
 
 /** Asks a backend about one prediction; never throws. */
@@ -77,8 +63,8 @@ export async function watchPrediction(env: Env, message: WatchMessage): Promise<
   const row = await getPredictionRow(env.DB, message.prediction_id);
   // Ended, or a newer attempt (with its own watch) has replaced this one: nothing to do.
   if (!row || isTerminal(row.status) || row.backend === null || row.attempt !== message.attempt) return;
-  const { DISPATCH_WATCHDOG_STRIKES } = watchdogConfig(env);
-  const probe = await probeBackend(row.backend, configFrom(env).INTERNAL_SECRET, row.id);
+  const { DISPATCH_WATCHDOG_STRIKES, INTERNAL_SECRET } = configFrom(env);
+  const probe = await probeBackend(row.backend, INTERNAL_SECRET, row.id);
   const verdict = judgeProbe(probe, row.attempt, message.strikes, DISPATCH_WATCHDOG_STRIKES);
   switch (verdict.kind) {
     case 'watch':

@@ -11,6 +11,7 @@ import { priceFor } from '../../../shared/pricing.js';
 import { checkInputForModel, resolveInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { Caller } from '../app-env.js';
 import { releaseCredits, reserveCredits } from '../billing/credits.js';
+import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
 import { channelOf } from '../channel/prediction-channel.js';
 import { newPredictionId, randomSeed } from '../ids.js';
@@ -26,16 +27,19 @@ export interface AcceptOptions {
 
 /**
  * Accepts a create request for `caller`.
- * @throws ApiError 422 `validation-failed` for an unknown model, model-dependent bounds or a refused webhook
+ * @throws ApiError 422 `validation-failed` for an unknown or unserved model (`SERVED_MODELS`), model-dependent bounds or a refused webhook
  *   URL (nothing stored).
  * @throws ApiError 402 `insufficient-credits` / 429 `quota-exceeded` from the reservation (nothing stored).
  * @throws ApiError 503 `backend-unavailable` when the queue refuses the job (the row ends as failed).
  * @returns the inserted row
  */
 export async function acceptPrediction(env: Env, caller: Caller, request: CreatePredictionRequest, options: AcceptOptions = {}): Promise<PredictionRow> {
-  // 1. Validate against the model registry.
+  // 1. Validate against the model registry and the models this deployment serves.
   const spec = findModel(request.model);
   if (!spec) throw new ApiError(422, 'validation-failed', `Unknown model ${request.model}`, { errors: [{ pointer: '/model', message: 'unknown model (see GET /v1/models)' }] });
+  if (!configFrom(env).SERVED_MODELS.includes(spec.id)) {
+    throw new ApiError(422, 'validation-failed', `Model ${spec.id} is not served here`, { errors: [{ pointer: '/model', message: 'model not served (see GET /v1/models)' }] });
+  }
   const issues = checkInputForModel(request.input, spec);
   if (issues.length > 0) throw new ApiError(422, 'validation-failed', 'The input does not fit the model', { errors: issues });
 

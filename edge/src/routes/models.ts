@@ -1,5 +1,6 @@
 /**
- * `GET /v1/models`: the model catalogue with sizes, schedulers, the DeepCache branch range and a price hint.
+ * `GET /v1/models`: the served models (`SERVED_MODELS`, in catalogue order) with sizes, schedulers, the DeepCache
+ * branch range and a price hint.
  * @module
  */
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
@@ -8,6 +9,7 @@ import { branchRange, modelCatalog, type ModelSpec } from '../../../shared/model
 import { priceFor } from '../../../shared/pricing.js';
 import { PredictionInput, resolveInput } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
+import { configFrom } from '../config.js';
 import { ModelListSchema, problemResponse, rateLimitedResponse } from '../schemas/components.js';
 import type { z } from 'zod';
 
@@ -15,7 +17,8 @@ export const listModelsRoute = createRoute({
   method: 'get',
   path: '/v1/models',
   tags: ['models'],
-  summary: 'List models and their limits',
+  summary: 'List the served models and their limits',
+  description: 'The catalogue models this deployment serves; a create naming any other model is refused with 422.',
   security: [{ bearerAuth: [] }],
   responses: {
     200: { description: 'Models', content: { 'application/json': { schema: ModelListSchema } } },
@@ -46,4 +49,7 @@ export function modelInfo(spec: ModelSpec): z.infer<typeof ModelListSchema>['dat
 }
 
 /** Sub-app with the models route. */
-export const modelRoutes = new OpenAPIHono<AppEnv>().openapi(listModelsRoute, (c) => c.json({ data: modelCatalog.map(modelInfo) }, 200));
+export const modelRoutes = new OpenAPIHono<AppEnv>().openapi(listModelsRoute, (c) => {
+  const served = configFrom(c.env).SERVED_MODELS;
+  return c.json({ data: modelCatalog.filter((spec) => served.includes(spec.id)).map(modelInfo) }, 200);
+});
