@@ -32,7 +32,7 @@ export const createImageRoute = createRoute({
   },
   responses: {
     200: { description: 'The images', content: { 'application/json': { schema: ImagesResponseSchema } } },
-    400: openAIErrorResponse('Invalid request'),
+    400: openAIErrorResponse('Invalid request (`param` names the field; `model` when the model is unknown or not served, see `GET /v1/models`)'),
     401: openAIErrorResponse('Invalid API key'),
     402: openAIErrorResponse('Not enough credits (`insufficient_quota`)'),
     409: openAIErrorResponse('A request with this Idempotency-Key is still in flight'),

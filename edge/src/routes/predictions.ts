@@ -50,7 +50,7 @@ export const createPredictionRoute = createRoute({
     402: problemResponse('The balance does not cover the price (`insufficient-credits`); nothing is stored'),
     409: problemResponse('A request with this Idempotency-Key is still in flight (`idempotency-key-in-use`)'),
     413: problemResponse('Body larger than the limit'),
-    422: problemResponse('The body failed validation (field errors in `errors`), or the Idempotency-Key was used with another body (`idempotency-key-mismatch`)'),
+    422: problemResponse('The body failed validation (field errors in `errors`; `/model` when the model is unknown or not served, see `GET /v1/models`), or the Idempotency-Key was used with another body (`idempotency-key-mismatch`)'),
     429: rateLimitedResponse(),
     500: problemResponse('Internal error'),
     503: problemResponse('The prediction could not be queued'),
