@@ -119,3 +119,17 @@ describe('OpenAI-compatible route through the official openai package', () => {
     }
   });
 });
+
+describe('served models', () => {
+  it('lists only the model the stack serves, and refuses another catalogue model with 422 at /model without charging', async () => {
+    const models = await call<{ data: { id: string }[] }>(h.stack, 'GET', '/v1/models');
+    expect(models.status).toBe(200);
+    expect(models.body.data.map((m) => m.id)).toEqual([h.stack.modelId]);
+    const before = await balance(h.stack);
+    const res = await call<{ code: string; errors: { pointer: string }[] }>(h.stack, 'POST', '/v1/predictions', { ...tinyRequest({ width: 512, height: 512 }), model: 'stable-diffusion-1.5' });
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('validation-failed');
+    expect(res.body.errors.map((e) => e.pointer)).toEqual(['/model']);
+    expect(await balance(h.stack)).toBe(before);
+  });
+});
