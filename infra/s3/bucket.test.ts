@@ -71,3 +71,12 @@ describe('infra/s3 bucket documents', () => {
     expect(own.Rules[0]!.ObjectOwnership).toBe('BucketOwnerEnforced');
   });
 });
+
+describe('production edge and GPU fleet', () => {
+  it('serve the same models: the edge SERVED_MODELS lists exactly the ids in the backend ConfigMap MODELS', () => {
+    const fleet = config['MODELS']!.split(',').map((entry) => entry.split('=')[0]!.trim()).sort();
+    const edge = (wranglerVar('SERVED_MODELS') ?? '').split(',').map((id) => id.trim()).sort();
+    expect(fleet.length).toBeGreaterThan(0);
+    expect(edge).toEqual(fleet);
+  });
+});
