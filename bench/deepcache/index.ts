@@ -4,9 +4,10 @@
  * single calls, 2 rounds of whole runs.
  * @module
  */
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Benchmark } from '../lib/benchmark.js';
-import { RESULTS_DIR } from '../lib/report.js';
+import { fileTimestamp, RESULTS_DIR } from '../lib/report.js';
 import { deepcacheSvg, writePng } from './plot.js';
 import { runDeepCacheBench } from './run.js';
 import { deepcacheHeadline, deepcacheTables } from './summary.js';
@@ -26,11 +27,14 @@ export const deepcacheBenchmark: Benchmark = {
       log,
     });
     const headline = deepcacheHeadline(report);
-    const png = path.join(process.env.BENCH_RESULTS_DIR ?? RESULTS_DIR, 'deepcache-latest.png');
+    const dir = process.env.BENCH_RESULTS_DIR ?? RESULTS_DIR;
+    const png = path.join(dir, 'deepcache-latest.png');
+    const stamped = path.join(dir, `deepcache-${fileTimestamp()}.png`);
     const title = `DeepCache, SD 1.5 full width, ${report.side}², PLMS ${report.steps} steps, ${report.machine.provider} (${report.machine.cores} cores)`;
     await writePng(deepcacheSvg(report.cases.map((c) => ({
       interval: c.case.interval, branch: c.case.branch, schedule: c.case.schedule, measured: c.unetSpeedup, ceiling: c.ceilingWithAttention,
     })), title), png);
-    return { text: deepcacheTables(report), payload: { report, headline }, headline: headline as unknown as Record<string, unknown>, files: [png] };
+    await copyFile(png, stamped);
+    return { text: deepcacheTables(report), payload: { report, headline }, headline: headline as unknown as Record<string, unknown>, files: [png, stamped] };
   },
 };

@@ -21,7 +21,7 @@ describe('deepcacheSvg', () => {
   it('renders to a PNG of the declared size', async () => {
     const meta = await sharp(Buffer.from(deepcacheSvg(points, 't'))).png().toBuffer().then((b) => sharp(b).metadata());
     expect(meta.format).toBe('png');
-    expect(meta.width).toBe(820);
+    expect(meta.width).toBe(840);
   });
   it('refuses an empty chart', () => {
     expect(() => deepcacheSvg([], 't')).toThrow(RangeError);

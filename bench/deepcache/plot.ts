@@ -16,7 +16,7 @@ export interface PlotPoint {
 }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
-const W = 820, H = 500, L = 70, R = 190, T = 50, B = 60;
+const W = 840, H = 500, L = 70, R = 210, T = 50, B = 60;
 
 const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
