@@ -39,7 +39,9 @@ async function main(): Promise<void> {
     });
     loadMs = performance.now() - t0;
     loaded = memoryMiB();
-    await session.run(unetFeeds({ batch: 2, height: side / 8, width: side / 8, contextDim: cfg.cross_attention_dim }, 500, 0));
+    const textEmbeds = session.inputMetadata.find((m) => m.name === 'text_embeds');
+    const textEmbedDim = textEmbeds?.isTensor && typeof textEmbeds.shape[1] === 'number' ? textEmbeds.shape[1] : undefined;
+    await session.run(unetFeeds({ batch: 2, height: side / 8, width: side / 8, contextDim: cfg.cross_attention_dim, ...(textEmbedDim ? { textEmbedDim } : {}) }, 500, 0));
     await session.release();
   } else {
     const branches = mode === 'pipeline' ? [] : mode === 'pipeline+b0' ? [0] : mode === 'pipeline+b0,1,3' ? [0, 1, 3] : null;
