@@ -10,7 +10,6 @@ import path from 'node:path';
 import { buildUnet } from '../../gpu-backend/src/synthetic/index.js';
 import { deepcacheCeiling, type BranchCeiling } from '../../gpu-backend/src/onnx/index.js';
 import { loadPipeline } from '../../gpu-backend/src/pipeline/load.js';
-import { readModelDirectory } from '../../gpu-backend/src/models/model-directory.js';
 import type { ExecutionProvider } from '../../gpu-backend/src/pipeline/ort-session.js';
 import { createScheduler } from '../../gpu-backend/src/schedulers/registry.js';
 import { ensureBenchModel } from '../bench-models.js';
@@ -19,7 +18,7 @@ import { round } from '../lib/stats.js';
 import { DEEPCACHE_CASES, callTimeSpeedup, caseBranches, caseLabel, caseSettings, planCeiling, planCounts, type DeepCacheCase } from './cases.js';
 import { benchInput, fastestRun, rotated, timeRun, type LoopRun } from './loops.js';
 import { timeUnetCalls, type CallTimings } from './per-call.js';
-import { openUnet, prepareDeepCacheLinks } from './unet-graphs.js';
+import { openUnet } from './unet-graphs.js';
 
 /** Options of {@link runDeepCacheBench}. */
 export interface DeepCacheBenchOptions {
@@ -106,7 +105,6 @@ export async function runDeepCacheBench(opts: DeepCacheBenchOptions): Promise<De
 
   // 3. whole runs through the pipeline
   t0 = performance.now();
-  await prepareDeepCacheLinks(await readModelDirectory(model.dir));
   const pipeline = await loadPipeline({
     modelId: 'bench/sd15-full', modelDir: model.dir, providers: [opts.provider], deepcacheBranches: branches, intraOpThreads: opts.threads || undefined,
   });

@@ -15,7 +15,6 @@ import { loadPipeline } from '../../gpu-backend/src/pipeline/load.js';
 import type { ExecutionProvider } from '../../gpu-backend/src/pipeline/ort-session.js';
 import { unetFeeds } from '../../gpu-backend/src/synthetic/testing.js';
 import { benchInput, timeRun } from '../deepcache/loops.js';
-import { prepareDeepCacheLinks } from '../deepcache/unet-graphs.js';
 
 /** Resident and peak resident memory of this process, MiB (Linux /proc). */
 export function memoryMiB(): { rss: number; peak: number } {
@@ -46,7 +45,6 @@ async function main(): Promise<void> {
   } else {
     const branches = mode === 'pipeline' ? [] : mode === 'pipeline+b0' ? [0] : mode === 'pipeline+b0,1,3' ? [0, 1, 3] : null;
     if (!branches) throw new Error(`unknown mode ${mode}`);
-    await prepareDeepCacheLinks(await readModelDirectory(modelDir));
     const pipeline = await loadPipeline({
       modelId: 'bench/memory', modelDir, providers: [provider as ExecutionProvider], deepcacheBranches: branches, intraOpThreads: threads || undefined,
     });

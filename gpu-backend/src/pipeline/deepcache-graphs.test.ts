@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { copyFile, mkdtemp, readdir, rm, stat, utimes } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,7 +7,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixturePath } from '../onnx/testing/fixture-tensors.js';
 import { readModelDirectory } from '../models/model-directory.js';
 import { makeModelDirectory } from '../synthetic/model-directory.js';
+import { loadModel, saveModel } from '../onnx/model-io.js';
+import type { ResolvedInput } from '../../../shared/prediction.js';
 import { DeepCacheGraphs, featureOutputName } from './deepcache-graphs.js';
+import { loadPipeline } from './load.js';
+
+const tinyInput: ResolvedInput = {
+  prompt: 'x',
+  negative_prompt: '',
+  width: 64,
+  height: 64,
+  num_inference_steps: 4,
+  guidance_scale: 5,
+  seed: 1,
+  scheduler: 'ddim',
+  num_outputs: 1,
+  output_format: 'png',
+  output_quality: 90,
+  deepcache: { cache_interval: 2, cache_branch_id: 3, schedule: 'uniform' },
+};
 
 describe('DeepCacheGraphs', () => {
   let root: string;
@@ -21,7 +40,7 @@ describe('DeepCacheGraphs', () => {
     const unetDir = path.join(root, 'a', 'unet');
     await makeModelDirectory({ arch: 'sdxl', scale: 'tiny', out: path.join(root, 'a'), seed: 1 });
     const desc = await readModelDirectory(path.join(root, 'a'));
-    const graphs = await DeepCacheGraphs.open({ unetPath: path.join(unetDir, 'model.onnx'), externalData: [], fingerprint: desc.unetFingerprint.key });
+    const graphs = await DeepCacheGraphs.open({ unetPath: path.join(unetDir, 'model.onnx'), fingerprint: desc.unetFingerprint.key });
     expect(graphs.branchCount).toBe(9);
     const full = await ort.InferenceSession.create(graphs.fullPath);
     expect(full.outputNames).toEqual(['out_sample', ...Array.from({ length: 9 }, (_, b) => featureOutputName(b))]);
@@ -39,7 +58,7 @@ describe('DeepCacheGraphs', () => {
     const unet = path.join(modelDir, 'unet', 'model.onnx');
     const open = async () => {
       const desc = await readModelDirectory(modelDir);
-      return DeepCacheGraphs.open({ unetPath: unet, externalData: desc.components.unet.externalData, fingerprint: desc.unetFingerprint.key });
+      return DeepCacheGraphs.open({ unetPath: unet, fingerprint: desc.unetFingerprint.key });
     };
     const first = await open();
     await first.shallowPath(0);
@@ -56,12 +75,41 @@ describe('DeepCacheGraphs', () => {
     await full.release();
   }, 60_000);
 
+  it('serves a U-Net with external weights from a cache on another file system, without copying or linking weights', async () => {
+    const modelDir = path.join(root, 'ext');
+    await makeModelDirectory({ arch: 'sd15', scale: 'tiny', out: modelDir, seed: 4 });
+    const unetPath = path.join(modelDir, 'unet', 'model.onnx');
+    // Re-save the U-Net with its weights in model.onnx_data, as full-size exports are.
+    saveModel(loadModel(unetPath, { externalData: 'eager' }), unetPath, { externalDataFile: 'model.onnx_data', sizeThreshold: 256 });
+    const desc = await readModelDirectory(modelDir);
+    expect(desc.components.unet.externalData.map((f) => path.basename(f))).toEqual(['model.onnx_data']);
+    // /dev/shm is a tmpfs: a different file system from the model, where no hard link could reach the weights.
+    const cacheRoot = await mkdtemp(path.join(existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'dc-cache-'));
+    try {
+      const graphs = await DeepCacheGraphs.open({ unetPath, fingerprint: desc.unetFingerprint.key, cacheRoot });
+      const cached = await readdir(graphs.dir);
+      expect(cached).not.toContain('model.onnx_data');
+      const full = await ort.InferenceSession.create((await graphs.fullSource() as { bytes: Uint8Array }).bytes, {
+        extra: { session: { model_external_initializers_file_folder_path: graphs.weightsDir } },
+      });
+      expect(full.outputNames).toContain(featureOutputName(3));
+      await full.release();
+      const pipeline = await loadPipeline({ modelId: 'ext', modelDir, providers: ['cpu'], deepcacheBranches: [3], deepcacheCacheDir: cacheRoot });
+      const [r] = await pipeline.run([{ id: 'x', input: { ...tinyInput }, signal: new AbortController().signal }]);
+      await pipeline.dispose();
+      expect(r).not.toBeInstanceOf(Error);
+      expect((r as { unetShallowSteps: number }).unetShallowSteps).toBe(2);
+    } finally {
+      await rm(cacheRoot, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('says which folder to change when the cache root cannot be written', async () => {
     // A cache root below a regular file cannot be created, whoever runs the test.
     const file = path.join(root, 'a-file');
     await copyFile(fixturePath('deepcache-sd15-tiny', 'unet/config.json'), file);
     await expect(
-      DeepCacheGraphs.open({ unetPath: fixturePath('deepcache-sd15-tiny', 'unet/model.onnx'), externalData: [], fingerprint: '0123456789abcdef', cacheRoot: path.join(file, 'cache') }),
+      DeepCacheGraphs.open({ unetPath: fixturePath('deepcache-sd15-tiny', 'unet/model.onnx'), fingerprint: '0123456789abcdef', cacheRoot: path.join(file, 'cache') }),
     ).rejects.toThrow(/not writable/);
   });
 });

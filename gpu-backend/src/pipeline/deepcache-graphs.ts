@@ -2,23 +2,25 @@
  * DeepCache graphs of a model's U-Net, cached on disk (DESIGN §6): one full graph serving every branch (the
  * original plus one `deepcache_feature_<b>` output per branch, so one session holds the weights once) and one
  * shallow graph per branch, split on first use. Files live in `<cache root>/<U-Net fingerprint>/`; a changed
- * U-Net file gets a new folder and the stale ones are removed. Graphs keep referencing the U-Net's external
- * weight files (linked into the folder), so weights are never copied.
+ * U-Net file gets a new folder and the stale ones are removed.
+ *
+ * The cached graphs keep the U-Net's external-data references (`model.onnx_data`, …) as they are: sessions are
+ * created from their bytes with the U-Net's own folder as the external-data folder, so weights are never copied
+ * or linked, and the cache may sit on another file system (e.g. a writable volume beside a read-only model store).
  * @module
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { splitUnetForDeepCache } from '../onnx/deepcache-split.js';
-import { loadModel, saveModel } from '../onnx/model-io.js';
+import { loadModel, serializeModel } from '../onnx/model-io.js';
 import { promoteToOutput } from '../onnx/promote-output.js';
 import type { ModelProto } from '../onnx/types.js';
+import type { ModelSource } from './ort-session.js';
 
 export interface DeepCacheGraphsOptions {
-  /** The U-Net graph (`unet/model.onnx`). */
+  /** The U-Net graph (`unet/model.onnx`); its external weight files stay beside it. */
   unetPath: string;
-  /** External weight files beside it (`model.onnx_data`, `weights.pb`, …), as names in its folder. */
-  externalData: readonly string[];
   /** Changes whenever the U-Net or its weights change (readModelDirectory's `unetFingerprint.key`). */
   fingerprint: string;
   /** Folder for cached graphs; default `<U-Net folder>/.deepcache`. Must be writable. */
@@ -35,10 +37,10 @@ interface Manifest {
   branchCount: number;
 }
 
-async function writeAtomically(file: string, write: (tmp: string) => Promise<void> | void): Promise<void> {
+async function writeAtomically(file: string, data: Uint8Array | string): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
   try {
-    await write(tmp);
+    await writeFile(tmp, data);
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true });
@@ -46,11 +48,16 @@ async function writeAtomically(file: string, write: (tmp: string) => Promise<voi
   }
 }
 
+/** A derived graph's bytes; external weights still resolve in the U-Net's folder. */
+const graphBytes = (model: ModelProto): Uint8Array => serializeModel(model, { allowExternalReferences: true });
+
 /** The cached DeepCache graphs of one U-Net. Build with `DeepCacheGraphs.open`. */
 export class DeepCacheGraphs {
   readonly dir: string;
   readonly branchCount: number;
   readonly fullPath: string;
+  /** Folder the cached graphs' external-data references resolve in (the U-Net's). */
+  readonly weightsDir: string;
   #opts: DeepCacheGraphsOptions;
   #model: ModelProto | undefined;
   #pending = new Map<number, Promise<string>>();
@@ -59,6 +66,7 @@ export class DeepCacheGraphs {
     this.dir = dir;
     this.branchCount = branchCount;
     this.fullPath = path.join(dir, 'full.onnx');
+    this.weightsDir = path.dirname(path.resolve(opts.unetPath));
     this.#opts = opts;
     this.#model = model;
   }
@@ -68,8 +76,7 @@ export class DeepCacheGraphs {
    * @throws Error when the cache folder cannot be written (set a writable `cacheRoot`)
    */
   static async open(opts: DeepCacheGraphsOptions): Promise<DeepCacheGraphs> {
-    const unetDir = path.dirname(opts.unetPath);
-    const root = opts.cacheRoot ?? path.join(unetDir, '.deepcache');
+    const root = opts.cacheRoot ?? path.join(path.dirname(opts.unetPath), '.deepcache');
     const dir = path.join(root, opts.fingerprint);
     try {
       await mkdir(dir, { recursive: true });
@@ -79,10 +86,6 @@ export class DeepCacheGraphs {
     for (const stale of await readdir(root)) {
       if (stale !== opts.fingerprint && /^[0-9a-f]{16}$/.test(stale)) await rm(path.join(root, stale), { recursive: true, force: true });
     }
-    for (const name of opts.externalData) {
-      const link = path.join(dir, name);
-      if (!existsSync(link)) await symlink(path.resolve(unetDir, name), link);
-    }
     const manifestPath = path.join(dir, MANIFEST);
     if (existsSync(manifestPath) && existsSync(path.join(dir, 'full.onnx'))) {
       const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as Manifest;
@@ -91,8 +94,8 @@ export class DeepCacheGraphs {
     const model = loadModel(opts.unetPath, { externalData: 'lazy' });
     const { full, branchCount } = fullGraphForAllBranches(model);
     const graphs = new DeepCacheGraphs(dir, branchCount, opts, model);
-    await writeAtomically(graphs.fullPath, (tmp) => saveModel(full, tmp));
-    await writeAtomically(manifestPath, (tmp) => writeFile(tmp, JSON.stringify({ fingerprint: opts.fingerprint, branchCount } satisfies Manifest)));
+    await writeAtomically(graphs.fullPath, graphBytes(full));
+    await writeAtomically(manifestPath, JSON.stringify({ fingerprint: opts.fingerprint, branchCount } satisfies Manifest));
     return graphs;
   }
 
@@ -101,8 +104,19 @@ export class DeepCacheGraphs {
     return new Map(Array.from({ length: this.branchCount }, (_, b) => [b, featureOutputName(b)] as const));
   }
 
+  /** The full graph as a session source. */
+  async fullSource(): Promise<ModelSource> {
+    return { bytes: await readFile(this.fullPath), externalDataDir: this.weightsDir };
+  }
+
+  /** Branch b's shallow graph as a session source, split and cached on first use. */
+  async shallowSource(branch: number): Promise<ModelSource> {
+    return { bytes: await readFile(await this.shallowPath(branch)), externalDataDir: this.weightsDir };
+  }
+
   /**
-   * Path of branch b's shallow graph, splitting and writing it on first use.
+   * Path of branch b's cached shallow graph, splitting and writing it on first use. The file's external-data
+   * references resolve in {@link weightsDir}: load it through {@link shallowSource}.
    * @throws RangeError outside 0 … branchCount − 1
    */
   shallowPath(branch: number): Promise<string> {
@@ -116,7 +130,7 @@ export class DeepCacheGraphs {
         if (existsSync(file)) return file;
         this.#model ??= loadModel(this.#opts.unetPath, { externalData: 'lazy' });
         const { shallow } = splitUnetForDeepCache(this.#model, branch);
-        await writeAtomically(file, (tmp) => saveModel(shallow, tmp));
+        await writeAtomically(file, graphBytes(shallow));
         return file;
       })();
       this.#pending.set(branch, p);

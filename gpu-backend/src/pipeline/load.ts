@@ -13,7 +13,7 @@ import { PhiloxNoiseSource } from '../noise/philox-noise.js';
 import { parseSchedulerConfigText } from '../schedulers/config.js';
 import { ClipTokenizer } from '../tokenizer/clip-tokenizer.js';
 import { DeepCacheGraphs } from './deepcache-graphs.js';
-import type { ExecutionProvider } from './ort-session.js';
+import type { ExecutionProvider, ModelSource } from './ort-session.js';
 import { StableDiffusionPipeline } from './sd-pipeline.js';
 import { ClipTextEncoder, PromptEncoder } from './text-encoder.js';
 import { OnnxUNet } from './unet.js';
@@ -71,7 +71,6 @@ export async function loadPipeline(opts: LoadPipelineOptions): Promise<StableDif
 
   const graphs = await DeepCacheGraphs.open({
     unetPath: c.unet.model,
-    externalData: c.unet.externalData,
     fingerprint: desc.unetFingerprint.key,
     ...(opts.deepcacheCacheDir ? { cacheRoot: opts.deepcacheCacheDir } : {}),
   });
@@ -79,13 +78,13 @@ export async function loadPipeline(opts: LoadPipelineOptions): Promise<StableDif
   for (const b of opts.deepcacheBranches ?? []) {
     if (b < 0 || b > max) throw new RangeError(`DeepCache branch ${b} is outside this U-Net's range 0–${max}`);
   }
-  const shallow = new Map<number, string>();
-  for (const b of opts.deepcacheBranches ?? []) shallow.set(b, await graphs.shallowPath(b));
+  const shallow = new Map<number, ModelSource>();
+  for (const b of opts.deepcacheBranches ?? []) shallow.set(b, await graphs.shallowSource(b));
   const unet = await OnnxUNet.create({
-    full: graphs.fullPath,
+    full: await graphs.fullSource(),
     featureOutputs: graphs.featureOutputs,
     shallow,
-    shallowLoader: (b) => graphs.shallowPath(b),
+    shallowLoader: (b) => graphs.shallowSource(b),
     providers: opts.providers,
     intraOpThreads: opts.intraOpThreads,
   });

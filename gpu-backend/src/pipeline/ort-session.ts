@@ -9,8 +9,12 @@ import { float16ToFloat32, float32ToFloat16 } from '../tensor/float16.js';
 
 export type ExecutionProvider = 'cuda' | 'webgpu' | 'cpu';
 
-/** Where a graph comes from: a file path (external data resolved beside it) or serialized bytes. */
-export type ModelSource = string | Uint8Array;
+/**
+ * Where a graph comes from: a file path (external data resolved beside it), serialized bytes, or bytes whose
+ * external-data references resolve in another folder (a graph derived from a model keeps pointing at that model's
+ * weight files; onnxruntime refuses links that lead out of a model's folder, and copying would duplicate gigabytes).
+ */
+export type ModelSource = string | Uint8Array | { bytes: Uint8Array; externalDataDir: string };
 
 export interface SessionOptions {
   /** Providers to try in order; the first that creates the session wins. */
@@ -43,10 +47,17 @@ export async function createSession(source: ModelSource, opts: SessionOptions): 
   const failures: string[] = [];
   for (const provider of opts.providers) {
     try {
+      const options = ortOptions(provider, opts);
       const session =
         typeof source === 'string'
-          ? await ort.InferenceSession.create(source, ortOptions(provider, opts))
-          : await ort.InferenceSession.create(source, ortOptions(provider, opts));
+          ? await ort.InferenceSession.create(source, options)
+          : source instanceof Uint8Array
+            ? await ort.InferenceSession.create(source, options)
+            : await ort.InferenceSession.create(source.bytes, {
+                ...options,
+                // onnxruntime's session config key for resolving external initializers of a model loaded from bytes
+                extra: { session: { model_external_initializers_file_folder_path: source.externalDataDir } },
+              });
       return { session, provider };
     } catch (err) {
       failures.push(`${provider}: ${err instanceof Error ? err.message : String(err)}`);
