@@ -92,9 +92,9 @@ export async function runDeepCacheBench(opts: DeepCacheBenchOptions): Promise<De
   // 2. single U-Net calls, interleaved (own sessions, released before the pipeline loads)
   t0 = performance.now();
   const opened = await openUnet({ modelDir: model.dir, providers: [opts.provider], branches, intraOpThreads: opts.threads || undefined });
-  setupMs.prepare_graphs = opened.prepareMs;
+  setupMs.read_model_directory = opened.prepareMs;
   setupMs.unet_sessions = opened.sessionMs;
-  log(`U-Net sessions ready (graphs ${(opened.prepareMs / 1000).toFixed(1)} s, sessions ${(opened.sessionMs / 1000).toFixed(1)} s); timing single calls`);
+  log(`U-Net sessions ready (model directory ${(opened.prepareMs / 1000).toFixed(1)} s, graph cache + sessions ${(opened.sessionMs / 1000).toFixed(1)} s); timing single calls`);
   let calls: CallTimings[];
   try {
     calls = await timeUnetCalls(opened.unet, branches, { batch: 2, latentSide: latent, contextDim: 768 }, opts.callRounds);

@@ -4,9 +4,9 @@
  * @module
  */
 import { readModelDirectory } from '../../gpu-backend/src/models/model-directory.js';
-import { DeepCacheGraphs } from '../../gpu-backend/src/pipeline/deepcache-graphs.js';
-import type { ExecutionProvider, ModelSource } from '../../gpu-backend/src/pipeline/ort-session.js';
-import { OnnxUNet } from '../../gpu-backend/src/pipeline/unet.js';
+import { loadUnetWithDeepCache } from '../../gpu-backend/src/pipeline/load-unet.js';
+import type { ExecutionProvider } from '../../gpu-backend/src/pipeline/ort-session.js';
+import type { OnnxUNet } from '../../gpu-backend/src/pipeline/unet.js';
 
 /** Options of {@link openUnet}. */
 export interface OpenUnetOptions {
@@ -17,21 +17,20 @@ export interface OpenUnetOptions {
   readonly intraOpThreads?: number;
 }
 
-/** The U-Net with its DeepCache graphs and the time spent preparing graphs and creating sessions. */
+/**
+ * The U-Net with its DeepCache graphs (through the pipeline's own loader), the time spent reading the model
+ * directory (`prepareMs`) and preparing the graph cache plus creating the sessions (`sessionMs`).
+ */
 export async function openUnet(opts: OpenUnetOptions): Promise<{ unet: OnnxUNet; prepareMs: number; sessionMs: number }> {
   const t0 = performance.now();
   const desc = await readModelDirectory(opts.modelDir);
-  const graphs = await DeepCacheGraphs.open({ unetPath: desc.components.unet.model, fingerprint: desc.unetFingerprint.key });
-  const shallow = new Map<number, ModelSource>();
-  for (const b of opts.branches) shallow.set(b, await graphs.shallowSource(b));
   const t1 = performance.now();
-  const unet = await OnnxUNet.create({
-    full: await graphs.fullSource(),
-    featureOutputs: graphs.featureOutputs,
-    shallow,
-    shallowLoader: (b) => graphs.shallowSource(b),
+  const { unet } = await loadUnetWithDeepCache({
+    unetPath: desc.components.unet.model,
+    fingerprint: desc.unetFingerprint.key,
     providers: opts.providers,
-    intraOpThreads: opts.intraOpThreads,
+    branches: opts.branches,
+    ...(opts.intraOpThreads ? { intraOpThreads: opts.intraOpThreads } : {}),
   });
   return { unet, prepareMs: t1 - t0, sessionMs: performance.now() - t1 };
 }

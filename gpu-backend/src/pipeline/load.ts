@@ -6,17 +6,15 @@
  */
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { branchRange } from '../../../shared/models.js';
 import { readModelDirectory, resolveFamilyFromUnet, type ModelDirectory } from '../models/model-directory.js';
 import { ModelDirectoryError } from '../models/model-directory-error.js';
 import { PhiloxNoiseSource } from '../noise/philox-noise.js';
 import { parseSchedulerConfigText } from '../schedulers/config.js';
 import { ClipTokenizer } from '../tokenizer/clip-tokenizer.js';
-import { DeepCacheGraphs } from './deepcache-graphs.js';
-import type { ExecutionProvider, ModelSource } from './ort-session.js';
+import { loadUnetWithDeepCache } from './load-unet.js';
+import type { ExecutionProvider } from './ort-session.js';
 import { StableDiffusionPipeline } from './sd-pipeline.js';
 import { ClipTextEncoder, PromptEncoder } from './text-encoder.js';
-import { OnnxUNet } from './unet.js';
 import { VaeDecoder } from './vae.js';
 
 export interface LoadPipelineOptions {
@@ -69,24 +67,13 @@ export async function loadPipeline(opts: LoadPipelineOptions): Promise<StableDif
   const textEncoder2 = sdxl ? need(c.textEncoder2, 'text_encoder_2') : undefined;
   const tokenizer2Dir = sdxl ? need(c.tokenizer2, 'tokenizer_2') : undefined;
 
-  const graphs = await DeepCacheGraphs.open({
+  const { unet, graphs } = await loadUnetWithDeepCache({
     unetPath: c.unet.model,
     fingerprint: desc.unetFingerprint.key,
-    ...(opts.deepcacheCacheDir ? { cacheRoot: opts.deepcacheCacheDir } : {}),
-  });
-  const { max } = branchRange({ unet_levels: graphs.branchCount / 3 });
-  for (const b of opts.deepcacheBranches ?? []) {
-    if (b < 0 || b > max) throw new RangeError(`DeepCache branch ${b} is outside this U-Net's range 0–${max}`);
-  }
-  const shallow = new Map<number, ModelSource>();
-  for (const b of opts.deepcacheBranches ?? []) shallow.set(b, await graphs.shallowSource(b));
-  const unet = await OnnxUNet.create({
-    full: await graphs.fullSource(),
-    featureOutputs: graphs.featureOutputs,
-    shallow,
-    shallowLoader: (b) => graphs.shallowSource(b),
     providers: opts.providers,
-    intraOpThreads: opts.intraOpThreads,
+    ...(opts.deepcacheBranches ? { branches: opts.deepcacheBranches } : {}),
+    ...(opts.deepcacheCacheDir ? { cacheDir: opts.deepcacheCacheDir } : {}),
+    ...(opts.intraOpThreads ? { intraOpThreads: opts.intraOpThreads } : {}),
   });
   const providers = [unet.provider];
   try {
