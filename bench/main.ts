@@ -12,16 +12,16 @@ import { batchingBenchmark } from './batching/index.js';
 import { ceilingBenchmark } from './ceiling/index.js';
 import { deepcacheBenchmark } from './deepcache/index.js';
 import { memoryBenchmark } from './memory/index.js';
+import { servingBenchmark } from './serving/index.js';
 import { sessionOptionsBenchmark } from './session-options/index.js';
 
 const benchmarks: Record<string, Benchmark> = Object.fromEntries(
-  [deepcacheBenchmark, ceilingBenchmark, batchingBenchmark, memoryBenchmark, sessionOptionsBenchmark].map((b) => [b.name, b]),
+  [deepcacheBenchmark, ceilingBenchmark, batchingBenchmark, memoryBenchmark, sessionOptionsBenchmark, servingBenchmark].map((b) => [b.name, b]),
 );
 
 function usage(): string {
   return ['usage: npx tsx bench/main.ts <name> [--quick] [--size N] [--steps N] [--provider cpu|cuda|webgpu] [--threads N] [--rounds N] [--repeats N] [--fp16]', '',
-    ...Object.values(benchmarks).map((b) => `  ${b.name.padEnd(16)} ${b.describe}`),
-    `  ${'serving'.padEnd(16)} not implemented: needs the local stack (edge + S3 + backend); see bench/README.md`].join('\n');
+    ...Object.values(benchmarks).map((b) => `  ${b.name.padEnd(16)} ${b.describe}`)].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -40,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const bench = benchmarks[name];
   if (!bench) {
-    console.error(name === 'serving' ? 'serving: not implemented yet; it needs the local stack (see bench/README.md)' : `unknown benchmark ${name}\n${usage()}`);
+    console.error(`unknown benchmark ${name}\n${usage()}`);
     return 2;
   }
   const { help: _help, ...flags } = values;

@@ -14,7 +14,7 @@ describe('summarize', () => {
 });
 
 describe('pairedOverhead', () => {
-  it('takes differences per pair, not between the lists' medians', () => {
+  it('takes differences per pair, not between the medians of the two lists', () => {
     // Bare times drift upwards; each API run is its partner + 10 ms (+5 % of bare for the relative figure).
     const bare = [100, 200, 300, 400];
     const api = [110, 210, 310, 410];
