@@ -6,6 +6,7 @@ import type { BackendMetrics, StoredImage } from '../../../shared/internal.js';
 import type { Prediction, ResolvedInput } from '../../../shared/prediction.js';
 import type { EdgeConfig } from '../config.js';
 import { presignGet } from '../storage/s3.js';
+import { predictionLogs } from './logs.js';
 import type { PredictionRow } from './row.js';
 
 /** Public URLs of a prediction. */
@@ -27,16 +28,19 @@ function seconds(fromIso: string, toIso: string): number {
 /** The prediction object for a row. */
 export async function presentPrediction(config: EdgeConfig, row: PredictionRow): Promise<Prediction> {
   const metrics = JSON.parse(row.metrics_json) as BackendMetrics;
+  const input = JSON.parse(row.resolved_json) as ResolvedInput;
+  const progress = row.progress_total === null ? null : { step: row.progress_step ?? 0, total: row.progress_total };
   const images = storedImages(row);
   const output = row.status === 'succeeded' ? await Promise.all(images.map((img) => presignGet(config, img.key))) : null;
   return {
     id: row.id,
     model: row.model,
     status: row.status,
-    input: JSON.parse(row.resolved_json) as ResolvedInput,
+    input,
     output,
     error: row.error,
-    progress: row.progress_total === null ? null : { step: row.progress_step ?? 0, total: row.progress_total },
+    logs: predictionLogs({ input, progress, metrics }),
+    progress,
     metrics: {
       ...(metrics.predict_time === undefined ? {} : { predict_time: metrics.predict_time }),
       ...(row.completed_at === null ? {} : { total_time: seconds(row.created_at, row.completed_at) }),
