@@ -11,25 +11,22 @@ import type { CallbackDispatcher } from './callbacks.js';
 import type { Logger } from './logger.js';
 import type { BackendMetricsRegistry } from './metrics.js';
 import path from 'node:path';
-import type { ExecutionProvider, ImagePipeline, LoadPipeline } from './pipeline-port.js';
+import type { ImagePipeline, LoadPipeline } from './pipeline-port.js';
 import { abortOutcome, isFinished, newRecord, RETRYABLE_ERROR_PREFIX, stateOf, type AbortCause, type PredictionRecord } from './prediction-record.js';
 import type { OutputWriterDeps } from './output-writer.js';
+import type { Config } from './config.js';
 
 type EventBody<T extends BackendEvent['type']> = Omit<Extract<BackendEvent, { type: T }>, 'prediction_id' | 'attempt' | 'seq' | 'at'>;
 export type EventInput = EventBody<'started'> | EventBody<'progress'> | EventBody<'completed'>;
 
-export interface PredictionServiceOptions {
-  models: Array<{ id: string; dir: string }>;
-  providers: ExecutionProvider[];
-  deepcacheBranches: number[] | undefined;
-  deepcacheCacheDir: string | undefined;
-  intraOpThreads: number | undefined;
-  queueCapacity: number;
-  maxBatchSize: number;
-  maxBatchWaitMs: number;
-  outputPrefix: string;
+/** What the service takes from the validated configuration. */
+type ServiceSettings = Pick<
+  Config,
+  'models' | 'providers' | 'deepcacheBranches' | 'deepcacheCacheDir' | 'intraOpThreads' | 'queueCapacity' | 'maxBatchSize' | 'maxBatchWaitMs' | 'outputPrefix' | 'finishedRetention'
+>;
+
+export interface PredictionServiceOptions extends ServiceSettings {
   progressIntervalMs: number;
-  finishedRetention: number;
   loadPipeline: LoadPipeline;
   outputs: Omit<OutputWriterDeps, 'metrics'>;
   callbacks: CallbackDispatcher;
