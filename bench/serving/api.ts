@@ -4,6 +4,7 @@
  * each timed on the client.
  * @module
  */
+import { createHash } from 'node:crypto';
 
 /** The parts of the prediction object the benchmark reads. */
 interface PredictionBody {
@@ -24,6 +25,8 @@ export interface ApiSample {
   /** GET /v1/predictions/:id (a fresh presigned URL per read). */
   get_ms: number;
   bytes: number;
+  /** SHA-256 of the downloaded image (hex). */
+  sha256: string;
   /** The backend's `predict_time` (start of generation to last upload), ms. */
   predict_ms: number;
   /** The edge's `total_time` (created to completed), ms; undefined when absent. */
@@ -94,6 +97,7 @@ export async function timeApiRequest(target: ApiTarget, request: unknown, waitS 
     download_ms: downloadMs,
     get_ms: read.ms,
     bytes: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
     predict_ms: predictS * 1000,
     total_ms: m.total_time === undefined ? undefined : m.total_time * 1000,
     unet_full_steps: m.unet_full_steps,

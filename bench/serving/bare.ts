@@ -4,6 +4,7 @@
  * quality and metadata), no HTTP and no storage.
  * @module
  */
+import { createHash } from 'node:crypto';
 import type { BackendJob } from '../../shared/internal.js';
 import type { ResolvedInput } from '../../shared/prediction.js';
 import { encodeImage } from '../../gpu-backend/src/image/encode.js';
@@ -22,6 +23,8 @@ export interface BareSample {
   encode_ms: number;
   /** Encoded image size. */
   bytes: number;
+  /** SHA-256 of the encoded image (hex), to check the API served the very same image. */
+  sha256: string;
 }
 
 export interface BarePipelineOptions {
@@ -75,7 +78,7 @@ export class BarePipeline {
     const job: Pick<BackendJob, 'model' | 'input'> = { model: this.#modelId, input };
     const body = await encodeImage(image, input.output_format, input.output_quality, imageMetadata(job as BackendJob, image));
     const t2 = performance.now();
-    return { total_ms: t2 - t0, pipeline_ms: t1 - t0, encode_ms: t2 - t1, bytes: body.length };
+    return { total_ms: t2 - t0, pipeline_ms: t1 - t0, encode_ms: t2 - t1, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
   }
 
   async dispose(): Promise<void> {

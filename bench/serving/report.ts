@@ -53,6 +53,7 @@ export function servingReport(r: ServingReportInput): BenchOutput {
     ['create + download', summarize(api.map((x) => x.create_ms + x.download_ms))],
   ];
   const rel = overhead.relative;
+  const identical = api.filter((a, i) => a.sha256 === bare[i]!.sha256).length;
   const settings = `${r.run.model_id}, ${r.side}², ${r.steps} steps (DDIM), DeepCache I3B0, CFG, PNG, ${r.n} requests each way after ${r.warmup} warm-up`;
   const text = [
     `serving overhead: ${settings}; stack start ${r.run.stack_start_s} s`,
@@ -62,7 +63,8 @@ export function servingReport(r: ServingReportInput): BenchOutput {
     '',
     `API overhead relative to the bare run (paired): p50 ${fmt(rel.p50 * 100, 1)} %, p95 ${fmt(rel.p95 * 100, 1)} %; ` +
       `p50(API) − p50(bare) = ${fmt(overhead.p50_difference_ms, 1)} ms`,
-    `image ${api[0]?.bytes ?? 0} bytes through the API, ${bare[0]?.bytes ?? 0} bare; U-Net steps full+shallow ${api[0]?.unet_full_steps ?? '–'}+${api[0]?.unet_shallow_steps ?? '–'}`,
+    `same request both ways: ${identical} of ${r.n} images byte-identical (SHA-256) through the API and bare; ` +
+      `PNG ${api[0]?.bytes ?? 0} bytes; U-Net steps full+shallow ${api[0]?.unet_full_steps ?? '–'}+${api[0]?.unet_shallow_steps ?? '–'}`,
   ].join('\n');
   const summaries = Object.fromEntries(rows.map(([name, s]) => [name.trim(), s]));
   const headline = {
@@ -77,12 +79,13 @@ export function servingReport(r: ServingReportInput): BenchOutput {
     predict_time_p50_ms: summaries['backend predict_time']!.p50,
     download_p50_ms: summaries['presigned download']!.p50,
     get_p50_ms: summaries['GET /v1/predictions/:id (presign)']!.p50,
+    identical_images: identical,
     load_avg_1m: r.machine.load_avg_1m,
   };
   const payload = {
     machine: r.machine, load_avg_1m_at_end: r.loadAtEnd, settings, width: r.side, height: r.side, steps: r.steps, requests: r.n, warmup: r.warmup,
     stack_start_s: r.run.stack_start_s, model_dir: r.run.model_dir,
-    summaries, overhead, backend_overhead: backendOverhead,
+    identical_images: identical, summaries, overhead, backend_overhead: backendOverhead,
     samples: r.run.bare.map((b, i) => ({
       bare_first: r.run.bare_first[i], bare: roundAll(b), api: roundAll(r.run.api[i]!),
     })),
