@@ -38,6 +38,7 @@ export function servingReport(r: ServingReportInput): BenchOutput {
   const bareMs = bare.map((x) => x.total_ms);
   const apiMs = api.map((x) => x.create_ms);
   const predictMs = api.map((x) => x.predict_ms);
+  const totalMs = api.flatMap((x) => (x.total_ms === undefined ? [] : [x.total_ms]));
   const overhead = pairedOverhead(bareMs, apiMs);
   const backendOverhead = pairedOverhead(bareMs, predictMs);
   const rows: Array<[string, LatencySummary]> = [
@@ -47,6 +48,7 @@ export function servingReport(r: ServingReportInput): BenchOutput {
     ['API − bare (paired)', overhead.absolute_ms],
     ['backend predict_time', summarize(predictMs)],
     ['predict_time − bare (paired)', backendOverhead.absolute_ms],
+    ...(totalMs.length === api.length ? [['edge total_time (created → completed)', summarize(totalMs)] as [string, LatencySummary]] : []),
     ['API − predict_time', summarize(api.map((x) => x.create_ms - x.predict_ms))],
     ['presigned download', summarize(api.map((x) => x.download_ms), 2)],
     ['GET /v1/predictions/:id (presign)', summarize(api.map((x) => x.get_ms), 2)],
@@ -64,7 +66,7 @@ export function servingReport(r: ServingReportInput): BenchOutput {
     `API overhead relative to the bare run (paired): p50 ${fmt(rel.p50 * 100, 1)} %, p95 ${fmt(rel.p95 * 100, 1)} %; ` +
       `p50(API) − p50(bare) = ${fmt(overhead.p50_difference_ms, 1)} ms`,
     `same request both ways: ${identical} of ${r.n} images byte-identical (SHA-256) through the API and bare; ` +
-      `PNG ${api[0]?.bytes ?? 0} bytes; U-Net steps full+shallow ${api[0]?.unet_full_steps ?? '–'}+${api[0]?.unet_shallow_steps ?? '–'}`,
+      `PNG ${Math.min(...api.map((a) => a.bytes))}–${Math.max(...api.map((a) => a.bytes))} bytes; U-Net steps full+shallow ${api[0]?.unet_full_steps ?? '–'}+${api[0]?.unet_shallow_steps ?? '–'}`,
   ].join('\n');
   const summaries = Object.fromEntries(rows.map(([name, s]) => [name.trim(), s]));
   const headline = {
