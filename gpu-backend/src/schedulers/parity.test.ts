@@ -3,7 +3,6 @@
  * init_noise_sigma, and the latents of a full CFG loop over the real fixture U-Net (onnxruntime-node, CPU).
  * Tolerance (fixture README): max|a − b| ≤ 1e-3 · max|ref| for final and per-step latents.
  */
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { schedulerFromDiffusersCase } from './registry.js';
 import {
@@ -24,9 +23,10 @@ const REL_TOL = 1e-3;
 
 for (const name of FIXTURES) {
   const dir = fixtureDir(name);
-  describe.skipIf(!existsSync(dir))(`diffusers parity on ${name}`, () => {
-    const cases = existsSync(dir) ? samplingCases(dir).filter((c) => c.deepcache === null) : [];
-    const inputs = existsSync(dir) ? readFixtureJson(dir, 'reference/sampling_inputs.json', SamplingInputs) : undefined;
+  // The fixtures are required (../shared is present wherever the tests run): a missing one fails, never skips.
+  describe(`diffusers parity on ${name}`, () => {
+    const cases = samplingCases(dir).filter((c) => c.deepcache === null);
+    const inputs = readFixtureJson(dir, 'reference/sampling_inputs.json', SamplingInputs);
 
     it('has non-DeepCache sampling cases to check', () => {
       expect(cases.length).toBeGreaterThan(0);
@@ -48,9 +48,9 @@ for (const name of FIXTURES) {
         const final = await runGuidedSamplingLoop({
           scheduler,
           numInferenceSteps: c.num_inference_steps,
-          initialNoise: toTensor(inputs!.initial_latent),
+          initialNoise: toTensor(inputs.initial_latent),
           guidanceScale: c.guidance_scale,
-          predictNoise: await fixtureNoisePredictor(dir, inputs!),
+          predictNoise: await fixtureNoisePredictor(dir, inputs),
           onStep: (i, latents) => {
             const want = ref.latents_after_each_step?.[i];
             if (want) perStep.push(maxAbsDiff(latents.data, want.data) / maxAbs(want.data));
