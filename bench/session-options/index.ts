@@ -4,16 +4,16 @@
  * Feeds an own onnxruntime session per variant; the feature comes from that variant's full graph.
  * @module
  */
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { readModelDirectory } from '../../gpu-backend/src/models/model-directory.js';
+import { DeepCacheGraphs } from '../../gpu-backend/src/pipeline/deepcache-graphs.js';
 import { unetFeeds } from '../../gpu-backend/src/synthetic/testing.js';
 import { ensureBenchModel } from '../bench-models.js';
 import type { Benchmark } from '../lib/benchmark.js';
 import { machineInfo, machineLine } from '../lib/machine.js';
 import { fmt, formatTable } from '../lib/report.js';
 import { median, round } from '../lib/stats.js';
-import { openUnet } from '../deepcache/unet-graphs.js';
 import { VARIANTS } from './variants.js';
 
 async function timeCalls(run: () => Promise<unknown>, n: number): Promise<number[]> {
@@ -35,18 +35,23 @@ export const sessionOptionsBenchmark: Benchmark = {
     const fullRounds = args.rounds ?? (args.quick ? 2 : 3);
     const shallowRounds = fullRounds * 3;
     const model = await ensureBenchModel({ arch: 'sd15', scale: 'full' });
-    // graph files prepared once by the project's code path
-    const opened = await openUnet({ modelDir: model.dir, providers: [args.provider], branches: [0] });
-    await opened.unet.dispose();
+    // graph files prepared by the project's code path; sessions from their bytes with the U-Net folder as the
+    // external-data folder, as the pipeline creates them
     const desc = await readModelDirectory(model.dir);
-    const dir = path.join(path.dirname(desc.components.unet.model), '.deepcache', desc.unetFingerprint.key);
+    const graphs = await DeepCacheGraphs.open({ unetPath: desc.components.unet.model, fingerprint: desc.unetFingerprint.key });
+    const fullBytes = await readFile(graphs.fullPath);
+    const shallowBytes = await readFile(await graphs.shallowPath(0));
+    const externalDir = graphs.weightsDir;
     const feeds = unetFeeds({ batch: 2, height: side / 8, width: side / 8, contextDim: 768 }, 500, 0);
     const rows: Array<{ name: string; change: string; load_s: number; full_ms: number; shallow0_ms: number; full_samples: number[]; shallow_samples: number[] }> = [];
     for (const v of VARIANTS) {
       const t0 = performance.now();
       const opts = v.options(args.provider, args.threads);
-      const full = await ort.InferenceSession.create(`${dir}/full.onnx`, opts);
-      const shallow = await ort.InferenceSession.create(`${dir}/shallow-0.onnx`, opts);
+      // merged into the variant's own `extra.session` entries (e.g. allow_spinning), not over them
+      const extra = (opts.extra ?? {}) as { session?: Record<string, unknown> };
+      const withExternal = { ...opts, extra: { ...extra, session: { ...extra.session, model_external_initializers_file_folder_path: externalDir } } };
+      const full = await ort.InferenceSession.create(fullBytes, withExternal);
+      const shallow = await ort.InferenceSession.create(shallowBytes, withExternal);
       const loadS = (performance.now() - t0) / 1000;
       try {
         const feature = (await full.run(feeds, ['out_sample', 'deepcache_feature_0'])).deepcache_feature_0!;
