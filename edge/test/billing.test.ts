@@ -6,7 +6,7 @@ import { priceFor } from '../../shared/pricing.js';
 import { signInternalRequest } from '../../shared/signing.js';
 import { checkLedger } from '../src/billing/credits.js';
 import { runMaintenance } from '../src/maintenance/scheduled.js';
-import { admin, auth, call, createBody, createPrediction, deliver, getPrediction, jsonInit, newCustomer, runToSuccess, waitForJob } from './helpers.js';
+import { admin, auth, call, createBody, createPrediction, deliver, jsonInit, newCustomer, runToSuccess, waitForJob } from './helpers.js';
 
 /** The price the edge will charge for a create body (the seed does not change the price). */
 function priceOf(body: { model: string; input: Record<string, unknown> }): { credits: number; per_image: number } {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { backendBundleOptions, backendEntry, externalsMissingFromProduction, packageNameOf } from './backend-bundle.js';
+import { backendBundleOptions, externalsMissingFromProduction, packageNameOf } from './backend-bundle.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const readDependencies = async () =>

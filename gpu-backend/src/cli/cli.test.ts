@@ -77,6 +77,7 @@ describe('cli make-model, split and generate on a tiny synthetic model', () => {
     const a = await cli(...args, '--out', path.join(work, 'a.png'), '--json');
     const b = await cli(...args, '--out', path.join(work, 'b.png'), '--json');
     expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
     const out = lastJson(a.stdout);
     expect(out).toMatchObject({ width: 128, height: 64, seed: 5, unet_full_steps: 2, unet_shallow_steps: 4, provider: 'cpu' });
     expect(Object.keys(out.timings_ms)).toEqual(expect.arrayContaining(['load', 'encode_prompt', 'denoise', 'decode', 'encode_image', 'total']));
