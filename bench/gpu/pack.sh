@@ -26,7 +26,7 @@ cp -r node_modules/onnxruntime-node/{dist,lib,script,package.json} "$OUT/node_mo
 cp -r node_modules/onnxruntime-node/bin/napi-v6/linux/x64 "$OUT/node_modules/onnxruntime-node/bin/napi-v6/linux/"
 cp -r node_modules/@img/sharp-linux-x64 node_modules/@img/sharp-libvips-linux-x64 "$OUT/node_modules/@img/"
 [ -d node_modules/@img/colour ] && cp -r node_modules/@img/colour "$OUT/node_modules/@img/"
-cp ../shared/fixtures/clip-tokenizer/bpe_simple_vocab_16e6.txt.gz "$OUT/clip/"
+cp gpu-backend/src/tokenizer/vocab/bpe_simple_vocab_16e6.txt.gz "$OUT/clip/"
 cp bench/gpu/run.sh "$OUT/run.sh"
 BIN="$OUT/node_modules/onnxruntime-node/bin/napi-v6/linux/x64"
 if [ -n "${CUDA_EP_DIR:-}" ]; then

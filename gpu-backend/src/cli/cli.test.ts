@@ -11,7 +11,7 @@ import { startHubTestServer } from '../models/hub-test-server.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const bpe = path.resolve(repoRoot, '../shared/fixtures/clip-tokenizer/bpe_simple_vocab_16e6.txt.gz');
+const bpe = path.resolve(repoRoot, 'gpu-backend/src/tokenizer/vocab/bpe_simple_vocab_16e6.txt.gz');
 
 /** Runs the cli as a child process (the pinned Node with tsx), returning exit code, stdout and stderr. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -8,7 +8,7 @@ import { ModelDirectoryError } from './model-directory-error.js';
 import { readModelDirectory, resolveFamilyFromUnet, type ModelDirectory } from './model-directory.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const fixtures = path.resolve(repoRoot, '../shared/fixtures');
+const fixtures = path.resolve(repoRoot, 'test/fixtures');
 const bpeGz = path.join(fixtures, 'clip-tokenizer/bpe_simple_vocab_16e6.txt.gz');
 
 let tmp: string;

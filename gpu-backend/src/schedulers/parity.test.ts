@@ -3,7 +3,10 @@
  * init_noise_sigma, and the latents of a full CFG loop over the real fixture U-Net (onnxruntime-node, CPU).
  * Tolerance (fixture README): max|a − b| ≤ 1e-3 · max|ref| for final and per-step latents.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fixturesRoot } from '../onnx/testing/fixture-tensors.js';
 import { schedulerFromDiffusersCase } from './registry.js';
 import {
   fixtureDir,
@@ -18,12 +21,18 @@ import {
 import { fixtureNoisePredictor } from './testing/ort-unet.js';
 import { runGuidedSamplingLoop } from './testing/sampling-loop.js';
 
-const FIXTURES = ['deepcache-sd15-tiny', 'deepcache-sd21v-tiny', 'deepcache-sdxl-tiny'];
+/** Every text-to-image fixture in the repository: a directory whose references hold `sampling_inputs.json`. */
+const FIXTURES = readdirSync(fixturesRoot)
+  .filter((d) => existsSync(path.join(fixturesRoot, d, 'reference/sampling_inputs.json')))
+  .sort();
 const REL_TOL = 1e-3;
+
+it('finds the text-to-image reference fixtures', () => {
+  expect(FIXTURES.length).toBeGreaterThan(0);
+});
 
 for (const name of FIXTURES) {
   const dir = fixtureDir(name);
-  // The fixtures are required (../shared is present wherever the tests run): a missing one fails, never skips.
   describe(`diffusers parity on ${name}`, () => {
     const cases = samplingCases(dir).filter((c) => c.deepcache === null);
     const inputs = readFixtureJson(dir, 'reference/sampling_inputs.json', SamplingInputs);

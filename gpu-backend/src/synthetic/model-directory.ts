@@ -17,10 +17,8 @@ import { buildUnet } from './unet.js';
 import { UNET_SPECS, unetConfigJson, type SyntheticArch, type SyntheticScale } from './unet-config.js';
 import { VAE_SPECS, buildVaeDecoder, vaeConfigJson } from './vae-decoder.js';
 
-/** CLIP's merges file, read in place from the shared fixtures (`../shared/fixtures/clip-tokenizer`). */
-export const DEFAULT_CLIP_BPE = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/fixtures/clip-tokenizer/bpe_simple_vocab_16e6.txt.gz',
-);
+/** CLIP's merges file, shipped beside the tokenizer (`tokenizer/vocab/`, MIT licence notice there). */
+export const DEFAULT_CLIP_BPE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../tokenizer/vocab/bpe_simple_vocab_16e6.txt.gz');
 
 /** Graphs whose weights exceed this are written with external data (`model.onnx_data`), as Optimum does. */
 export const EXTERNAL_DATA_THRESHOLD = 1 << 30;

@@ -8,8 +8,8 @@ import { writeHfTokenizerFiles } from './bpe-files.js';
 import { ClipTokenizer, normalizeClipText } from './clip-tokenizer.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const fixtureDir = path.resolve(repoRoot, '../shared/fixtures/clip-tokenizer');
-const bpeGz = path.join(fixtureDir, 'bpe_simple_vocab_16e6.txt.gz');
+const fixtureDir = path.resolve(repoRoot, 'test/fixtures/clip-tokenizer');
+const bpeGz = path.resolve(repoRoot, 'gpu-backend/src/tokenizer/vocab/bpe_simple_vocab_16e6.txt.gz');
 
 const CasesFile = z.object({
   cases: z.array(
@@ -27,7 +27,7 @@ async function readCases(file: string): Promise<Case[]> {
 }
 
 // The fixture's cases, plus (when the env var CLIP_TOKENIZER_CASES names a file in the same format as
-// ../shared/fixtures/clip-tokenizer/cases.json) that file's cases too, e.g. ids produced by openai/CLIP elsewhere.
+// test/fixtures/clip-tokenizer/cases.json) that file's cases too, e.g. ids produced by openai/CLIP elsewhere.
 const caseFiles = [path.join(fixtureDir, 'cases.json'), ...(process.env.CLIP_TOKENIZER_CASES ? [process.env.CLIP_TOKENIZER_CASES] : [])];
 const cases: { file: string; c: Case }[] = [];
 for (const file of caseFiles) for (const c of await readCases(file)) cases.push({ file: path.basename(file), c });

@@ -1,6 +1,6 @@
 /**
  * Reading the reference fixtures' tensor JSON (`{dtype, shape, data}`, row-major) into `{ data, dims }`, and the
- * fixture folders' location (`../shared/fixtures` from the repository root).
+ * fixture folders' location (`test/fixtures` in this repository).
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -11,8 +11,8 @@ import { z } from 'zod';
 /** The repository root (three folders above `gpu-backend/src/onnx/testing`). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 
-/** `../shared/fixtures` resolved from the repository root. */
-export const fixturesRoot = path.resolve(repoRoot, '../shared/fixtures');
+/** The reference fixtures kept in this repository (`test/fixtures`, described by its README). */
+export const fixturesRoot = path.resolve(repoRoot, 'test/fixtures');
 
 /** The tensor JSON format of the fixtures. */
 export const FixtureTensorJson = z.object({

@@ -1,5 +1,5 @@
 /**
- * Reading the diffusers reference fixtures (`../shared/fixtures/deepcache-*`) in place: the manifest's sampling
+ * Reading the diffusers reference fixtures (`test/fixtures/deepcache-*`) in place: the manifest's sampling
  * cases and the tensor JSON files (`{dtype, shape, data}`, row-major; float32 values round-trip exactly).
  * @module
  */
@@ -11,7 +11,7 @@ import { FixtureTensorJson, fixtureTensor, fixturesRoot } from '../../onnx/testi
 
 export { repoRoot } from '../../onnx/testing/fixture-tensors.js';
 
-/** Absolute path of a fixture directory under `../shared/fixtures`. */
+/** Absolute path of a fixture directory under `test/fixtures`. */
 export function fixtureDir(name: string): string {
   return path.join(fixturesRoot, name);
 }
