@@ -15,7 +15,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
-          include: ['gpu-backend/**/*.test.ts', 'shared/**/*.test.ts', 'infra/**/*.test.ts', 'bench/**/*.test.ts'],
+          include: ['gpu-backend/**/*.test.ts', 'shared/**/*.test.ts', 'infra/**/*.test.ts', 'bench/**/*.test.ts', 'test/repository/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

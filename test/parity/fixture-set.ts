@@ -1,7 +1,7 @@
 /**
  * The fixture directories the parity suite runs over and their manifests. `SD_FIXTURES` lists directories
  * separated by `:` (relative paths resolve from the repository root); by default every `deepcache-*` directory
- * under `../shared/fixtures`.
+ * under `test/fixtures` (see its README).
  * @module
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
