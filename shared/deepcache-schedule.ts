@@ -1,5 +1,5 @@
 /**
- * Which denoising steps run the full U-Net under DeepCache (DESIGN §6). Pure functions, shared by the edge
+ * Which denoising steps run the full U-Net under DeepCache. Pure functions, shared by the edge
  * (to reject settings whose schedule cannot exist) and the backend (to drive the sampling loop).
  *
  * - Uniform: step i (counted in the sampling loop, from 0) is full iff i % cache_interval == 0. Steps are counted,

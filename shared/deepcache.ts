@@ -1,5 +1,5 @@
 /**
- * DeepCache request settings (DESIGN §6): which U-Net branch is cached and how often the full U-Net runs.
+ * DeepCache request settings: which U-Net branch is cached and how often the full U-Net runs.
  * @module
  */
 import { z } from 'zod';

@@ -1,5 +1,5 @@
 /**
- * The internal protocol between the edge and the GPU backends (DESIGN §4, modelled on Cog's HTTP API):
+ * The internal protocol between the edge and the GPU backends (modelled on Cog's HTTP API):
  * `PUT /predictions/:id` with a `BackendJob`, answered with a `BackendPredictionState`; the backend reports
  * progress and the end of a prediction by POSTing `BackendEvent`s to the job's `callback_url`.
  * Every request in both directions is signed (see `signing.ts`).

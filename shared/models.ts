@@ -1,7 +1,7 @@
 /**
  * The model catalogue: which model ids the API serves and the limits each one imposes on a request.
  * The edge validates model-dependent bounds (size, branch range, schedulers) against this table; the backend
- * maps an id to a model directory. Families follow DESIGN §5: SD 1.x, SD 2.x and SDXL.
+ * maps an id to a model directory. Families: SD 1.x, SD 2.x and SDXL.
  * @module
  */
 import { z } from 'zod';

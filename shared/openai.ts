@@ -22,7 +22,7 @@ export const ImageGenerationRequest = z.strictObject({
   quality: z.enum(['standard', 'auto']).optional(),
   /** End-user id (OpenAI field); accepted and not stored. */
   user: z.string().max(256).optional(),
-  // Native extras (DESIGN §3).
+  // Native extras.
   negative_prompt: promptText(0).optional(),
   num_inference_steps: z.number().int().min(1).max(150).optional(),
   guidance_scale: z.number().min(0).max(30).optional(),

@@ -1,5 +1,5 @@
 /**
- * The public prediction contract (Replicate-style, DESIGN §3): what clients send and the prediction object
+ * The public prediction contract (Replicate-style): what clients send and the prediction object
  * every route returns. Global bounds live here; model-dependent bounds are checked by `checkInputForModel`.
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The DeepCache settings the benchmark measures, the peer's figures it quotes (DESIGN §8) and the MAC ceiling of
+ * The DeepCache settings the benchmark measures, the peer's figures it quotes and the MAC ceiling of
  * a step plan (pure).
  * @module
  */
@@ -74,7 +74,7 @@ export function callTimeSpeedup(fullMs: number, shallowMs: number, counts: { ful
 }
 
 /**
- * The peer (DESIGN §8): PyTorch 1.13 + OpenBLAS, diffusers 0.30.3 + DeepCacheSDHelper, SD 1.5 U-Net at full width
+ * The peer: PyTorch 1.13 + OpenBLAS, diffusers 0.30.3 + DeepCacheSDHelper, SD 1.5 U-Net at full width
  * with random weights, 256², CFG, PNDM 50 steps, fp32, on a 2-core machine of this kind.
  */
 export const PEER = {

@@ -112,7 +112,7 @@ export function deepcacheTables(r: DeepCacheReport): string {
     }),
   ));
   lines.push('');
-  lines.push(`peer (DESIGN §8): ${PEER.description}`);
+  lines.push(`peer: ${PEER.description}`);
   const peerRows = [['no cache', PEER.noCacheSeconds, r.baseline.loopMs, r.baseline.e2eMs, 1, 1] as const,
     ...r.cases.filter((c) => PEER.cases[c.label] !== undefined).map((c) => [c.label, PEER.cases[c.label]!, c.run.loopMs, c.run.e2eMs, PEER.noCacheSeconds / PEER.cases[c.label]!, c.unetSpeedup] as const)];
   const same = matchesPeer(r);

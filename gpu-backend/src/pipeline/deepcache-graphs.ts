@@ -1,5 +1,5 @@
 /**
- * DeepCache graphs of a model's U-Net, cached on disk (DESIGN §6): one full graph serving every branch (the
+ * DeepCache graphs of a model's U-Net, cached on disk: one full graph serving every branch (the
  * original plus one `deepcache_feature_<b>` output per branch, so one session holds the weights once) and one
  * shallow graph per branch, split on first use. Files live in `<cache root>/<U-Net fingerprint>/`; a changed
  * U-Net file gets a new folder and the stale ones are removed.

@@ -1,5 +1,5 @@
 /**
- * Stable Diffusion text-to-image over ONNX components (DESIGN §5): the pipeline composes a prompt encoder, a
+ * Stable Diffusion text-to-image over ONNX components: the pipeline composes a prompt encoder, a
  * scheduler, the U-Net port (with DeepCache graphs), the VAE decoder and image post-processing, and owns only
  * orchestration, guidance and batching. Jobs with equal batch keys run as one batch; each job keeps its own seed,
  * prompts and guidance, so a batched image equals the same job run alone.

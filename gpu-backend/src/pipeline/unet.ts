@@ -1,6 +1,6 @@
 /**
  * The U-Net port of the sampler, backed by onnxruntime sessions: one "full" graph (the original U-Net, plus one
- * extra output per DeepCache branch it serves) and one "shallow" graph per branch (DESIGN §6).
+ * extra output per DeepCache branch it serves) and one "shallow" graph per branch.
  * The cached feature stays an onnxruntime tensor between steps: it is never copied into JS memory.
  * @module
  */

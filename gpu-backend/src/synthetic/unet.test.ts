@@ -21,7 +21,7 @@ describe('full-width U-Net graphs (shapes only, no weights materialised)', () =>
   it('count 338.8 GMACs (conv + weight matmuls) for SD 1.5 at 512² within 1%, split as diffusers measures', () => {
     const m = fullMacs('sd15', 512);
     expect(Math.abs(m.paper / G - 338.8) / 338.8).toBeLessThan(0.01);
-    // DESIGN §7, diffusers' own SD 1.5 U-Net: conv 221.97, linear 116.64, attention matmuls 63.03
+    // diffusers' own SD 1.5 U-Net: conv 221.97, linear 116.64, attention matmuls 63.03
     expect(m.conv / G).toBeCloseTo(221.97, 1);
     expect(m.linear / G).toBeCloseTo(116.64, 1);
     expect(m.attention / G).toBeCloseTo(63.03, 1);
