@@ -91,7 +91,7 @@ export async function startBackendPart(o: BackendPartOptions): Promise<BackendPa
         if (health?.status === 'SETUP_FAILED') setupError = health.setup_error ?? 'unknown error';
         return health?.status === 'READY' ? true : undefined;
       },
-      o.readyTimeoutMs ?? 120_000,
+      o.readyTimeoutMs ?? 300_000,
       () => {
         if (o.signal?.aborted) return 'start-up interrupted';
         if (setupError !== undefined) return `model setup failed: ${setupError}`;

@@ -92,7 +92,7 @@ export async function startEdgePart(o: EdgePartOptions): Promise<EdgePart> {
   await waitUntil(
     `edge on ${url}`,
     async () => ((await fetch(`${url}/openapi.json`, { signal: AbortSignal.timeout(2_000) })).ok ? true : undefined),
-    o.readyTimeoutMs ?? 90_000,
+    o.readyTimeoutMs ?? 300_000,
     () => {
       if (o.signal?.aborted) return 'start-up interrupted';
       return child.hasExited() ? 'wrangler exited during start-up (see its log lines above)' : undefined;

@@ -90,7 +90,7 @@ describe('native predictions', () => {
     const blocker = await call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ width: 512, height: 512, num_inference_steps: 100, deepcache: false }));
     const late = await call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ seed: 5 }), { 'cancel-after': '5' });
     expect(late.status).toBe(202);
-    const ended = await waitForEnd(h.stack, late.body.id, 40_000);
+    const ended = await waitForEnd(h.stack, late.body.id);
     expect(ended.status).toBe('aborted');
     await call(h.stack, 'POST', `/v1/predictions/${blocker.body.id}/cancel`);
     const blockerEnd = await waitForEnd(h.stack, blocker.body.id);

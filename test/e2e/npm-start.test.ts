@@ -35,7 +35,7 @@ describe('npm start', () => {
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      const deadline = Date.now() + 150_000;
+      const deadline = Date.now() + 360_000;
       while (!output.includes('Ctrl-C stops everything.')) {
         if (Date.now() > deadline || child.exitCode !== null) throw new Error(`npm start did not become ready:\n${output.slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 250));

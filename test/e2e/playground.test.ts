@@ -52,7 +52,7 @@ describe('playground', () => {
     await page.waitForFunction(() => {
       const img = document.getElementById('image') as HTMLImageElement | null;
       return img !== null && img.complete && img.naturalWidth > 0;
-    }, undefined, { timeout: 60_000 });
+    }, undefined, { timeout: 240_000 });
     const size = await page.$eval('#image', (img) => ({ w: (img as HTMLImageElement).naturalWidth, h: (img as HTMLImageElement).naturalHeight }));
     expect(size).toEqual({ w: 128, h: 64 });
     expect(await page.textContent('#status')).toMatch(/^succeeded/);

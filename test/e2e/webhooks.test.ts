@@ -6,7 +6,7 @@
 import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/stack/ports.js';
-import { call, eventually, tinyRequest, waitForEnd, type PredictionJson } from './helpers/api.js';
+import { call, eventually, tinyRequest, WAIT_DEADLINE_MS, waitForEnd, type PredictionJson } from './helpers/api.js';
 import { useStack } from './helpers/stack-fixture.js';
 import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
 
@@ -42,7 +42,7 @@ async function deliveryLog(id: string): Promise<DeliveryJson[]> {
 }
 
 /** The log once every delivery in it has finished (none pending or sending) and there are `count` of them. */
-async function settledLog(id: string, count: number, timeoutMs = 30_000): Promise<DeliveryJson[]> {
+async function settledLog(id: string, count: number, timeoutMs = WAIT_DEADLINE_MS): Promise<DeliveryJson[]> {
   return eventually(
     `${count} finished webhook deliveries of ${id}`,
     async () => {

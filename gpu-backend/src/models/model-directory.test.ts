@@ -9,7 +9,7 @@ import { readModelDirectory, resolveFamilyFromUnet, type ModelDirectory } from '
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const fixtures = path.resolve(repoRoot, 'test/fixtures');
-const bpeGz = path.join(fixtures, 'clip-tokenizer/bpe_simple_vocab_16e6.txt.gz');
+const bpeGz = path.resolve(repoRoot, 'gpu-backend/src/tokenizer/vocab/bpe_simple_vocab_16e6.txt.gz');
 
 let tmp: string;
 let tokenizerTemplate: string;

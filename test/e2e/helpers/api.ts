@@ -47,8 +47,15 @@ export function tinyRequest(input: Record<string, unknown> = {}, extra: Record<s
   return { model: 'sd15-tiny-demo', input: { prompt: 'a red fox in the snow', width: 64, height: 64, num_inference_steps: 4, seed: 7, ...input }, ...extra };
 }
 
+/**
+ * Deadlines of the condition waits below. They only stop a wait that would otherwise never end: a wait returns as
+ * soon as its condition holds, and on a busy 2-core machine (CI runs beside other work) a CPU-bound prediction can
+ * take many times its quiet-machine duration, so the deadlines are far above what any run needs.
+ */
+export const WAIT_DEADLINE_MS = 300_000;
+
 /** Polls `GET /v1/predictions/:id` until the prediction has ended. */
-export async function waitForEnd(stack: Stack, id: string, timeoutMs = 60_000): Promise<PredictionJson> {
+export async function waitForEnd(stack: Stack, id: string, timeoutMs = WAIT_DEADLINE_MS): Promise<PredictionJson> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const res = await call<PredictionJson>(stack, 'GET', `/v1/predictions/${id}`);
@@ -59,7 +66,7 @@ export async function waitForEnd(stack: Stack, id: string, timeoutMs = 60_000): 
 }
 
 /** Polls until `probe` returns a value other than undefined. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = WAIT_DEADLINE_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
