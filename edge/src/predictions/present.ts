@@ -3,6 +3,7 @@
  * @module
  */
 import type { BackendMetrics, StoredImage } from '../../../shared/internal.js';
+import { findModel, modelVersionId } from '../../../shared/models.js';
 import type { Prediction, ResolvedInput } from '../../../shared/prediction.js';
 import type { EdgeConfig } from '../config.js';
 import { presignGet } from '../storage/s3.js';
@@ -32,9 +33,11 @@ export async function presentPrediction(config: EdgeConfig, row: PredictionRow):
   const progress = row.progress_total === null ? null : { step: row.progress_step ?? 0, total: row.progress_total };
   const images = storedImages(row);
   const output = row.status === 'succeeded' ? await Promise.all(images.map((img) => presignGet(config, img.key))) : null;
+  const spec = findModel(row.model);
   return {
     id: row.id,
     model: row.model,
+    version: spec ? await modelVersionId(spec) : 'unknown',
     status: row.status,
     input,
     output,
@@ -49,6 +52,9 @@ export async function presentPrediction(config: EdgeConfig, row: PredictionRow):
     },
     cost: { credits: row.cost_credits },
     urls: predictionUrls(config, row.id),
+    source: 'api',
+    data_removed: false,
+    ...(row.deadline === null ? {} : { deadline: row.deadline }),
     created_at: row.created_at,
     started_at: row.started_at,
     completed_at: row.completed_at,

@@ -4,18 +4,16 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { isTerminal } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
 import { sendCancel } from '../dispatch/send-job.js';
 import { ApiError } from '../errors/api-error.js';
 import { defaultHook } from '../errors/default-hook.js';
-import { acceptPrediction } from '../predictions/accept.js';
-import { MAX_WAIT_S, parseCancelAfter, parsePreferWait } from '../predictions/headers.js';
+import { createPrediction } from '../predictions/create.js';
+import { MAX_WAIT_S } from '../predictions/headers.js';
 import { presentPrediction } from '../predictions/present.js';
 import { decodeCursor, encodeCursor, getOwnPredictionRow, listPredictionRows } from '../predictions/row.js';
 import { finishPrediction } from '../predictions/transition.js';
-import { waitForPrediction } from '../predictions/wait.js';
 import { CreatePredictionRequestSchema, PredictionListSchema, PredictionSchema, problemResponse, rateLimitedResponse } from '../schemas/components.js';
 
 const security = [{ bearerAuth: [] }];
@@ -110,16 +108,9 @@ export const cancelPredictionRoute = createRoute({
 /** Sub-app with the prediction routes (mount under an authenticated app). */
 export const predictionRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(createPredictionRoute, async (c) => {
-    const headers = c.req.valid('header');
-    const wait = parsePreferWait(headers.prefer);
-    const cancelAfter = parseCancelAfter(headers['cancel-after']);
-    const deadline = cancelAfter === undefined ? undefined : new Date(Date.now() + cancelAfter * 1000).toISOString();
-    const accepted = await acceptPrediction(c.env, c.get('caller'), c.req.valid('json'), deadline === undefined ? {} : { deadline });
-    const row = await waitForPrediction(c.env, accepted, wait);
-    const prediction = await presentPrediction(configFrom(c.env), row);
-    const responseHeaders: Record<string, string> = { location: prediction.urls.get };
-    if (wait > 0) responseHeaders['preference-applied'] = `wait=${wait}`;
-    return isTerminal(row.status) ? c.json(prediction, 201, responseHeaders) : c.json(prediction, 202, responseHeaders);
+    const request = c.req.valid('json');
+    const created = await createPrediction(c.env, c.get('caller'), request, c.req.valid('header'), request.version !== undefined);
+    return created.status === 201 ? c.json(created.prediction, 201, created.headers) : c.json(created.prediction, 202, created.headers);
   })
   .openapi(getPredictionRoute, async (c) => {
     const row = await getOwnPredictionRow(c.env.DB, c.get('caller').accountId, c.req.valid('param').id);
