@@ -4,7 +4,8 @@
  * `starting` convention for an expired wait, lists with pagination, the default webhook secret, and the
  * precise 4xx answers for unknown owners, names and versions.
  */
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
+import OpenAI from 'openai';
 import Replicate, { type Prediction as ReplicatePrediction } from 'replicate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findModel, modelVersionId, MODEL_OWNER } from '../../shared/models.js';
@@ -219,5 +220,39 @@ describe('lists, cancel and the webhook secret', () => {
     expect(secret.key).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
     const native = await (await call('/v1/webhooks/secret', auth(me.key))).json<{ key: string }>();
     expect(secret.key).toBe(native.key);
+  });
+});
+
+describe('the OpenAI route without model', () => {
+  it('generates with the served default (the first of SERVED_MODELS), as OpenAI defaults model', async () => {
+    const who = await newCustomer('openai-default');
+    const openai = new OpenAI({ apiKey: who.key, baseURL: `${TEST_ORIGIN}/v1`, maxRetries: 0, fetch: (url, init) => exports.default.fetch(new Request(url as RequestInfo, init as RequestInit)) });
+    const pending = openai.images.generate({ prompt: 'a lighthouse', size: '64x64' as '256x256' });
+    let newest: Prediction | undefined;
+    for (let i = 0; i < 400 && newest === undefined; i++) {
+      newest = (await (await call('/v1/predictions?limit=1', auth(who.key))).json<{ results: Prediction[] }>()).results[0];
+      if (newest === undefined) await new Promise((r) => setTimeout(r, 25));
+    }
+    if (newest === undefined) throw new Error('no prediction appeared');
+    await runToSuccess(newest.id);
+    expect((await pending).data).toHaveLength(1);
+    expect(newest.model).toBe(env.SERVED_MODELS.split(',')[0]);
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('covers the Replicate-shaped routes and version on POST /v1/predictions', async () => {
+    const doc = await (await call('/openapi.json')).json<{
+      paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    }>();
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/models/{owner}/{name}', '/v1/models/{owner}/{name}/versions', '/v1/models/{owner}/{name}/versions/{version_id}', '/v1/models/{owner}/{name}/predictions', '/v1/webhooks/default/secret']),
+    );
+    expect(Object.keys(doc.paths['/v1/models/{owner}/{name}/predictions']?.post?.responses ?? {})).toEqual(['201', '202', '400', '401', '402', '404', '409', '413', '422', '429', '500', '503']);
+    expect(Object.keys(doc.components.schemas.CreatePredictionRequest?.properties ?? {})).toEqual(expect.arrayContaining(['model', 'version', 'input']));
+    expect(Object.keys(doc.components.schemas.Prediction?.properties ?? {})).toEqual(expect.arrayContaining(['version', 'source', 'data_removed', 'deadline']));
+    expect(Object.keys(doc.components.schemas.ModelList?.properties ?? {})).toEqual(['data', 'previous', 'next', 'results']);
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['ReplicateModel', 'ModelVersion', 'ModelPredictionRequest']));
   });
 });
