@@ -15,7 +15,8 @@ import { ReplicateModelSchema, replicateModel, runCounts } from '../models/repli
 import { z } from '@hono/zod-openapi';
 
 /** The native list (`data`) and Replicate's page of model objects (`results`, one page) side by side. */
-const ModelListResponseSchema = ModelListSchema.extend({
+const ModelListResponseSchema = z.object({
+  data: ModelListSchema.shape.data,
   previous: z.null(),
   next: z.null(),
   results: z.array(ReplicateModelSchema).openapi({ description: 'The same models in Replicate’s model shape (`replicate.models.list()`)' }),
