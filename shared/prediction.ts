@@ -157,7 +157,8 @@ export const Prediction = z.object({
   progress: PredictionProgress.nullable().optional(),
   metrics: PredictionMetrics,
   cost: z.object({ credits: z.number().int().min(0) }),
-  urls: z.object({ get: z.url(), cancel: z.url(), stream: z.url() }),
+  /** `web`: the playground showing this prediction (it asks for the API key). */
+  urls: z.object({ get: z.url(), cancel: z.url(), stream: z.url(), web: z.url() }),
   /** Replicate fields: always `api`; outputs are never removed while the prediction exists. */
   source: z.literal('api'),
   data_removed: z.literal(false),

@@ -105,7 +105,7 @@ describe('creating predictions', () => {
     const created = (await replicate.predictions.create({ model: MODEL, input })) as ReplicatePrediction & Prediction;
     expect(created.status).toBe('starting');
     expect(created).toMatchObject({ model: 'sd15-tiny-demo', version, source: 'api', data_removed: false });
-    expect(created.urls).toEqual({ get: `${TEST_ORIGIN}/v1/predictions/${created.id}`, cancel: `${TEST_ORIGIN}/v1/predictions/${created.id}/cancel`, stream: `${TEST_ORIGIN}/v1/predictions/${created.id}/events` });
+    expect(created.urls).toEqual({ get: `${TEST_ORIGIN}/v1/predictions/${created.id}`, cancel: `${TEST_ORIGIN}/v1/predictions/${created.id}/cancel`, stream: `${TEST_ORIGIN}/v1/predictions/${created.id}/events`, web: `${TEST_ORIGIN}/?prediction=${created.id}` });
     await runToSuccess(created.id);
     const done = await replicate.wait(created, { interval: 50 });
     expect(done.status).toBe('succeeded');

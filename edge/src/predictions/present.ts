@@ -13,7 +13,7 @@ import type { PredictionRow } from './row.js';
 /** Public URLs of a prediction. */
 export function predictionUrls(config: Pick<EdgeConfig, 'PUBLIC_BASE_URL'>, id: string): Prediction['urls'] {
   const get = `${config.PUBLIC_BASE_URL}/v1/predictions/${id}`;
-  return { get, cancel: `${get}/cancel`, stream: `${get}/events` };
+  return { get, cancel: `${get}/cancel`, stream: `${get}/events`, web: `${config.PUBLIC_BASE_URL}/?prediction=${id}` };
 }
 
 /** Stored output images of a row (object keys, in index order). */

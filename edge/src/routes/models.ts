@@ -27,7 +27,7 @@ export const listModelsRoute = createRoute({
   path: '/v1/models',
   tags: ['models'],
   summary: 'List the served models and their limits',
-  description: 'The catalogue models this deployment serves; a create naming any other model is refused with 422.',
+  description: 'The catalogue models this deployment serves, as `data` (this API’s description) and as `results` (Replicate’s model objects, one page: `replicate.models.list()`); a create naming any other model is refused with 422.',
   security: [{ bearerAuth: [] }],
   responses: {
     200: { description: 'Models', content: { 'application/json': { schema: ModelListResponseSchema } } },

@@ -27,7 +27,7 @@ export const createPredictionRoute = createRoute({
   path: '/v1/predictions',
   tags: ['predictions'],
   summary: 'Create a prediction',
-  description: `Accepted predictions are queued for a GPU backend (202). With \`Prefer: wait[=n]\` (n ≤ ${MAX_WAIT_S}) the request waits up to n seconds and answers 201 with the finished prediction, or 202 with the unfinished one and its \`Location\`. \`Cancel-After\` (seconds or e.g. \`5m\`, 5 s … 24 h) aborts the prediction if it has not finished by then.`,
+  description: `The model is named by \`model\` (an id from \`GET /v1/models\` or \`deepcache/<id>\`) or, as Replicate's clients send it, by \`version\` (a version id, \`owner/name:<version id>\` or \`owner/name\`; with \`version\` an expired wait reports the prediction as \`starting\`, as Replicate does). Accepted predictions are queued for a GPU backend (202). With \`Prefer: wait[=n]\` (n ≤ ${MAX_WAIT_S}) the request waits up to n seconds and answers 201 with the finished prediction, or 202 with the unfinished one and its \`Location\`. \`Cancel-After\` (seconds or e.g. \`5m\`, 5 s … 24 h) aborts the prediction if it has not finished by then.`,
   security,
   request: {
     headers: z.object({
@@ -48,7 +48,7 @@ export const createPredictionRoute = createRoute({
     402: problemResponse('The balance does not cover the price (`insufficient-credits`); nothing is stored'),
     409: problemResponse('A request with this Idempotency-Key is still in flight (`idempotency-key-in-use`)'),
     413: problemResponse('Body larger than the limit'),
-    422: problemResponse('The body failed validation (field errors in `errors`; `/model` when the model is unknown or not served, see `GET /v1/models`), or the Idempotency-Key was used with another body (`idempotency-key-mismatch`)'),
+    422: problemResponse('The body failed validation (field errors in `errors`; `/model` or `/version` when the model or version is unknown or not served, see `GET /v1/models`), or the Idempotency-Key was used with another body (`idempotency-key-mismatch`)'),
     429: rateLimitedResponse(),
     500: problemResponse('Internal error'),
     503: problemResponse('The prediction could not be queued'),
