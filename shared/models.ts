@@ -147,19 +147,19 @@ export function findModelByRef(ref: string): ModelSpec | undefined {
   return ref.slice(0, slash) === MODEL_OWNER ? findModel(ref.slice(slash + 1)) : undefined;
 }
 
-const versionIds = new Map<string, Promise<string>>();
+const versionIds = new WeakMap<ModelSpec, Promise<string>>();
 
 /**
  * The model's version id (Replicate-style: 64 lowercase hex digits): SHA-256 of the catalogue entry, so it
  * changes exactly when the model's definition (limits, defaults, schedulers) changes.
  */
 export function modelVersionId(spec: ModelSpec): Promise<string> {
-  let id = versionIds.get(spec.id);
+  let id = versionIds.get(spec);
   if (!id) {
     id = crypto.subtle
       .digest('SHA-256', new TextEncoder().encode(JSON.stringify(spec)))
       .then((digest) => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join(''));
-    versionIds.set(spec.id, id);
+    versionIds.set(spec, id);
   }
   return id;
 }
