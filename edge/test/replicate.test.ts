@@ -63,6 +63,10 @@ describe('models by owner/name', () => {
     const schema = model.latest_version?.openapi_schema as { components: { schemas: { Input: { properties: Record<string, { default?: unknown; minimum?: number }> } } } };
     expect(schema.components.schemas.Input.properties.width).toMatchObject({ default: 64, minimum: 64 });
     expect((model as unknown as { deepcache: { id: string } }).deepcache.id).toBe('sd15-tiny-demo');
+    // Names with dots route too; each model has its own version.
+    const sdxl = await replicate.models.get(MODEL_OWNER, 'stable-diffusion-xl-base-1.0');
+    expect(sdxl.latest_version?.id).toBe(await modelVersionId(findModel('stable-diffusion-xl-base-1.0')!));
+    expect(sdxl.latest_version?.id).not.toBe(version);
   });
 
   it('models.list pages the served models, next to the native list', async () => {
