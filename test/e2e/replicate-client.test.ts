@@ -130,8 +130,12 @@ describe('webhooks', () => {
       expect(await validateWebhook({ id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], signature: headers['webhook-signature'], body: delivery.body, secret: key })).toBe(true);
       expect(await validateWebhook(asRequest(delivery.body.replace('"succeeded"', '"failed"')), key)).toBe(false);
       expect((JSON.parse(delivery.body) as Prediction).status).toBe('succeeded');
-      const log = await call<{ data: { status: string }[] }>(h.stack, 'GET', `/v1/predictions/${created.id}/webhooks`);
-      expect(log.body.data.map((d) => d.status)).toEqual(['delivered']);
+      // The edge records the 2xx once the receiver's answer is back.
+      const log = await eventually('the delivery recorded as delivered', async () => {
+        const res = await call<{ data: { status: string }[] }>(h.stack, 'GET', `/v1/predictions/${created.id}/webhooks`);
+        return res.body.data.every((d) => d.status !== 'pending' && d.status !== 'sending') ? res.body.data : undefined;
+      });
+      expect(log.map((d) => d.status)).toEqual(['delivered']);
     } finally {
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
     }
