@@ -122,3 +122,50 @@ export function findModel(id: string): ModelSpec | undefined {
 export function branchRange(spec: Pick<ModelSpec, 'unet_levels'>): { min: number; max: number } {
   return { min: 0, max: 3 * spec.unet_levels - 1 };
 }
+
+/**
+ * Owner of every catalogue model in Replicate-style references: `deepcache/<id>` names the same model as `<id>`
+ * (the bare ids stay the canonical ids the API stores and returns; the qualified form is an alias).
+ */
+export const MODEL_OWNER = 'deepcache';
+
+/** A model reference in a request: a catalogue id (`sd15-tiny-demo`) or `owner/name` (`deepcache/sd15-tiny-demo`). */
+export const ModelRef = z
+  .string()
+  .regex(/^(?:[a-z0-9][a-z0-9_-]{0,38}\/)?[a-z0-9][a-z0-9.-]{0,63}$/, 'model references are a model id or owner/name (lowercase letters, digits, dots and dashes)');
+export type ModelRef = z.infer<typeof ModelRef>;
+
+/** `owner/name` of a catalogue model. */
+export function qualifiedModelName(spec: Pick<ModelSpec, 'id'>): string {
+  return `${MODEL_OWNER}/${spec.id}`;
+}
+
+/** Looks a model up by reference (bare id or `owner/name`); undefined for an unknown id or another owner. */
+export function findModelByRef(ref: string): ModelSpec | undefined {
+  const slash = ref.indexOf('/');
+  if (slash < 0) return findModel(ref);
+  return ref.slice(0, slash) === MODEL_OWNER ? findModel(ref.slice(slash + 1)) : undefined;
+}
+
+const versionIds = new WeakMap<ModelSpec, Promise<string>>();
+
+/**
+ * The model's version id (Replicate-style: 64 lowercase hex digits): SHA-256 of the catalogue entry, so it
+ * changes exactly when the model's definition (limits, defaults, schedulers) changes.
+ */
+export function modelVersionId(spec: ModelSpec): Promise<string> {
+  let id = versionIds.get(spec);
+  if (!id) {
+    id = crypto.subtle
+      .digest('SHA-256', new TextEncoder().encode(JSON.stringify(spec)))
+      .then((digest) => Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join(''));
+    versionIds.set(spec, id);
+  }
+  return id;
+}
+
+/** The catalogue model whose current version id is `version`; undefined when none is. */
+export async function findModelByVersion(version: string): Promise<ModelSpec | undefined> {
+  for (const spec of modelCatalog) if ((await modelVersionId(spec)) === version) return spec;
+  return undefined;
+}

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DeepCacheSettings } from './deepcache.js';
-import { ModelId } from './models.js';
+import { ModelRef } from './models.js';
 import { OutputFormat, MAX_SEED, promptText } from './prediction.js';
 import { SchedulerName } from './scheduler.js';
 
@@ -13,7 +13,8 @@ import { SchedulerName } from './scheduler.js';
 export const ImageSize = z.string().regex(/^\d{2,4}x\d{2,4}$/, 'size must look like "512x512"');
 
 export const ImageGenerationRequest = z.strictObject({
-  model: ModelId,
+  /** A model id or `owner/name`; omitted, the deployment's default (the first of `SERVED_MODELS`), as OpenAI defaults it. */
+  model: ModelRef.optional(),
   prompt: promptText(1),
   n: z.number().int().min(1).max(8).default(1),
   size: ImageSize.optional(),

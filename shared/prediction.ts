@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { DeepCacheSettings } from './deepcache.js';
 import { SchedulerName } from './scheduler.js';
-import { ModelId, branchRange, type ModelSpec } from './models.js';
+import { ModelRef, branchRange, type ModelSpec } from './models.js';
 
 export const OutputFormat = z.enum(['png', 'webp', 'jpeg']);
 export type OutputFormat = z.infer<typeof OutputFormat>;
@@ -69,12 +69,37 @@ export type ResolvedInput = z.infer<typeof ResolvedInput>;
 export const WebhookEvent = z.enum(['start', 'output', 'logs', 'completed']);
 export type WebhookEvent = z.infer<typeof WebhookEvent>;
 
-export const CreatePredictionRequest = z.strictObject({
-  model: ModelId,
+/** The fields every create request has besides the model (the whole body of `POST /v1/models/{owner}/{name}/predictions`). */
+const createFields = {
   input: PredictionInput,
   webhook: z.url({ protocol: /^https?$/ }).max(2048).optional(),
   webhook_events_filter: z.array(WebhookEvent).min(1).max(4).optional(),
-});
+};
+
+/** Body of the Replicate-style models route: the model is in the path. */
+export const ModelPredictionRequest = z.strictObject(createFields);
+export type ModelPredictionRequest = z.infer<typeof ModelPredictionRequest>;
+
+/**
+ * A model version reference (Replicate's `version`): a version id (64 hex digits, see `modelVersionId`),
+ * `owner/name:<version id>`, or `owner/name` (the model's current version).
+ */
+export const VersionRef = z
+  .string()
+  .max(200)
+  .regex(/^(?:[0-9a-f]{64}|[a-z0-9][a-z0-9_-]{0,38}\/[a-z0-9][a-z0-9.-]{0,63}(?::[0-9a-f]{64})?)$/, 'a version id (64 hex digits), owner/name:<version id> or owner/name');
+
+/** `POST /v1/predictions`: the model by `model` (id or `owner/name`) or by Replicate's `version`, exactly one of them. */
+export const CreatePredictionRequest = z
+  .strictObject({
+    model: ModelRef.optional(),
+    version: VersionRef.optional(),
+    ...createFields,
+  })
+  .superRefine((body, ctx) => {
+    if (body.model === undefined && body.version === undefined) ctx.addIssue({ code: 'custom', path: ['model'], message: 'required (or give `version`)' });
+    if (body.model !== undefined && body.version !== undefined) ctx.addIssue({ code: 'custom', path: ['version'], message: 'give `model` or `version`, not both' });
+  });
 export type CreatePredictionRequest = z.infer<typeof CreatePredictionRequest>;
 
 export const PredictionStatus = z.enum(['starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted']);
@@ -122,6 +147,8 @@ export type PredictionProgress = z.infer<typeof PredictionProgress>;
 export const Prediction = z.object({
   id: z.string(),
   model: z.string(),
+  /** The model's version id (`modelVersionId`), as Replicate's prediction object carries it. */
+  version: z.string(),
   status: PredictionStatus,
   input: PredictionInput.or(ResolvedInput),
   output: z.array(z.url()).nullable(),
@@ -130,7 +157,13 @@ export const Prediction = z.object({
   progress: PredictionProgress.nullable().optional(),
   metrics: PredictionMetrics,
   cost: z.object({ credits: z.number().int().min(0) }),
-  urls: z.object({ get: z.url(), cancel: z.url(), stream: z.url() }),
+  /** `web`: the playground showing this prediction (it asks for the API key). */
+  urls: z.object({ get: z.url(), cancel: z.url(), stream: z.url(), web: z.url() }),
+  /** Replicate fields: always `api`; outputs are never removed while the prediction exists. */
+  source: z.literal('api'),
+  data_removed: z.literal(false),
+  /** The `Cancel-After` deadline, when one was given. */
+  deadline: z.iso.datetime().optional(),
   created_at: z.iso.datetime(),
   started_at: z.iso.datetime().nullable(),
   completed_at: z.iso.datetime().nullable(),

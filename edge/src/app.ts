@@ -30,6 +30,7 @@ import { playgroundRoutes } from './playground/index.js';
 import { modelRoutes } from './routes/models.js';
 import { predictionEventRoutes } from './routes/prediction-events.js';
 import { predictionRoutes } from './routes/predictions.js';
+import { replicateRoutes } from './routes/replicate.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 /** Builds the app. Routes are chained so `AppType` carries their schema for `hc<AppType>`. */
@@ -49,6 +50,7 @@ export function createApp() {
   app.use('/v1/*', rateLimit());
   app.use('/v1/predictions', idempotency());
   app.use('/v1/images/generations', idempotency());
+  app.use('/v1/models/:owner/:name/predictions', idempotency());
   app.use('/admin/*', adminAuth());
   app.use('/internal/*', internalAuth());
 
@@ -57,6 +59,7 @@ export function createApp() {
     .route('/', predictionEventRoutes)
     .route('/', imageRoutes)
     .route('/', modelRoutes)
+    .route('/', replicateRoutes)
     .route('/', accountRoutes)
     .route('/', webhookRoutes)
     .route('/', adminRoutes)

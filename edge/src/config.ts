@@ -35,6 +35,11 @@ export const EdgeConfig = z.object({
     })
     .pipe(z.array(z.url().transform((u) => u.replace(/\/+$/, ''))).min(1)),
   S3_ENDPOINT: z.url().transform((u) => u.replace(/\/+$/, '')),
+  /**
+   * Origin that presigned output URLs name when clients reach the store another way than the edge does (e.g. an
+   * HTTPS front that passes the Host header through); default S3_ENDPOINT.
+   */
+  S3_PUBLIC_ENDPOINT: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).optional(),
   S3_REGION: z.string().min(1),
   S3_BUCKET: z.string().min(3),
   S3_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/),

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { configFrom } from '../src/config.js';
+import { configFrom, EdgeConfig } from '../src/config.js';
 import { presignGet } from '../src/storage/s3.js';
 import { createPrediction, getPrediction, newCustomer, runToSuccess } from './helpers.js';
 
@@ -49,5 +49,19 @@ describe('presigned output URLs', () => {
     const res = await fetch(expired);
     expect(res.status).toBe(403);
     expect(await res.text()).toContain('AccessDenied');
+  });
+});
+
+describe('S3_PUBLIC_ENDPOINT', () => {
+  it('makes presigned URLs name the public origin (same bucket path and signature parameters); only http(s) is accepted', async () => {
+    const config = configFrom(env);
+    const url = new URL(await presignGet({ ...config, S3_PUBLIC_ENDPOINT: 'https://files.example.test' }, 'predictions/p1/0.png'));
+    const internal = new URL(await presignGet(config, 'predictions/p1/0.png'));
+    expect(url.origin).toBe('https://files.example.test');
+    expect(url.pathname).toBe(internal.pathname);
+    expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    expect(url.searchParams.get('X-Amz-Signature')).not.toBe(internal.searchParams.get('X-Amz-Signature'));
+    expect(EdgeConfig.safeParse({ ...env, S3_PUBLIC_ENDPOINT: 'ftp://files.example.test' }).success).toBe(false);
+    expect(EdgeConfig.parse({ ...env, S3_PUBLIC_ENDPOINT: 'https://files.example.test/' }).S3_PUBLIC_ENDPOINT).toBe('https://files.example.test');
   });
 });

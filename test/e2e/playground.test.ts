@@ -65,6 +65,29 @@ describe('playground', () => {
     expect(errors).toEqual([]);
   });
 
+  it('shows a prediction at its urls.web once the API key is entered', async () => {
+    const res = await fetch(`${h.stack.edgeUrl}/v1/predictions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.stack.apiKey}`, 'content-type': 'application/json', prefer: 'wait=60' },
+      body: JSON.stringify({ model: 'deepcache/sd15-tiny-demo', input: { prompt: 'a red fox', width: 64, height: 128, num_inference_steps: 4 } }),
+    });
+    const prediction = (await res.json()) as { id: string; status: string; urls: { web: string } };
+    expect(prediction.status).toBe('succeeded');
+    expect(prediction.urls.web).toBe(`${h.stack.edgeUrl}/?prediction=${prediction.id}`);
+    const page = await browser.newPage();
+    await page.goto(prediction.urls.web);
+    expect(await page.textContent('#status')).toContain(prediction.id);
+    await page.fill('#key', h.stack.apiKey);
+    await page.dispatchEvent('#key', 'change');
+    await page.waitForFunction(() => {
+      const img = document.getElementById('image') as HTMLImageElement | null;
+      return img !== null && img.complete && img.naturalWidth > 0;
+    }, undefined, { timeout: 30_000 });
+    const size = await page.$eval('#image', (img) => ({ w: (img as HTMLImageElement).naturalWidth, h: (img as HTMLImageElement).naturalHeight }));
+    expect(size).toEqual({ w: 64, h: 128 });
+    expect(await page.textContent('#status')).toBe(`succeeded: ${prediction.id}`);
+  });
+
   it('shows the problem detail when the API refuses the request', async () => {
     const page = await browser.newPage();
     await page.goto(`${h.stack.edgeUrl}/`);

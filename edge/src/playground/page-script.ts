@@ -116,4 +116,23 @@ form.addEventListener('submit', async (event) => {
     $('generate').disabled = false;
   }
 });
+
+// A prediction's urls.web (/?prediction=<id>) shows that prediction once the API key is known.
+const linked = new URLSearchParams(location.search).get('prediction');
+async function showLinked() {
+  if (!linked || !keyField.value.trim()) return;
+  const res = await api('/v1/predictions/' + encodeURIComponent(linked));
+  if (!res.ok) return show('Could not load prediction ' + linked + '.', await problem(res));
+  const prediction = await res.json();
+  show(prediction.status + ': ' + prediction.id, prediction.error || '');
+  showResult(prediction);
+}
+if (linked) {
+  show('Enter the API key to see prediction ' + linked + '.');
+  keyField.addEventListener('change', () => {
+    sessionStorage.setItem('playground-key', keyField.value.trim());
+    showLinked().catch((err) => show('Failed.', String(err)));
+  });
+  showLinked().catch((err) => show('Failed.', String(err)));
+}
 `;

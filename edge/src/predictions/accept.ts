@@ -6,7 +6,7 @@
  * @module
  */
 import type { DispatchMessage } from '../../../shared/dispatch.js';
-import { findModel } from '../../../shared/models.js';
+import { findModelByRef, findModelByVersion, modelVersionId, qualifiedModelName, type ModelSpec } from '../../../shared/models.js';
 import { priceFor } from '../../../shared/pricing.js';
 import { checkInputForModel, resolveInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { Caller } from '../app-env.js';
@@ -26,6 +26,28 @@ export interface AcceptOptions {
 }
 
 /**
+ * The catalogue model a create request names, by `model` (id or `owner/name`) or Replicate's `version`
+ * (version id, `owner/name:<version id>` or `owner/name`), with the pointer of the field that named it.
+ * @throws ApiError 422 `validation-failed` for an unknown model or a version that is not a current one
+ */
+export async function requestedModel(request: Pick<CreatePredictionRequest, 'model' | 'version'>): Promise<{ spec: ModelSpec; pointer: '/model' | '/version' }> {
+  if (request.version === undefined) {
+    const spec = request.model === undefined ? undefined : findModelByRef(request.model);
+    if (!spec) throw new ApiError(422, 'validation-failed', `Unknown model ${request.model ?? ''}`, { errors: [{ pointer: '/model', message: 'unknown model (see GET /v1/models)' }] });
+    return { spec, pointer: '/model' };
+  }
+  const [ref, id] = /^[0-9a-f]{64}$/.test(request.version) ? [undefined, request.version] : request.version.split(':', 2);
+  const spec = ref === undefined ? await findModelByVersion(id ?? '') : findModelByRef(ref);
+  if (!spec) throw new ApiError(422, 'validation-failed', `Unknown model version ${request.version}`, { errors: [{ pointer: '/version', message: 'unknown model or version (see GET /v1/models)' }] });
+  if (id !== undefined && id !== (await modelVersionId(spec))) {
+    throw new ApiError(422, 'validation-failed', `${id} is not a version of ${qualifiedModelName(spec)}`, {
+      errors: [{ pointer: '/version', message: `not the current version of ${qualifiedModelName(spec)} (see GET /v1/models/${qualifiedModelName(spec)}/versions)` }],
+    });
+  }
+  return { spec, pointer: '/version' };
+}
+
+/**
  * Accepts a create request for `caller`.
  * @throws ApiError 422 `validation-failed` for an unknown or unserved model (`SERVED_MODELS`), model-dependent bounds or a refused webhook
  *   URL (nothing stored).
@@ -35,10 +57,9 @@ export interface AcceptOptions {
  */
 export async function acceptPrediction(env: Env, caller: Caller, request: CreatePredictionRequest, options: AcceptOptions = {}): Promise<PredictionRow> {
   // 1. Validate against the model registry and the models this deployment serves.
-  const spec = findModel(request.model);
-  if (!spec) throw new ApiError(422, 'validation-failed', `Unknown model ${request.model}`, { errors: [{ pointer: '/model', message: 'unknown model (see GET /v1/models)' }] });
+  const { spec, pointer } = await requestedModel(request);
   if (!configFrom(env).SERVED_MODELS.includes(spec.id)) {
-    throw new ApiError(422, 'validation-failed', `Model ${spec.id} is not served here`, { errors: [{ pointer: '/model', message: 'model not served (see GET /v1/models)' }] });
+    throw new ApiError(422, 'validation-failed', `Model ${spec.id} is not served here`, { errors: [{ pointer, message: 'model not served (see GET /v1/models)' }] });
   }
   const issues = checkInputForModel(request.input, spec);
   if (issues.length > 0) throw new ApiError(422, 'validation-failed', 'The input does not fit the model', { errors: issues });

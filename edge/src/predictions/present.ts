@@ -3,6 +3,7 @@
  * @module
  */
 import type { BackendMetrics, StoredImage } from '../../../shared/internal.js';
+import { findModel, modelVersionId } from '../../../shared/models.js';
 import type { Prediction, ResolvedInput } from '../../../shared/prediction.js';
 import type { EdgeConfig } from '../config.js';
 import { presignGet } from '../storage/s3.js';
@@ -12,7 +13,7 @@ import type { PredictionRow } from './row.js';
 /** Public URLs of a prediction. */
 export function predictionUrls(config: Pick<EdgeConfig, 'PUBLIC_BASE_URL'>, id: string): Prediction['urls'] {
   const get = `${config.PUBLIC_BASE_URL}/v1/predictions/${id}`;
-  return { get, cancel: `${get}/cancel`, stream: `${get}/events` };
+  return { get, cancel: `${get}/cancel`, stream: `${get}/events`, web: `${config.PUBLIC_BASE_URL}/?prediction=${id}` };
 }
 
 /** Stored output images of a row (object keys, in index order). */
@@ -32,9 +33,11 @@ export async function presentPrediction(config: EdgeConfig, row: PredictionRow):
   const progress = row.progress_total === null ? null : { step: row.progress_step ?? 0, total: row.progress_total };
   const images = storedImages(row);
   const output = row.status === 'succeeded' ? await Promise.all(images.map((img) => presignGet(config, img.key))) : null;
+  const spec = findModel(row.model);
   return {
     id: row.id,
     model: row.model,
+    version: spec ? await modelVersionId(spec) : 'unknown',
     status: row.status,
     input,
     output,
@@ -49,6 +52,9 @@ export async function presentPrediction(config: EdgeConfig, row: PredictionRow):
     },
     cost: { credits: row.cost_credits },
     urls: predictionUrls(config, row.id),
+    source: 'api',
+    data_removed: false,
+    ...(row.deadline === null ? {} : { deadline: row.deadline }),
     created_at: row.created_at,
     started_at: row.started_at,
     completed_at: row.completed_at,

@@ -87,7 +87,7 @@ export function inOpenAITerms(err: ApiError): ApiError {
 export const imageRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(createImageRoute, async (c) => {
   const body = c.req.valid('json');
   const config = configFrom(c.env);
-  const accepted = await acceptPrediction(c.env, c.get('caller'), toCreateRequest(body)).catch((err: unknown) => {
+  const accepted = await acceptPrediction(c.env, c.get('caller'), toCreateRequest({ ...body, model: body.model ?? config.SERVED_MODELS[0] })).catch((err: unknown) => {
     throw err instanceof ApiError ? inOpenAITerms(err) : err;
   });
   const row = await waitForPrediction(c.env, accepted, MAX_WAIT_S);

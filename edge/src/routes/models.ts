@@ -11,17 +11,26 @@ import { PredictionInput, resolveInput } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
 import { ModelListSchema, problemResponse, rateLimitedResponse } from '../schemas/components.js';
-import type { z } from 'zod';
+import { ReplicateModelSchema, replicateModel, runCounts } from '../models/replicate-model.js';
+import { z } from '@hono/zod-openapi';
+
+/** The native list (`data`) and Replicate's page of model objects (`results`, one page) side by side. */
+const ModelListResponseSchema = z.object({
+  data: ModelListSchema.shape.data,
+  previous: z.null(),
+  next: z.null(),
+  results: z.array(ReplicateModelSchema).openapi({ description: 'The same models in Replicate’s model shape (`replicate.models.list()`)' }),
+}).openapi('ModelList');
 
 export const listModelsRoute = createRoute({
   method: 'get',
   path: '/v1/models',
   tags: ['models'],
   summary: 'List the served models and their limits',
-  description: 'The catalogue models this deployment serves; a create naming any other model is refused with 422.',
+  description: 'The catalogue models this deployment serves, as `data` (this API’s description) and as `results` (Replicate’s model objects, one page: `replicate.models.list()`); a create naming any other model is refused with 422.',
   security: [{ bearerAuth: [] }],
   responses: {
-    200: { description: 'Models', content: { 'application/json': { schema: ModelListSchema } } },
+    200: { description: 'Models', content: { 'application/json': { schema: ModelListResponseSchema } } },
     401: problemResponse('Missing, invalid or revoked API key'),
     429: rateLimitedResponse(),
   },
@@ -49,7 +58,17 @@ export function modelInfo(spec: ModelSpec): z.infer<typeof ModelListSchema>['dat
 }
 
 /** Sub-app with the models route. */
-export const modelRoutes = new OpenAPIHono<AppEnv>().openapi(listModelsRoute, (c) => {
-  const served = configFrom(c.env).SERVED_MODELS;
-  return c.json({ data: modelCatalog.filter((spec) => served.includes(spec.id)).map(modelInfo) }, 200);
+export const modelRoutes = new OpenAPIHono<AppEnv>().openapi(listModelsRoute, async (c) => {
+  const config = configFrom(c.env);
+  const served = modelCatalog.filter((spec) => config.SERVED_MODELS.includes(spec.id));
+  const runs = await runCounts(c.env.DB, c.get('caller').accountId);
+  return c.json(
+    {
+      data: served.map(modelInfo),
+      previous: null,
+      next: null,
+      results: await Promise.all(served.map((spec) => replicateModel(config, spec, modelInfo(spec), runs.get(spec.id) ?? 0))),
+    },
+    200,
+  );
 });

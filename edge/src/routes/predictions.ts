@@ -4,18 +4,16 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { isTerminal } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
 import { sendCancel } from '../dispatch/send-job.js';
 import { ApiError } from '../errors/api-error.js';
 import { defaultHook } from '../errors/default-hook.js';
-import { acceptPrediction } from '../predictions/accept.js';
-import { MAX_WAIT_S, parseCancelAfter, parsePreferWait } from '../predictions/headers.js';
+import { createPrediction } from '../predictions/create.js';
+import { MAX_WAIT_S } from '../predictions/headers.js';
 import { presentPrediction } from '../predictions/present.js';
 import { decodeCursor, encodeCursor, getOwnPredictionRow, listPredictionRows } from '../predictions/row.js';
 import { finishPrediction } from '../predictions/transition.js';
-import { waitForPrediction } from '../predictions/wait.js';
 import { CreatePredictionRequestSchema, PredictionListSchema, PredictionSchema, problemResponse, rateLimitedResponse } from '../schemas/components.js';
 
 const security = [{ bearerAuth: [] }];
@@ -29,7 +27,7 @@ export const createPredictionRoute = createRoute({
   path: '/v1/predictions',
   tags: ['predictions'],
   summary: 'Create a prediction',
-  description: `Accepted predictions are queued for a GPU backend (202). With \`Prefer: wait[=n]\` (n ≤ ${MAX_WAIT_S}) the request waits up to n seconds and answers 201 with the finished prediction, or 202 with the unfinished one and its \`Location\`. \`Cancel-After\` (seconds or e.g. \`5m\`, 5 s … 24 h) aborts the prediction if it has not finished by then.`,
+  description: `The model is named by \`model\` (an id from \`GET /v1/models\` or \`deepcache/<id>\`) or, as Replicate's clients send it, by \`version\` (a version id, \`owner/name:<version id>\` or \`owner/name\`; with \`version\` an expired wait reports the prediction as \`starting\`, as Replicate does). Accepted predictions are queued for a GPU backend (202). With \`Prefer: wait[=n]\` (n ≤ ${MAX_WAIT_S}) the request waits up to n seconds and answers 201 with the finished prediction, or 202 with the unfinished one and its \`Location\`. \`Cancel-After\` (seconds or e.g. \`5m\`, 5 s … 24 h) aborts the prediction if it has not finished by then.`,
   security,
   request: {
     headers: z.object({
@@ -50,7 +48,7 @@ export const createPredictionRoute = createRoute({
     402: problemResponse('The balance does not cover the price (`insufficient-credits`); nothing is stored'),
     409: problemResponse('A request with this Idempotency-Key is still in flight (`idempotency-key-in-use`)'),
     413: problemResponse('Body larger than the limit'),
-    422: problemResponse('The body failed validation (field errors in `errors`; `/model` when the model is unknown or not served, see `GET /v1/models`), or the Idempotency-Key was used with another body (`idempotency-key-mismatch`)'),
+    422: problemResponse('The body failed validation (field errors in `errors`; `/model` or `/version` when the model or version is unknown or not served, see `GET /v1/models`), or the Idempotency-Key was used with another body (`idempotency-key-mismatch`)'),
     429: rateLimitedResponse(),
     500: problemResponse('Internal error'),
     503: problemResponse('The prediction could not be queued'),
@@ -110,16 +108,9 @@ export const cancelPredictionRoute = createRoute({
 /** Sub-app with the prediction routes (mount under an authenticated app). */
 export const predictionRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(createPredictionRoute, async (c) => {
-    const headers = c.req.valid('header');
-    const wait = parsePreferWait(headers.prefer);
-    const cancelAfter = parseCancelAfter(headers['cancel-after']);
-    const deadline = cancelAfter === undefined ? undefined : new Date(Date.now() + cancelAfter * 1000).toISOString();
-    const accepted = await acceptPrediction(c.env, c.get('caller'), c.req.valid('json'), deadline === undefined ? {} : { deadline });
-    const row = await waitForPrediction(c.env, accepted, wait);
-    const prediction = await presentPrediction(configFrom(c.env), row);
-    const responseHeaders: Record<string, string> = { location: prediction.urls.get };
-    if (wait > 0) responseHeaders['preference-applied'] = `wait=${wait}`;
-    return isTerminal(row.status) ? c.json(prediction, 201, responseHeaders) : c.json(prediction, 202, responseHeaders);
+    const request = c.req.valid('json');
+    const created = await createPrediction(c.env, c.get('caller'), request, c.req.valid('header'), request.version !== undefined);
+    return created.status === 201 ? c.json(created.prediction, 201, created.headers) : c.json(created.prediction, 202, created.headers);
   })
   .openapi(getPredictionRoute, async (c) => {
     const row = await getOwnPredictionRow(c.env.DB, c.get('caller').accountId, c.req.valid('param').id);

@@ -7,7 +7,8 @@
 import { AwsClient } from 'aws4fetch';
 import type { EdgeConfig } from '../config.js';
 
-type S3Settings = Pick<EdgeConfig, 'S3_ENDPOINT' | 'S3_REGION' | 'S3_BUCKET' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY' | 'S3_URL_TTL_SECONDS'>;
+type S3Settings = Pick<EdgeConfig, 'S3_ENDPOINT' | 'S3_REGION' | 'S3_BUCKET' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY' | 'S3_URL_TTL_SECONDS'> &
+  Partial<Pick<EdgeConfig, 'S3_PUBLIC_ENDPOINT'>>;
 
 function client(s3: S3Settings): AwsClient {
   return new AwsClient({ accessKeyId: s3.S3_ACCESS_KEY_ID, secretAccessKey: s3.S3_SECRET_ACCESS_KEY, region: s3.S3_REGION, service: 's3' });
@@ -19,12 +20,13 @@ export function objectUrl(s3: Pick<S3Settings, 'S3_ENDPOINT' | 'S3_BUCKET'>, key
 }
 
 /**
- * A presigned GET URL for `key`, valid for `ttlSeconds` (default S3_URL_TTL_SECONDS).
+ * A presigned GET URL for `key` at S3_PUBLIC_ENDPOINT (default S3_ENDPOINT), valid for `ttlSeconds` (default
+ * S3_URL_TTL_SECONDS).
  * @param nowMs signing time (tests pass a past time to get an expired URL)
  */
 export async function presignGet(s3: S3Settings, key: string, options: { ttlSeconds?: number; nowMs?: number } = {}): Promise<string> {
   const ttl = options.ttlSeconds ?? s3.S3_URL_TTL_SECONDS;
-  const url = `${objectUrl(s3, key)}?X-Amz-Expires=${ttl}`;
+  const url = `${objectUrl({ S3_ENDPOINT: s3.S3_PUBLIC_ENDPOINT ?? s3.S3_ENDPOINT, S3_BUCKET: s3.S3_BUCKET }, key)}?X-Amz-Expires=${ttl}`;
   const datetime = new Date(options.nowMs ?? Date.now()).toISOString().replace(/[:-]|\.\d{3}/g, '');
   const signed = await client(s3).sign(url, { method: 'GET', aws: { signQuery: true, datetime } });
   return signed.url;
