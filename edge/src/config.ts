@@ -65,6 +65,8 @@ export const EdgeConfig = z.object({
   DISPATCH_WATCHDOG_S: z.coerce.number().int().min(1).max(3600).default(30),
   /** Consecutive bad checks (unreachable, prediction unknown) before the watchdog dispatches again. */
   DISPATCH_WATCHDOG_STRIKES: z.coerce.number().int().min(1).max(100).default(2),
+  /** Seconds `POST /v1/images/generations` waits before it cancels the prediction and answers 503 (default 60). */
+  OPENAI_WAIT_S: z.coerce.number().int().min(1).max(60).default(60),
   /** Catalogue ids the backends serve (comma-separated); `/v1/models` lists these and creates accept only these. */
   SERVED_MODELS: csv.pipe(
     z

@@ -83,7 +83,7 @@ export async function finishPrediction(env: Env, id: string, ending: Ending, gua
     from,
     guard,
   );
-  if (outcome.kind === 'applied') await notifyStatusChange(env, { from: before?.status ?? 'starting', row: outcome.row });
+  if (outcome.kind === 'applied') await notifyStatusChange(env, { from: before?.status ?? 'starting', row: outcome.row, reportedByBackend: guard !== undefined });
   return outcome;
 }
 

@@ -24,7 +24,7 @@ export const createImageRoute = createRoute({
   path: '/v1/images/generations',
   tags: ['openai'],
   summary: 'Generate images (OpenAI-compatible)',
-  description: `Waits up to ${MAX_WAIT_S} s for the images. \`size\` is "WxH"; the native extras (negative_prompt, num_inference_steps, guidance_scale, seed, scheduler, output_format, deepcache) are accepted too.`,
+  description: `Waits up to ${MAX_WAIT_S} s (\`OPENAI_WAIT_S\`) for the images; a prediction not finished by then is canceled (its GPU work stopped, nothing charged) and the route answers 503. \`size\` is "WxH"; the native extras (negative_prompt, num_inference_steps, guidance_scale, seed, scheduler, output_format, deepcache) are accepted too.`,
   security: [{ bearerAuth: [] }],
   request: {
     headers: z.object({ 'idempotency-key': z.string().max(300).optional().openapi({ description: 'Retries with the same key and body replay the first response for 24 h' }) }),
@@ -90,10 +90,11 @@ export const imageRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(crea
   const accepted = await acceptPrediction(c.env, c.get('caller'), toCreateRequest(body)).catch((err: unknown) => {
     throw err instanceof ApiError ? inOpenAITerms(err) : err;
   });
-  const row = await waitForPrediction(c.env, accepted, MAX_WAIT_S);
+  const row = await waitForPrediction(c.env, accepted, config.OPENAI_WAIT_S);
   if (row.status === 'starting' || row.status === 'processing') {
+    // Canceling also tells the backend that holds it to stop (the stop-work listener), so no unpaid job runs on.
     await finishPrediction(c.env, row.id, { status: 'canceled', error: 'Not finished within the synchronous wait' });
-    throw new ApiError(503, 'backend-unavailable', `The images were not ready within ${MAX_WAIT_S} s`, { headers: { 'retry-after': '30' } });
+    throw new ApiError(503, 'backend-unavailable', `The images were not ready within ${config.OPENAI_WAIT_S} s`, { headers: { 'retry-after': '30' } });
   }
   if (row.status !== 'succeeded') throw new ApiError(500, 'internal-error', `Generation ${row.status}: ${row.error ?? 'no detail'}`);
   const images = storedImages(row);

@@ -7,7 +7,6 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { isTerminal } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
-import { sendCancel } from '../dispatch/send-job.js';
 import { ApiError } from '../errors/api-error.js';
 import { defaultHook } from '../errors/default-hook.js';
 import { acceptPrediction } from '../predictions/accept.js';
@@ -149,11 +148,8 @@ export const predictionRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     const row = await getOwnPredictionRow(c.env.DB, c.get('caller').accountId, c.req.valid('param').id);
     if (!row) throw new ApiError(404, 'not-found', 'No prediction with this id');
     const outcome = await finishPrediction(c.env, row.id, { status: 'canceled', error: null });
-    if (outcome.kind === 'applied') {
-      const backend = outcome.row.backend;
-      if (backend !== null) c.executionCtx.waitUntil(sendCancel(backend, config.INTERNAL_SECRET, row.id));
-      return c.json(await presentPrediction(config, outcome.row), 200);
-    }
+    // The stop-work listener has told the backend (if one holds it) to stop.
+    if (outcome.kind === 'applied') return c.json(await presentPrediction(config, outcome.row), 200);
     if (outcome.kind === 'not-found') throw new ApiError(404, 'not-found', 'No prediction with this id');
     if (outcome.row.status === 'canceled') return c.json(await presentPrediction(config, outcome.row), 200);
     throw new ApiError(409, 'invalid-state-transition', `The prediction already ended with status ${outcome.row.status}`);

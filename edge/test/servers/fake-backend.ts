@@ -3,6 +3,7 @@
  * `PUT /predictions/:id`, `POST /predictions/:id/cancel`, `GET /health-check`), uploads a real PNG to the S3
  * server under the protocol's key `<prefix>/<id>/<index>.png`, and lets tests drive it through `/_test/*`:
  * - `POST /_test/mode` `{mode}`: `ready` | `busy` (PUT → 409) | `error` (PUT → 500) | `defunct` (health DEFUNCT)
+ *   | `hold` (a PUT is recorded, so `GET /_test/jobs/:id` finds it, but answered only at `POST /_test/release`)
  * - `GET /_test/jobs/:id`: the job received (404 until dispatched) and whether a cancel arrived
  * - `POST /_test/jobs/:id/events` `{type, …}`: builds the next signed callback event and returns it as
  *   `{path, headers, body}` for the test to deliver to the worker (`repeat: true` re-signs the last one;
@@ -17,7 +18,7 @@ import sharp from 'sharp';
 import { BackendJob, type BackendEvent, type BackendHealth, type BackendPredictionState, type StoredImage } from '../../../shared/internal.js';
 import { signInternalRequest, verifyInternalRequest } from '../../../shared/signing.js';
 
-export type BackendMode = 'ready' | 'busy' | 'error' | 'defunct';
+export type BackendMode = 'ready' | 'busy' | 'error' | 'defunct' | 'hold';
 
 export interface FakeBackendOptions {
   secret: string;
@@ -46,6 +47,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startFakeBackend(options: FakeBackendOptions): Promise<{ url: string; server: Server }> {
   const jobs = new Map<string, JobState>();
   let mode: BackendMode = 'ready';
+  /** PUTs held in `hold` mode, answered at `POST /_test/release`. */
+  let held: Array<() => void> = [];
   const s3 = new S3Client({
     endpoint: options.s3.endpoint,
     region: 'us-east-1',
@@ -93,6 +96,12 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
         mode = (JSON.parse(body) as { mode: BackendMode }).mode;
         return send(200, { mode });
       }
+      if (url.pathname === '/_test/release' && req.method === 'POST') {
+        const released = held.length;
+        for (const release of held) release();
+        held = [];
+        return send(200, { released });
+      }
       const control = /^\/_test\/jobs\/([^/]+)(\/events)?$/.exec(url.pathname);
       if (control) {
         const state = jobs.get(control[1] ?? '');
@@ -126,6 +135,7 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
         if (existing && existing.job.attempt >= job.attempt) return send(200, stateOf(existing));
         const state: JobState = { job, seq: 0, last: null, cancelRequested: false };
         jobs.set(job.id, state);
+        if (mode === 'hold') await new Promise<void>((resolve) => held.push(resolve));
         return send(202, stateOf(state));
       }
       const cancel = /^\/predictions\/([^/]+)\/cancel$/.exec(url.pathname);
