@@ -11,7 +11,7 @@ import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
 import { defaultHook, fieldErrors } from '../errors/default-hook.js';
-import { acceptPrediction } from '../predictions/accept.js';
+import { acceptPrediction, predictionOfKey } from '../predictions/accept.js';
 import { MAX_WAIT_S } from '../predictions/headers.js';
 import { storedImages } from '../predictions/present.js';
 import { finishPrediction } from '../predictions/transition.js';
@@ -87,9 +87,13 @@ export function inOpenAITerms(err: ApiError): ApiError {
 export const imageRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(createImageRoute, async (c) => {
   const body = c.req.valid('json');
   const config = configFrom(c.env);
-  const accepted = await acceptPrediction(c.env, c.get('caller'), toCreateRequest(body)).catch((err: unknown) => {
-    throw err instanceof ApiError ? inOpenAITerms(err) : err;
-  });
+  const existing = c.get('idempotentPrediction');
+  const accepted =
+    existing !== undefined
+      ? await predictionOfKey(c.env, c.get('caller'), existing)
+      : await acceptPrediction(c.env, c.get('caller'), toCreateRequest(body), { idempotency: c.get('idempotencyClaim') }).catch((err: unknown) => {
+          throw err instanceof ApiError ? inOpenAITerms(err) : err;
+        });
   const row = await waitForPrediction(c.env, accepted, config.OPENAI_WAIT_S);
   if (row.status === 'starting' || row.status === 'processing') {
     // Canceling also tells the backend that holds it to stop (the stop-work listener), so no unpaid job runs on.

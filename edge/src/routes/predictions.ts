@@ -9,7 +9,7 @@ import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
 import { defaultHook } from '../errors/default-hook.js';
-import { acceptPrediction } from '../predictions/accept.js';
+import { acceptPrediction, predictionOfKey } from '../predictions/accept.js';
 import { MAX_WAIT_S, parseCancelAfter, parsePreferWait } from '../predictions/headers.js';
 import { presentPrediction } from '../predictions/present.js';
 import { decodeCursor, encodeCursor, getOwnPredictionRow, listPredictionRows } from '../predictions/row.js';
@@ -113,7 +113,12 @@ export const predictionRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     const wait = parsePreferWait(headers.prefer);
     const cancelAfter = parseCancelAfter(headers['cancel-after']);
     const deadline = cancelAfter === undefined ? undefined : new Date(Date.now() + cancelAfter * 1000).toISOString();
-    const accepted = await acceptPrediction(c.env, c.get('caller'), c.req.valid('json'), deadline === undefined ? {} : { deadline });
+    const body = c.req.valid('json');
+    const existing = c.get('idempotentPrediction');
+    const accepted =
+      existing !== undefined
+        ? await predictionOfKey(c.env, c.get('caller'), existing)
+        : await acceptPrediction(c.env, c.get('caller'), body, { ...(deadline === undefined ? {} : { deadline }), idempotency: c.get('idempotencyClaim') });
     const row = await waitForPrediction(c.env, accepted, wait);
     const prediction = await presentPrediction(configFrom(c.env), row);
     const responseHeaders: Record<string, string> = { location: prediction.urls.get };
