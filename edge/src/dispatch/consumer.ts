@@ -79,7 +79,9 @@ export async function dispatchPrediction(env: Env, predictionId: string): Promis
     forgetHealth(backend);
     reasons.push(sent.reason);
     if (sent.kind === 'rejected') {
-      await finishPrediction(env, row.id, { status: 'failed', error: `The backend rejected the job: ${sent.reason}` });
+      // The backend's answer (its address, its body) goes to the logs, not to the customer.
+      console.error(JSON.stringify({ level: 'error', message: 'backend rejected the job', prediction_id: row.id, reason: sent.reason }));
+      await finishPrediction(env, row.id, { status: 'failed', error: 'The GPU backend rejected the job' });
       return { kind: 'done' };
     }
   }

@@ -100,7 +100,7 @@ export const imageRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(crea
     await finishPrediction(c.env, row.id, { status: 'canceled', error: 'Not finished within the synchronous wait' });
     throw new ApiError(503, 'backend-unavailable', `The images were not ready within ${config.OPENAI_WAIT_S} s`, { headers: { 'retry-after': '30' } });
   }
-  if (row.status !== 'succeeded') throw new ApiError(500, 'internal-error', `Generation ${row.status}: ${row.error ?? 'no detail'}`);
+  if (row.status !== 'succeeded') throw new ApiError(500, 'internal-error', `Generation ${row.status}${row.error === null ? '' : `: ${row.error}`}`);
   const images = storedImages(row);
   const data: ImageData[] = await Promise.all(
     images.map(async (img): Promise<ImageData> => {

@@ -7,7 +7,8 @@
  * - `GET /_test/jobs/:id`: the job received (404 until dispatched) and whether a cancel arrived
  * - `POST /_test/jobs/:id/events` `{type, …}`: builds the next signed callback event and returns it as
  *   `{path, headers, body}` for the test to deliver to the worker (`repeat: true` re-signs the last one;
- *   a succeeded completion may say `images: n` to produce fewer images than requested, a completion
+ *   a succeeded completion may say `images: n` to produce fewer images than requested and `key_prefix` to store
+ *   them under another prefix than the protocol's (a misbehaving backend), a completion
  *   `retryable: true` hands the prediction back; a re-dispatch with a newer attempt replaces the job).
  * @module
  */
@@ -35,7 +36,7 @@ interface JobState {
 type EventSpec =
   | { type: 'started' }
   | { type: 'progress'; step: number; total: number }
-  | { type: 'completed'; status: 'succeeded' | 'failed' | 'canceled' | 'aborted'; error?: string; images?: number; retryable?: boolean };
+  | { type: 'completed'; status: 'succeeded' | 'failed' | 'canceled' | 'aborted'; error?: string; images?: number; retryable?: boolean; key_prefix?: string };
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -61,10 +62,10 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
     id: s.job.id, attempt: s.job.attempt, status: 'queued', progress: null, output: null, error: null, metrics: {},
   });
 
-  async function upload(job: BackendJob, count: number): Promise<StoredImage[]> {
+  async function upload(job: BackendJob, count: number, keyPrefix = `${job.output_prefix}/${job.id}`): Promise<StoredImage[]> {
     return Promise.all(
       Array.from({ length: count }, async (_, index): Promise<StoredImage> => {
-        const key = `${job.output_prefix}/${job.id}/${index}.png`;
+        const key = `${keyPrefix}/${index}.png`;
         await s3.send(new PutObjectCommand({ Bucket: options.s3.bucket, Key: key, Body: png, ContentType: 'image/png' }));
         return { index, key, content_type: 'image/png', bytes: png.length, width: 8, height: 8 };
       }),
@@ -75,7 +76,7 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
     const base = { prediction_id: state.job.id, attempt: state.job.attempt, seq: state.seq++, at: new Date().toISOString() };
     if (spec.type === 'started') return { type: 'started', ...base };
     if (spec.type === 'progress') return { type: 'progress', ...base, step: spec.step, total: spec.total, unet: spec.step % 3 === 1 ? 'full' : 'shallow' };
-    const output = spec.status === 'succeeded' ? await upload(state.job, spec.images ?? state.job.input.num_outputs) : null;
+    const output = spec.status === 'succeeded' ? await upload(state.job, spec.images ?? state.job.input.num_outputs, spec.key_prefix) : null;
     const steps = state.job.input.num_inference_steps;
     return {
       type: 'completed', ...base, status: spec.status, output, error: spec.error ?? null,
