@@ -25,6 +25,7 @@ import {
   type RateLimits,
   type ReserveResult,
   type SettleResult,
+  type TopUpResult,
 } from './rpc.js';
 
 /** Retry delay for a ledger flush that failed (D1 unreachable). */
@@ -69,6 +70,7 @@ export class AccountMeter extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL, kind TEXT NOT NULL, credits INTEGER NOT NULL,
         amount INTEGER, prediction_id TEXT, key_id TEXT, note TEXT, created_at TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS rate_windows (key_id TEXT PRIMARY KEY, start INTEGER NOT NULL, count INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS topup_keys (idem_key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, created_at TEXT NOT NULL);
     `);
   }
 
@@ -194,13 +196,22 @@ export class AccountMeter extends DurableObject<Env> {
     return result;
   }
 
-  /** Adds credits (a `topup` ledger row). */
-  async topUp(input: TopUpRequest): Promise<number> {
+  /**
+   * Adds credits (a `topup` ledger row). With an idempotency key the top-up happens once: a repeat with the same
+   * key and request adds nothing (`replayed`), the same key with another amount or note is refused (`mismatch`).
+   */
+  async topUp(input: TopUpRequest): Promise<TopUpResult> {
     const req = TopUpRequest.parse(input);
     await this.#init(req.accountId);
+    if (req.idempotencyKey !== undefined) {
+      const fingerprint = JSON.stringify([req.credits, req.note]);
+      const seen = this.#sql.exec<{ fingerprint: string }>('SELECT fingerprint FROM topup_keys WHERE idem_key = ?', req.idempotencyKey).toArray()[0];
+      if (seen) return { outcome: seen.fingerprint === fingerprint ? 'replayed' : 'mismatch', balance: this.#balance() };
+      this.#sql.exec('INSERT INTO topup_keys (idem_key, fingerprint, created_at) VALUES (?, ?, ?)', req.idempotencyKey, fingerprint, new Date().toISOString());
+    }
     this.#move(req.accountId, 'topup', req.credits, req.credits, null, null, req.note);
     await this.#flush();
-    return this.#balance();
+    return { outcome: 'applied', balance: this.#balance() };
   }
 
   /** Counts one request of `keyId` against its per-minute window. */

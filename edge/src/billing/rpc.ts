@@ -42,8 +42,15 @@ export interface SettleResult {
   released: number;
 }
 
-export const TopUpRequest = z.strictObject({ accountId: AccountId, credits: z.number().int().min(1), note: z.string().max(500).nullable() });
+export const TopUpRequest = z.strictObject({
+  accountId: AccountId,
+  credits: z.number().int().min(1),
+  note: z.string().max(500).nullable(),
+  /** Admin `Idempotency-Key`: the top-up is applied once per key and account. */
+  idempotencyKey: z.string().min(1).max(255).optional(),
+});
 export type TopUpRequest = z.infer<typeof TopUpRequest>;
+export type TopUpResult = { outcome: 'applied' | 'replayed' | 'mismatch'; balance: number };
 
 /** Per-key limits of an account. */
 export const RateLimits = z.strictObject({
