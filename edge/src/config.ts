@@ -69,6 +69,10 @@ export const EdgeConfig = z.object({
   DISPATCH_WATCHDOG_STRIKES: z.coerce.number().int().min(1).max(100).default(2),
   /** Seconds `POST /v1/images/generations` waits before it cancels the prediction and answers 503 (default 60). */
   OPENAI_WAIT_S: z.coerce.number().int().min(1).max(60).default(60),
+  /** Open SSE streams (`/v1/predictions/{id}/events`) per API key; more answer 429 `quota-exceeded`. */
+  MAX_SSE_STREAMS_PER_KEY: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Seconds between SSE heartbeats (a comment line); each also re-reads the prediction so a stream whose terminal event was lost still ends. */
+  SSE_HEARTBEAT_S: z.coerce.number().int().min(1).max(120).default(15),
   /** Catalogue ids the backends serve (comma-separated); `/v1/models` lists these and creates accept only these. */
   SERVED_MODELS: csv.pipe(
     z
