@@ -20,6 +20,8 @@ export interface AppVariables {
   idempotencyClaim?: { accountId: string; key: string; owner: string };
   /** Set by the idempotency middleware when the key already created this prediction: answer with it, create nothing. */
   idempotentPrediction?: string;
+  /** Set by a route whose response is streamed: the idempotency middleware does not buffer it for replay. */
+  responseNotStored?: boolean;
 }
 
 export interface AppEnv {

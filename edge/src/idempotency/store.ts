@@ -23,6 +23,9 @@ export interface StoredResponse {
   body: string;
 }
 
+/** A response to record: a null body is not stored (streamed, or too large). */
+export type CompletedResponse = Omit<StoredResponse, 'body'> & { body: string | null };
+
 export type Claim =
   /** Process the request; `predictionId` is set when a request that died had already created the prediction. */
   | { kind: 'owned'; owner: string; predictionId: string | null }
@@ -86,8 +89,8 @@ export async function claimKey(db: D1Database, accountId: string, key: string, f
  * Stores the first request's response under its key. A body above MAX_STORED_BODY_BYTES is not stored (the
  * key stays used, so a retry cannot create a second prediction; it is answered 409 instead of a replay).
  */
-export async function completeKey(db: D1Database, accountId: string, key: string, owner: string, response: StoredResponse): Promise<void> {
-  const body = new TextEncoder().encode(response.body).length <= MAX_STORED_BODY_BYTES ? response.body : null;
+export async function completeKey(db: D1Database, accountId: string, key: string, owner: string, response: CompletedResponse): Promise<void> {
+  const body = response.body !== null && new TextEncoder().encode(response.body).length <= MAX_STORED_BODY_BYTES ? response.body : null;
   await db
     .prepare("UPDATE idempotency_keys SET state = 'completed', response_status = ?, response_headers = ?, response_body = ? WHERE account_id = ? AND idem_key = ? AND owner = ?")
     .bind(response.status, JSON.stringify(response.headers), body, accountId, key, owner)

@@ -5,7 +5,8 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { ImageData, ImageGenerationRequest } from '../../../shared/openai.js';
+import type { TypedResponse } from 'hono';
+import type { ImageData, ImageGenerationRequest, ImagesResponse } from '../../../shared/openai.js';
 import { PredictionInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
@@ -17,7 +18,8 @@ import { storedImages } from '../predictions/present.js';
 import { finishPrediction } from '../predictions/transition.js';
 import { waitForPrediction } from '../predictions/wait.js';
 import { ImageGenerationRequestSchema, ImagesResponseSchema, openAIErrorResponse, rateLimitedResponse } from '../schemas/components.js';
-import { getObject, presignGet } from '../storage/s3.js';
+import { streamImagesJson } from '../storage/b64-stream.js';
+import { presignGet } from '../storage/s3.js';
 
 export const createImageRoute = createRoute({
   method: 'post',
@@ -102,14 +104,14 @@ export const imageRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(crea
   }
   if (row.status !== 'succeeded') throw new ApiError(500, 'internal-error', `Generation ${row.status}${row.error === null ? '' : `: ${row.error}`}`);
   const images = storedImages(row);
-  const data: ImageData[] = await Promise.all(
-    images.map(async (img): Promise<ImageData> => {
-      if (body.response_format === 'url') return { url: await presignGet(config, img.key) };
-      const bytes = await getObject(config, img.key);
-      let binary = '';
-      for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-      return { b64_json: btoa(binary) };
-    }),
-  );
-  return c.json({ created: Math.floor(Date.parse(row.created_at) / 1000), data }, 200);
+  const created = Math.floor(Date.parse(row.created_at) / 1000);
+  if (body.response_format === 'b64_json') {
+    // Streamed: memory per request stays at a few chunks whatever the images' size; not stored for replay (a
+    // retry with the Idempotency-Key streams the same prediction's images again).
+    c.set('responseNotStored', true);
+    const stream = await streamImagesJson(config, created, images.map((img) => img.key));
+    return c.body(stream, 200, { 'content-type': 'application/json' }) as unknown as TypedResponse<ImagesResponse, 200, 'json'>;
+  }
+  const data: ImageData[] = await Promise.all(images.map(async (img): Promise<ImageData> => ({ url: await presignGet(config, img.key) })));
+  return c.json({ created, data }, 200);
 });

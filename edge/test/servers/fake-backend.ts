@@ -8,7 +8,8 @@
  * - `POST /_test/jobs/:id/events` `{type, …}`: builds the next signed callback event and returns it as
  *   `{path, headers, body}` for the test to deliver to the worker (`repeat: true` re-signs the last one;
  *   a succeeded completion may say `images: n` to produce fewer images than requested and `key_prefix` to store
- *   them under another prefix than the protocol's (a misbehaving backend), a completion
+ *   them under another prefix than the protocol's (a misbehaving backend) and `image_bytes` to store large stand-in
+ *   images of that size, a completion
  *   `retryable: true` hands the prediction back; a re-dispatch with a newer attempt replaces the job).
  * @module
  */
@@ -36,7 +37,7 @@ interface JobState {
 type EventSpec =
   | { type: 'started' }
   | { type: 'progress'; step: number; total: number }
-  | { type: 'completed'; status: 'succeeded' | 'failed' | 'canceled' | 'aborted'; error?: string; images?: number; retryable?: boolean; key_prefix?: string };
+  | { type: 'completed'; status: 'succeeded' | 'failed' | 'canceled' | 'aborted'; error?: string; images?: number; retryable?: boolean; key_prefix?: string; image_bytes?: number };
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -62,12 +63,21 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
     id: s.job.id, attempt: s.job.attempt, status: 'queued', progress: null, output: null, error: null, metrics: {},
   });
 
-  async function upload(job: BackendJob, count: number, keyPrefix = `${job.output_prefix}/${job.id}`): Promise<StoredImage[]> {
+  /** `size` bytes starting with the PNG signature, the rest a pattern that depends on `seed` (stands in for a large image). */
+  function bigImage(size: number, seed: number): Buffer {
+    const out = Buffer.alloc(size);
+    png.copy(out, 0, 0, Math.min(8, size));
+    for (let i = 8; i < size; i++) out[i] = (i * 31 + seed * 17 + (i >> 11)) & 0xff;
+    return out;
+  }
+
+  async function upload(job: BackendJob, count: number, keyPrefix = `${job.output_prefix}/${job.id}`, imageBytes?: number): Promise<StoredImage[]> {
     return Promise.all(
       Array.from({ length: count }, async (_, index): Promise<StoredImage> => {
         const key = `${keyPrefix}/${index}.png`;
-        await s3.send(new PutObjectCommand({ Bucket: options.s3.bucket, Key: key, Body: png, ContentType: 'image/png' }));
-        return { index, key, content_type: 'image/png', bytes: png.length, width: 8, height: 8 };
+        const body = imageBytes === undefined ? png : bigImage(imageBytes, index);
+        await s3.send(new PutObjectCommand({ Bucket: options.s3.bucket, Key: key, Body: body, ContentType: 'image/png' }));
+        return { index, key, content_type: 'image/png', bytes: body.length, width: 8, height: 8 };
       }),
     );
   }
@@ -76,7 +86,7 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
     const base = { prediction_id: state.job.id, attempt: state.job.attempt, seq: state.seq++, at: new Date().toISOString() };
     if (spec.type === 'started') return { type: 'started', ...base };
     if (spec.type === 'progress') return { type: 'progress', ...base, step: spec.step, total: spec.total, unet: spec.step % 3 === 1 ? 'full' : 'shallow' };
-    const output = spec.status === 'succeeded' ? await upload(state.job, spec.images ?? state.job.input.num_outputs, spec.key_prefix) : null;
+    const output = spec.status === 'succeeded' ? await upload(state.job, spec.images ?? state.job.input.num_outputs, spec.key_prefix, spec.image_bytes) : null;
     const steps = state.job.input.num_inference_steps;
     return {
       type: 'completed', ...base, status: spec.status, output, error: spec.error ?? null,

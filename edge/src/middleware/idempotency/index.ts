@@ -98,7 +98,9 @@ export const idempotency = (options: IdempotencyOptions = {}): MiddlewareHandler
         const value = res.headers.get(name);
         if (value !== null) headers[name] = value;
       }
-      await completeKey(c.env.DB, accountId, key, claim.owner, { status: res.status, headers, body: await res.clone().text() });
+      // A streamed response is not buffered (its key is linked to the prediction: a retry answers from it again).
+      const body = c.get('responseNotStored') === true ? null : await res.clone().text();
+      await completeKey(c.env.DB, accountId, key, claim.owner, { status: res.status, headers, body });
     } else {
       await releaseKey(c.env.DB, accountId, key, claim.owner);
     }
