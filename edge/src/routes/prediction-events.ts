@@ -32,7 +32,6 @@ export const predictionEventsRoute = createRoute({
     401: problemResponse('Missing, invalid or revoked API key'),
     429: rateLimitedResponse(),
     404: problemResponse('No prediction with this id for this account'),
-    // 429 also: `quota-exceeded` when the key already has MAX_SSE_STREAMS_PER_KEY open streams.
     500: problemResponse('Internal error'),
   },
 });
