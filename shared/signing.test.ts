@@ -41,6 +41,18 @@ describe('internal request signing', () => {
     expect(await verifyInternalRequest('s3cret', 'PUT', '/p', '', headersOf(old))).toBe('timestamp outside the tolerance window');
     expect(await verifyInternalRequest('s3cret', 'PUT', '/p', '', headersOf({}))).toBe('missing signature headers');
   });
+
+  it('accepts the current and the previous secret during a rotation, and nothing else', async () => {
+    const byOld = await signInternalRequest('old-secret', 'POST', '/p', 'b');
+    const byNew = await signInternalRequest('new-secret', 'POST', '/p', 'b');
+    const byOther = await signInternalRequest('unrelated', 'POST', '/p', 'b');
+    const rotating = ['new-secret', 'old-secret'] as const;
+    expect(await verifyInternalRequest(rotating, 'POST', '/p', 'b', headersOf(byOld))).toBeNull();
+    expect(await verifyInternalRequest(rotating, 'POST', '/p', 'b', headersOf(byNew))).toBeNull();
+    expect(await verifyInternalRequest(rotating, 'POST', '/p', 'b', headersOf(byOther))).toBe('signature mismatch');
+    // After the rotation the old secret is refused.
+    expect(await verifyInternalRequest('new-secret', 'POST', '/p', 'b', headersOf(byOld))).toBe('signature mismatch');
+  });
 });
 
 describe('timingSafeEqual', () => {
@@ -49,4 +61,5 @@ describe('timingSafeEqual', () => {
     expect(timingSafeEqual('abc', 'abd')).toBe(false);
     expect(timingSafeEqual('abc', 'abcd')).toBe(false);
   });
+
 });

@@ -63,9 +63,13 @@ export async function signInternalRequest(
   return { [INTERNAL_TIMESTAMP_HEADER]: timestamp, [INTERNAL_SIGNATURE_HEADER]: `v1,${sig}` };
 }
 
-/** Why an internal request was refused, or null when it is authentic and fresh. */
+/**
+ * Why an internal request was refused, or null when it is authentic and fresh.
+ * @param secret the secret, or the secrets accepted during a rotation (current first, then the previous one): a
+ *   signature made with any of them passes
+ */
 export async function verifyInternalRequest(
-  secret: string,
+  secret: string | readonly string[],
   method: string,
   path: string,
   body: string,
@@ -77,9 +81,14 @@ export async function verifyInternalRequest(
   if (!timestamp || !signature) return 'missing signature headers';
   if (!/^\d{1,12}$/.test(timestamp)) return 'malformed timestamp';
   if (Math.abs(nowMs / 1000 - Number(timestamp)) > INTERNAL_TOLERANCE_S) return 'timestamp outside the tolerance window';
-  const expected = `v1,${await hmacSha256Base64(encoder.encode(secret), internalMessage(timestamp, method, path, body))}`;
-  const ok = signature.split(' ').some((candidate) => timingSafeEqual(candidate, expected));
-  return ok ? null : 'signature mismatch';
+  const message = internalMessage(timestamp, method, path, body);
+  const secrets = typeof secret === 'string' ? [secret] : secret;
+  const candidates = signature.split(' ');
+  for (const s of secrets) {
+    const expected = `v1,${await hmacSha256Base64(encoder.encode(s), message)}`;
+    if (candidates.some((candidate) => timingSafeEqual(candidate, expected))) return null;
+  }
+  return 'signature mismatch';
 }
 
 /** Decodes a Standard Webhooks secret (`whsec_<base64>`) to its key bytes. */

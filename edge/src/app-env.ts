@@ -16,6 +16,12 @@ export interface AppVariables {
   requestId: string;
   caller: Caller;
   errorStyle: ErrorStyle;
+  /** Set by the idempotency middleware while this request holds an Idempotency-Key: the prediction it creates is linked to it. */
+  idempotencyClaim?: { accountId: string; key: string; owner: string };
+  /** Set by the idempotency middleware when the key already created this prediction: answer with it, create nothing. */
+  idempotentPrediction?: string;
+  /** Set by a route whose response is streamed: the idempotency middleware does not buffer it for replay. */
+  responseNotStored?: boolean;
 }
 
 export interface AppEnv {

@@ -1,5 +1,6 @@
 /**
- * The edge application: middleware (request id, secure headers, CORS, body limit; on `/v1/*` API key auth,
+ * The edge application: middleware (request id, secure headers, CORS, body limit; on `/v1/*` a per-address
+ * limit before API key auth,
  * per-key rate limit, and Idempotency-Key on the two create routes), the public, admin and internal route
  * groups, the OpenAPI document and one error handler.
  * @module
@@ -14,6 +15,7 @@ import { renderApiError } from './errors/render.js';
 import { adminAuth } from './middleware/admin-auth/index.js';
 import { apiKeyAuth } from './middleware/api-key-auth/index.js';
 import { bodySizeLimit } from './middleware/body-limit/index.js';
+import { clientRateLimit } from './middleware/client-rate-limit/index.js';
 import { corsFromConfig } from './middleware/cors/index.js';
 import { errorStyle } from './middleware/error-style/index.js';
 import { idempotency } from './middleware/idempotency/index.js';
@@ -46,6 +48,7 @@ export function createApp() {
   app.use('*', bodySizeLimit());
 
   app.use('/v1/images/*', errorStyle('openai'));
+  app.use('/v1/*', clientRateLimit());
   app.use('/v1/*', apiKeyAuth());
   app.use('/v1/*', rateLimit());
   app.use('/v1/predictions', idempotency());

@@ -50,6 +50,8 @@ export const EdgeConfig = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(65_536),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters'),
   INTERNAL_SECRET: z.string().min(16, 'INTERNAL_SECRET must be at least 16 characters'),
+  /** During a rotation: the previous secret, still accepted on `/internal/*` (requests are signed with INTERNAL_SECRET). */
+  INTERNAL_SECRET_PREVIOUS: z.string().min(16, 'INTERNAL_SECRET_PREVIOUS must be at least 16 characters').optional(),
   DEFAULT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   DEFAULT_CONCURRENT_PREDICTIONS: z.coerce.number().int().min(1).max(10_000).default(8),
   /** Only loopback (127/8, ::1, localhost): private, link-local and metadata addresses are refused regardless. */
@@ -70,6 +72,12 @@ export const EdgeConfig = z.object({
   DISPATCH_WATCHDOG_S: z.coerce.number().int().min(1).max(3600).default(30),
   /** Consecutive bad checks (unreachable, prediction unknown) before the watchdog dispatches again. */
   DISPATCH_WATCHDOG_STRIKES: z.coerce.number().int().min(1).max(100).default(2),
+  /** Seconds `POST /v1/images/generations` waits before it cancels the prediction and answers 503 (default 60). */
+  OPENAI_WAIT_S: z.coerce.number().int().min(1).max(60).default(60),
+  /** Open SSE streams (`/v1/predictions/{id}/events`) per API key; more answer 429 `quota-exceeded`. */
+  MAX_SSE_STREAMS_PER_KEY: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** Seconds between SSE heartbeats (a comment line); each also re-reads the prediction so a stream whose terminal event was lost still ends. */
+  SSE_HEARTBEAT_S: z.coerce.number().int().min(1).max(120).default(15),
   /** Catalogue ids the backends serve (comma-separated); `/v1/models` lists these and creates accept only these. */
   SERVED_MODELS: csv.pipe(
     z

@@ -27,6 +27,28 @@ describe('admin routes', () => {
     expect(await res.json()).toMatchObject({ code: 'unauthorized', detail: 'This API key has been revoked' });
   });
 
+  it('applies a top-up once per Idempotency-Key: a retried POST credits nothing more, another amount is refused', async () => {
+    const { accountId, key } = await newCustomer('topup-idem', 0);
+    const topUp = (credits: number, idem: string) => call(`/admin/accounts/${accountId}/credits`, jsonInit('POST', { credits, note: 'invoice 42' }, env.ADMIN_TOKEN, { 'idempotency-key': idem }));
+    const first = await topUp(300, '"invoice-42"');
+    expect(first.status).toBe(201);
+    expect(first.headers.get('idempotent-replayed')).toBeNull();
+    const retry = await topUp(300, '"invoice-42"');
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect(await retry.json()).toMatchObject({ balance: { credits: 300 } });
+    const other = await topUp(900, '"invoice-42"');
+    expect(other.status).toBe(422);
+    expect(await other.json()).toMatchObject({ code: 'idempotency-key-mismatch' });
+    expect((await topUp(5, '"invoice-43"')).status).toBe(201);
+    expect(await (await call('/v1/account', auth(key))).json()).toMatchObject({ balance: { credits: 305 } });
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM credit_ledger WHERE account_id = ? AND kind = 'topup'").bind(accountId).first<{ n: number }>();
+    expect(rows?.n).toBe(2);
+    const bad = await topUp(1, '');
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ errors: [{ pointer: '/headers/idempotency-key' }] });
+  });
+
   it('tops up credits as ledger rows; the balance is their sum', async () => {
     const { accountId, key } = await newCustomer('topup', 0);
     await admin('POST', `/admin/accounts/${accountId}/credits`, { credits: 500, note: 'welcome' });

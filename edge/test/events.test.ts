@@ -20,6 +20,7 @@ async function readEvents(res: Response, onEvent: (e: SseEvent) => Promise<void>
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
+      if (block.startsWith(':')) continue; // heartbeat comment
       const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
       const data = /^data: (.*)$/m.exec(block)?.[1] ?? '';
       const parsed = { event, data: JSON.parse(data) as unknown };

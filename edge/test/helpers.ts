@@ -60,7 +60,7 @@ export async function createPrediction(key: string, body: unknown = createBody()
 export const backends = (): [string, string] => [env.TEST_BACKEND_A, env.TEST_BACKEND_B];
 
 /** Sets a fake backend's behaviour. */
-export async function setBackendMode(url: string, mode: 'ready' | 'busy' | 'error' | 'defunct'): Promise<void> {
+export async function setBackendMode(url: string, mode: 'ready' | 'busy' | 'error' | 'defunct' | 'hold'): Promise<void> {
   const res = await fetch(`${url}/_test/mode`, { method: 'POST', body: JSON.stringify({ mode }) });
   expect(res.status).toBe(200);
 }
@@ -88,6 +88,16 @@ export async function deliver(backend: string, id: string, spec: Record<string, 
   expect(res.status).toBe(200);
   const signed = await res.json<{ path: string; headers: Record<string, string>; body: string }>();
   return call(signed.path, { method: 'POST', headers: signed.headers, body: signed.body });
+}
+
+/** Polls until the backend holding prediction `id` has received a cancel for it; false after `timeoutMs`. */
+export async function waitForCancelAtBackend(id: string, timeoutMs = 8_000): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if ((await waitForJob(id)).cancelRequested) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return false;
 }
 
 /** Runs a prediction to success through the backend. */

@@ -4,7 +4,8 @@ import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { Prediction } from '../../shared/prediction.js';
 import worker from '../src/index.js';
-import { call, createBody, jsonInit, newCustomer, waitForJob } from './helpers.js';
+import { createApp } from '../src/app.js';
+import { auth, call, createBody, jsonInit, newCustomer, runToSuccess, waitForJob } from './helpers.js';
 import { TEST_ORIGIN } from './constants.js';
 
 async function create(key: string, idem: string, body: unknown = createBody(), headers: Record<string, string> = {}): Promise<Response> {
@@ -117,4 +118,83 @@ describe('Idempotency-Key on the OpenAI route', () => {
     expect(apiError.status).toBe(422);
     expect(apiError.error).toMatchObject({ code: 'idempotency-key-mismatch', type: 'invalid_request_error' });
   });
+});
+
+describe('Idempotency-Key once the prediction exists (faults after the charge)', () => {
+  async function predictionsOf(accountId: string): Promise<string[]> {
+    const { results } = await env.DB.prepare('SELECT id FROM predictions WHERE account_id = ? ORDER BY created_at').bind(accountId).all<{ id: string }>();
+    return results.map((r) => r.id);
+  }
+
+  async function ledgerKinds(accountId: string): Promise<string[]> {
+    const { results } = await env.DB.prepare('SELECT kind FROM credit_ledger WHERE account_id = ? AND prediction_id IS NOT NULL ORDER BY id').bind(accountId).all<{ kind: string }>();
+    return results.map((r) => r.kind);
+  }
+
+  it('a retry after a request that died once the prediction was charged answers with that prediction', async () => {
+    const { accountId, key } = await newCustomer('idem-died');
+    const first = await (await create(key, 'k-died')).json<Prediction>();
+    // As if the first request had died after the INSERT: in flight, no response, its lock run out.
+    await env.DB.prepare("UPDATE idempotency_keys SET state = 'in-flight', response_status = NULL, response_headers = NULL, response_body = NULL, locked_until = ? WHERE account_id = ? AND idem_key = 'k-died'")
+      .bind(new Date(Date.now() - 1000).toISOString(), accountId)
+      .run();
+    const retry = await create(key, 'k-died');
+    expect(retry.status).toBe(202);
+    expect(retry.headers.get('idempotent-replayed')).toBe('true');
+    expect((await retry.json<Prediction>()).id).toBe(first.id);
+    // The answer is the current state: after the prediction succeeded, a retry shows it succeeded.
+    await runToSuccess(first.id);
+    await env.DB.prepare("UPDATE idempotency_keys SET state = 'completed', response_body = NULL WHERE account_id = ? AND idem_key = 'k-died'").bind(accountId).run();
+    const later = await create(key, 'k-died');
+    expect(later.status).toBe(201);
+    expect(await later.json<Prediction>()).toMatchObject({ id: first.id, status: 'succeeded' });
+    expect(await predictionsOf(accountId)).toEqual([first.id]);
+    expect(await ledgerKinds(accountId)).toEqual(['reserve', 'commit']);
+  });
+
+  it('an S3 failure in the b64_json path after the charge: retries answer with the same prediction, charged once', async () => {
+    const { accountId, key } = await newCustomer('idem-b64-fault', 10_000);
+    const app = createApp();
+    const request = (s3Secret: string) => {
+      const ctx = createExecutionContext();
+      const res = app.request(
+        `${TEST_ORIGIN}/v1/images/generations`,
+        {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': 'k-b64' },
+          body: JSON.stringify({ model: 'sd15-tiny-demo', prompt: 'fault', size: '64x64', response_format: 'b64_json' }),
+        },
+        // The fault: S3 refuses the edge's reads (a wrong secret), after the prediction was charged and finished.
+        { ...env, S3_SECRET_ACCESS_KEY: s3Secret, OPENAI_WAIT_S: '30' } as Env,
+        ctx,
+      );
+      return Promise.resolve(res).then(async (r) => (await waitOnExecutionContext(ctx), r));
+    };
+    const pending = request('not-the-secret');
+    let id: string | undefined;
+    for (let i = 0; i < 400 && id === undefined; i++) {
+      [id] = await predictionsOf(accountId);
+      if (id === undefined) await new Promise((r) => setTimeout(r, 25));
+    }
+    await runToSuccess(id!);
+    const failed = await pending;
+    expect(failed.status).toBe(500);
+    expect(await failed.json()).toMatchObject({ error: { type: 'server_error' } });
+
+    const stillFailing = await request('not-the-secret');
+    expect(stillFailing.status).toBe(500);
+    expect(stillFailing.headers.get('idempotent-replayed')).toBe('true');
+
+    const healed = await request(env.S3_SECRET_ACCESS_KEY);
+    expect(healed.status).toBe(200);
+    expect(healed.headers.get('idempotent-replayed')).toBe('true');
+    const { data } = await healed.json<{ data: Array<{ b64_json: string }> }>();
+    expect(atob(data[0]!.b64_json).slice(1, 4)).toBe('PNG');
+
+    expect(await predictionsOf(accountId)).toEqual([id]);
+    expect(await ledgerKinds(accountId)).toEqual(['reserve', 'commit']);
+    const account = await (await call('/v1/account', auth(key))).json<{ balance: { credits: number; reserved: number } }>();
+    const cost = (await env.DB.prepare("SELECT amount FROM credit_ledger WHERE prediction_id = ? AND kind = 'commit'").bind(id).first<{ amount: number }>())!.amount;
+    expect(account.balance).toEqual({ credits: 10_000 - cost, reserved: 0 });
+  }, 90_000);
 });

@@ -39,14 +39,15 @@ describe('prediction lifecycle', () => {
 
 describe('terminal states', () => {
   it.each([
-    ['failed', 'out of memory'],
-    ['aborted', 'deadline passed'],
-  ] as const)('records %s with its error and no output', async (status, error) => {
+    // The backend's own text goes to the logs; the prediction carries the public message of its status.
+    ['failed', 'out of memory', 'The generation failed on the GPU backend'],
+    ['aborted', 'deadline passed', 'Cancel-After deadline passed'],
+  ] as const)('records %s with its public error and no output', async (status, backendError, error) => {
     const { key } = await newCustomer();
     const { prediction } = await createPrediction(key);
     const { backend } = await waitForJob(prediction.id);
     await deliver(backend, prediction.id, { type: 'started' });
-    await deliver(backend, prediction.id, { type: 'completed', status, error });
+    await deliver(backend, prediction.id, { type: 'completed', status, error: backendError });
     const done = await getPrediction(key, prediction.id);
     expect(done).toMatchObject({ status, error, output: null });
     expect(done.completed_at).not.toBeNull();

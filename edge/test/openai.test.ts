@@ -1,9 +1,9 @@
-import { exports } from 'cloudflare:workers';
+import { env, exports } from 'cloudflare:workers';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
 import type { Prediction } from '../../shared/prediction.js';
 import { TEST_ORIGIN } from './constants.js';
-import { auth, call, newCustomer, runToSuccess, waitForJob } from './helpers.js';
+import { auth, call, deliver, newCustomer, runToSuccess, waitForJob } from './helpers.js';
 
 /** The official SDK, with its requests routed into the worker under test. */
 function client(apiKey: string): OpenAI {
@@ -84,4 +84,38 @@ describe('POST /v1/images/generations with the openai SDK', () => {
     expect(Object.keys(body.error).toSorted()).toEqual(['code', 'message', 'param', 'type']);
     expect(body.error.code).toBe('validation-failed');
   });
+});
+
+describe('b64_json at the largest allowed request (SDXL 1536², n = 8)', () => {
+  it('streams the images as base64 (not buffered, not stored for replay) and they decode to the stored bytes', async () => {
+    const { accountId, key } = await newCustomer();
+    // A worst-case PNG of 1536² RGB is the raw pixels plus a little: 7.1 MB per image, 75 MB of base64 in all.
+    const imageBytes = 7_100_000;
+    const pending = call('/v1/images/generations', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': 'big-b64' },
+      body: JSON.stringify({ model: 'stable-diffusion-xl-base-1.0', prompt: 'large', n: 8, size: '1536x1536', response_format: 'b64_json' }),
+    });
+    let id: string | undefined;
+    for (let i = 0; i < 400 && id === undefined; i++) {
+      [id] = (await (await call('/v1/predictions?limit=1', auth(key))).json<{ results: Prediction[] }>()).results.map((p) => p.id);
+      if (id === undefined) await new Promise((r) => setTimeout(r, 25));
+    }
+    const { backend } = await waitForJob(id!);
+    await deliver(backend, id!, { type: 'completed', status: 'succeeded', image_bytes: imageBytes });
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-length')).toBeNull();
+    const body = await res.json<{ created: number; data: Array<{ b64_json: string }> }>();
+    expect(body.data).toHaveLength(8);
+    for (const [index, image] of body.data.entries()) {
+      const bytes = Uint8Array.from(atob(image.b64_json), (ch) => ch.charCodeAt(0));
+      expect(bytes.length).toBe(imageBytes);
+      expect([...bytes.slice(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      // The fake backend's pattern for this index, checked at a few places.
+      for (const i of [8, 4097, 1_000_003, imageBytes - 1]) expect(bytes[i]).toBe((i * 31 + index * 17 + (i >> 11)) & 0xff);
+    }
+    const record = await env.DB.prepare("SELECT response_body, prediction_id FROM idempotency_keys WHERE account_id = ? AND idem_key = 'big-b64'").bind(accountId).first<{ response_body: string | null; prediction_id: string }>();
+    expect(record).toEqual({ response_body: null, prediction_id: id });
+  }, 180_000);
 });

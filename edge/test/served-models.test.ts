@@ -94,3 +94,22 @@ describe('served models (SERVED_MODELS)', () => {
     expect(body.error.message).toContain(UNSERVED);
   });
 });
+
+describe('GET /v1/models pricing', () => {
+  it('shows the MAC formula and examples; no DeepCache and the deepest branch at interval 20 cost almost the same', async () => {
+    const res = await call('/v1/models', auth(customer.key));
+    const { data } = await res.json<{ data: Array<{ id: string; default_price_per_image: number; pricing: { formula: string; macs_per_credit: number; unet_gmacs_at_default_size: { full: number; shallow: number[] }; examples: Array<{ deepcache: false | { cache_interval: number; cache_branch_id: number }; unet_tmacs: number; price_per_image: number }> } }> }>();
+    const sd15 = data.find((m) => m.id === SERVED)!;
+    expect(sd15.pricing.formula).toContain('macs_per_credit');
+    expect(sd15.pricing.unet_gmacs_at_default_size.full).toBeCloseTo(401.64, 1);
+    expect(sd15.pricing.unet_gmacs_at_default_size.shallow).toHaveLength(12);
+    const [plain, b0, deepest] = sd15.pricing.examples;
+    expect(plain).toMatchObject({ deepcache: false, price_per_image: 10 });
+    expect(deepest?.deepcache).toEqual({ cache_interval: 20, cache_branch_id: 11 });
+    expect(deepest!.unet_tmacs / plain!.unet_tmacs).toBeGreaterThan(0.98);
+    expect(b0!.price_per_image).toBeLessThan(plain!.price_per_image / 2);
+    // A create is charged what the formula says.
+    const created = await call('/v1/predictions', jsonInit('POST', { model: SERVED, input: { prompt: 'x', deepcache: false } }, customer.key));
+    expect((await created.json<{ cost: { credits: number } }>()).cost.credits).toBe(plain!.price_per_image);
+  });
+});

@@ -24,7 +24,10 @@ import {
   type MeterSnapshot,
   type RateLimits,
   type ReserveResult,
+  StreamLeaseRequest,
   type SettleResult,
+  type StreamLeaseResult,
+  type TopUpResult,
 } from './rpc.js';
 
 /** Retry delay for a ledger flush that failed (D1 unreachable). */
@@ -69,6 +72,8 @@ export class AccountMeter extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, entry_id TEXT NOT NULL UNIQUE, account_id TEXT NOT NULL, kind TEXT NOT NULL, credits INTEGER NOT NULL,
         amount INTEGER, prediction_id TEXT, key_id TEXT, note TEXT, created_at TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS rate_windows (key_id TEXT PRIMARY KEY, start INTEGER NOT NULL, count INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS stream_leases (lease_id TEXT PRIMARY KEY, key_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS topup_keys (idem_key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, created_at TEXT NOT NULL);
     `);
   }
 
@@ -194,13 +199,22 @@ export class AccountMeter extends DurableObject<Env> {
     return result;
   }
 
-  /** Adds credits (a `topup` ledger row). */
-  async topUp(input: TopUpRequest): Promise<number> {
+  /**
+   * Adds credits (a `topup` ledger row). With an idempotency key the top-up happens once: a repeat with the same
+   * key and request adds nothing (`replayed`), the same key with another amount or note is refused (`mismatch`).
+   */
+  async topUp(input: TopUpRequest): Promise<TopUpResult> {
     const req = TopUpRequest.parse(input);
     await this.#init(req.accountId);
+    if (req.idempotencyKey !== undefined) {
+      const fingerprint = JSON.stringify([req.credits, req.note]);
+      const seen = this.#sql.exec<{ fingerprint: string }>('SELECT fingerprint FROM topup_keys WHERE idem_key = ?', req.idempotencyKey).toArray()[0];
+      if (seen) return { outcome: seen.fingerprint === fingerprint ? 'replayed' : 'mismatch', balance: this.#balance() };
+      this.#sql.exec('INSERT INTO topup_keys (idem_key, fingerprint, created_at) VALUES (?, ?, ?)', req.idempotencyKey, fingerprint, new Date().toISOString());
+    }
     this.#move(req.accountId, 'topup', req.credits, req.credits, null, null, req.note);
     await this.#flush();
-    return this.#balance();
+    return { outcome: 'applied', balance: this.#balance() };
   }
 
   /** Counts one request of `keyId` against its per-minute window. */
@@ -223,6 +237,29 @@ export class AccountMeter extends DurableObject<Env> {
       windowSeconds: WINDOW_S,
       concurrency: { limit: limits.concurrent_predictions, active: this.#activeFor(req.keyId) },
     };
+  }
+
+  /**
+   * Takes or renews a lease on an open SSE stream of a key. A renewal always succeeds; a new lease only while the
+   * key holds fewer than `max` unexpired leases. Leases of streams that died without closing expire by themselves.
+   */
+  async leaseStream(input: StreamLeaseRequest): Promise<StreamLeaseResult> {
+    const req = StreamLeaseRequest.parse(input);
+    const now = Date.now();
+    this.#sql.exec('DELETE FROM stream_leases WHERE expires_at <= ?', now);
+    const held = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM stream_leases WHERE lease_id = ?', req.leaseId).one().n > 0;
+    const open = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM stream_leases WHERE key_id = ?', req.keyId).one().n;
+    if (!held && open >= req.max) return { ok: false, open };
+    this.#sql.exec(
+      'INSERT INTO stream_leases (lease_id, key_id, expires_at) VALUES (?, ?, ?) ON CONFLICT(lease_id) DO UPDATE SET expires_at = excluded.expires_at',
+      req.leaseId, req.keyId, now + req.ttlMs,
+    );
+    return { ok: true, open: held ? open : open + 1 };
+  }
+
+  /** Ends an SSE stream's lease. */
+  async releaseStream(leaseId: string): Promise<void> {
+    this.#sql.exec('DELETE FROM stream_leases WHERE lease_id = ?', leaseId);
   }
 
   /** Sets the account's own limits (null: back to the configured defaults). */

@@ -42,8 +42,15 @@ export interface SettleResult {
   released: number;
 }
 
-export const TopUpRequest = z.strictObject({ accountId: AccountId, credits: z.number().int().min(1), note: z.string().max(500).nullable() });
+export const TopUpRequest = z.strictObject({
+  accountId: AccountId,
+  credits: z.number().int().min(1),
+  note: z.string().max(500).nullable(),
+  /** Admin `Idempotency-Key`: the top-up is applied once per key and account. */
+  idempotencyKey: z.string().min(1).max(255).optional(),
+});
 export type TopUpRequest = z.infer<typeof TopUpRequest>;
+export type TopUpResult = { outcome: 'applied' | 'replayed' | 'mismatch'; balance: number };
 
 /** Per-key limits of an account. */
 export const RateLimits = z.strictObject({
@@ -80,3 +87,14 @@ export interface MeterSnapshot {
   limits: RateLimits;
   limitsSource: 'account' | 'default';
 }
+
+/** Open (or renew) a lease on one SSE stream of `keyId`; at most `max` unexpired leases per key. */
+export const StreamLeaseRequest = z.strictObject({
+  accountId: AccountId,
+  keyId: KeyId,
+  leaseId: z.string().min(1).max(64),
+  ttlMs: z.number().int().min(1000).max(600_000),
+  max: z.number().int().min(1).max(10_000),
+});
+export type StreamLeaseRequest = z.infer<typeof StreamLeaseRequest>;
+export type StreamLeaseResult = { ok: true; open: number } | { ok: false; open: number };

@@ -4,17 +4,19 @@
  * message is retried later with exponential backoff, and after the queue's retries it lands in the dead-letter
  * queue, whose consumer fails the prediction. Bad messages are acked and logged. The same queue carries the
  * watchdog's delayed `watch` messages (`watchdog.ts`), which may release a prediction from a dead backend so
- * that it is claimed again here as a new attempt.
+ * that it is claimed again here as a new attempt, and `cancel` messages (`stop-work.ts`): cancels that did not
+ * reach a backend the first time.
  * @module
  */
 import { DispatchMessage } from '../../../shared/dispatch.js';
 import type { BackendJob } from '../../../shared/internal.js';
-import { isTerminal, type ResolvedInput } from '../../../shared/prediction.js';
+import { isTerminal, type PredictionStatus, type ResolvedInput } from '../../../shared/prediction.js';
 import { configFrom } from '../config.js';
 import { getPredictionRow } from '../predictions/row.js';
 import { finishPrediction } from '../predictions/transition.js';
 import { forgetHealth, rankBackends } from './backends.js';
 import { sendJob } from './send-job.js';
+import { CancelMessage, retryCancel, stopBackendWork } from './stop-work.js';
 import { armWatchdog, watchPrediction, WatchMessage } from './watchdog.js';
 
 /** Delay before retry `attempts` (1-based): 2, 4, 8 … capped at 60 s. */
@@ -61,17 +63,25 @@ export async function dispatchPrediction(env: Env, predictionId: string): Promis
     const sent = await sendJob(backend, config.INTERNAL_SECRET, job);
     if (sent.kind === 'accepted') {
       // The backend may already hold this id from an earlier attempt: follow its attempt number.
-      await env.DB.prepare('UPDATE predictions SET backend = ?, attempt = ? WHERE id = ? AND attempt = ?')
+      const recorded = await env.DB.prepare('UPDATE predictions SET backend = ?, attempt = ? WHERE id = ? AND attempt = ? RETURNING status')
         .bind(backend, sent.state.attempt, row.id, claimed.attempt)
-        .run();
+        .first<{ status: PredictionStatus }>();
       log('dispatched', { prediction_id: row.id, backend, attempt: sent.state.attempt });
+      // Ended (canceled, aborted) between the claim and the PUT: its cancel found no backend, so send it now.
+      // D1 orders the two updates: either the ending saw this backend, or this update sees the ending.
+      if (recorded && isTerminal(recorded.status) && recorded.status !== 'succeeded') {
+        await stopBackendWork(env, row.id, backend);
+        return { kind: 'done' };
+      }
       await armWatchdog(env, row.id, sent.state.attempt);
       return { kind: 'done' };
     }
     forgetHealth(backend);
     reasons.push(sent.reason);
     if (sent.kind === 'rejected') {
-      await finishPrediction(env, row.id, { status: 'failed', error: `The backend rejected the job: ${sent.reason}` });
+      // The backend's answer (its address, its body) goes to the logs, not to the customer.
+      console.error(JSON.stringify({ level: 'error', message: 'backend rejected the job', prediction_id: row.id, reason: sent.reason }));
+      await finishPrediction(env, row.id, { status: 'failed', error: 'The GPU backend rejected the job' });
       return { kind: 'done' };
     }
   }
@@ -84,6 +94,12 @@ export async function consumeDispatchBatch(batch: MessageBatch<unknown>, env: En
     const watch = WatchMessage.safeParse(message.body);
     if (watch.success) {
       await watchPrediction(env, watch.data);
+      message.ack();
+      continue;
+    }
+    const cancel = CancelMessage.safeParse(message.body);
+    if (cancel.success) {
+      await retryCancel(env, cancel.data);
       message.ack();
       continue;
     }

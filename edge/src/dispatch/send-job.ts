@@ -39,15 +39,21 @@ export async function sendJob(baseUrl: string, secret: string, job: BackendJob):
   return { kind: 'accepted', state: parsed.data };
 }
 
-/** Asks a backend to cancel a prediction (best effort; the edge has already recorded the cancel). */
-export async function sendCancel(baseUrl: string, secret: string, id: string): Promise<boolean> {
+/** How a cancel went: the backend stopped (or had already ended) the work, does not hold it, or did not answer. */
+export type CancelOutcome = 'stopped' | 'unknown' | 'unreachable';
+
+const CANCEL_TIMEOUT_MS = 5_000;
+
+/** Asks a backend to cancel a prediction (the edge has already recorded the cancel); never throws. */
+export async function sendCancel(baseUrl: string, secret: string, id: string): Promise<CancelOutcome> {
   const path = `/predictions/${encodeURIComponent(id)}/cancel`;
   try {
     const headers = await signInternalRequest(secret, 'POST', path, '');
-    const res = await fetch(`${baseUrl}${path}`, { method: 'POST', headers, signal: AbortSignal.timeout(PUT_TIMEOUT_MS) });
+    const res = await fetch(`${baseUrl}${path}`, { method: 'POST', headers, signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
     await res.body?.cancel();
-    return res.ok;
+    if (res.ok) return 'stopped';
+    return res.status === 404 ? 'unknown' : 'unreachable';
   } catch {
-    return false;
+    return 'unreachable';
   }
 }

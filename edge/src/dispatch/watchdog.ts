@@ -16,7 +16,7 @@ import { isTerminal } from '../../../shared/prediction.js';
 import { signInternalRequest } from '../../../shared/signing.js';
 import { configFrom } from '../config.js';
 import { getPredictionRow } from '../predictions/row.js';
-import { finishPrediction } from '../predictions/transition.js';
+import { finishPrediction, outputsBelongTo, publicError } from '../predictions/transition.js';
 import { judgeProbe, type BackendProbe } from './watchdog-policy.js';
 
 /** A delayed check of one dispatched attempt. */
@@ -74,7 +74,11 @@ export async function watchPrediction(env: Env, message: WatchMessage): Promise<
       const { status, output, error, metrics } = verdict.state;
       if (status === 'queued' || status === 'processing') return;
       log('warn', 'adopting a finished result whose callback never arrived', { prediction_id: row.id, attempt: row.attempt, status });
-      await finishPrediction(env, row.id, { status, output, error, metrics });
+      if (!outputsBelongTo(output, configFrom(env).S3_PREFIX, row.id)) {
+        await finishPrediction(env, row.id, { status: 'failed', error: publicError('failed', row.id, 'outputs outside the prediction prefix') });
+        return;
+      }
+      await finishPrediction(env, row.id, { status, output, error: publicError(status, row.id, error), metrics });
       return;
     }
     case 'redispatch': {

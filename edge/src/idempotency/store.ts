@@ -23,8 +23,14 @@ export interface StoredResponse {
   body: string;
 }
 
+/** A response to record: a null body is not stored (streamed, or too large). */
+export type CompletedResponse = Omit<StoredResponse, 'body'> & { body: string | null };
+
 export type Claim =
-  | { kind: 'owned'; owner: string }
+  /** Process the request; `predictionId` is set when a request that died had already created the prediction. */
+  | { kind: 'owned'; owner: string; predictionId: string | null }
+  /** The key created this prediction and has no stored response to replay: answer with the prediction. */
+  | { kind: 'attach'; predictionId: string }
   | { kind: 'replay'; response: StoredResponse }
   | { kind: 'not-replayable'; status: number; headers: Record<string, string> }
   | { kind: 'in-flight' }
@@ -37,6 +43,7 @@ interface RecordRow {
   response_status: number | null;
   response_headers: string | null;
   response_body: string | null;
+  prediction_id: string | null;
 }
 
 /** Claims `key` for a request with `fingerprint`, or says why it cannot be processed now. */
@@ -49,22 +56,27 @@ export async function claimKey(db: D1Database, accountId: string, key: string, f
        VALUES (?1, ?2, ?3, 'in-flight', ?4, ?5, ?6, ?7)
        ON CONFLICT (account_id, idem_key) DO UPDATE SET
          fingerprint = excluded.fingerprint, state = 'in-flight', owner = excluded.owner, locked_until = excluded.locked_until,
-         response_status = NULL, response_headers = NULL, response_body = NULL, created_at = excluded.created_at, expires_at = excluded.expires_at
+         response_status = NULL, response_headers = NULL, response_body = NULL,
+         prediction_id = CASE WHEN idempotency_keys.expires_at <= ?6 THEN NULL ELSE idempotency_keys.prediction_id END,
+         created_at = CASE WHEN idempotency_keys.expires_at <= ?6 THEN excluded.created_at ELSE idempotency_keys.created_at END,
+         expires_at = CASE WHEN idempotency_keys.expires_at <= ?6 THEN excluded.expires_at ELSE idempotency_keys.expires_at END
        WHERE idempotency_keys.expires_at <= ?6
           OR (idempotency_keys.state = 'in-flight' AND idempotency_keys.locked_until <= ?6 AND idempotency_keys.fingerprint = ?3)
-       RETURNING owner`,
+       RETURNING owner, prediction_id`,
     )
     .bind(accountId, key, fingerprint, owner, new Date(nowMs + IDEMPOTENCY_LOCK_MS).toISOString(), now, new Date(nowMs + IDEMPOTENCY_TTL_MS).toISOString())
-    .first<{ owner: string }>();
-  if (claimed?.owner === owner) return { kind: 'owned', owner };
+    .first<{ owner: string; prediction_id: string | null }>();
+  if (claimed?.owner === owner) return { kind: 'owned', owner, predictionId: claimed.prediction_id };
   const row = await db
-    .prepare('SELECT fingerprint, state, owner, response_status, response_headers, response_body FROM idempotency_keys WHERE account_id = ? AND idem_key = ?')
+    .prepare('SELECT fingerprint, state, owner, response_status, response_headers, response_body, prediction_id FROM idempotency_keys WHERE account_id = ? AND idem_key = ?')
     .bind(accountId, key)
     .first<RecordRow>();
   // Deleted in between (the first request failed): the caller may simply retry.
   if (!row) return { kind: 'in-flight' };
   if (row.fingerprint !== fingerprint) return { kind: 'mismatch' };
-  if (row.state === 'in-flight' || row.response_status === null) return { kind: 'in-flight' };
+  if (row.state === 'in-flight') return { kind: 'in-flight' };
+  if (row.response_body === null && row.prediction_id !== null) return { kind: 'attach', predictionId: row.prediction_id };
+  if (row.response_status === null) return { kind: 'in-flight' };
   const headers = JSON.parse(row.response_headers ?? '{}') as Record<string, string>;
   if (row.response_body === null) return { kind: 'not-replayable', status: row.response_status, headers };
   return {
@@ -77,17 +89,38 @@ export async function claimKey(db: D1Database, accountId: string, key: string, f
  * Stores the first request's response under its key. A body above MAX_STORED_BODY_BYTES is not stored (the
  * key stays used, so a retry cannot create a second prediction; it is answered 409 instead of a replay).
  */
-export async function completeKey(db: D1Database, accountId: string, key: string, owner: string, response: StoredResponse): Promise<void> {
-  const body = new TextEncoder().encode(response.body).length <= MAX_STORED_BODY_BYTES ? response.body : null;
+export async function completeKey(db: D1Database, accountId: string, key: string, owner: string, response: CompletedResponse): Promise<void> {
+  const body = response.body !== null && new TextEncoder().encode(response.body).length <= MAX_STORED_BODY_BYTES ? response.body : null;
   await db
     .prepare("UPDATE idempotency_keys SET state = 'completed', response_status = ?, response_headers = ?, response_body = ? WHERE account_id = ? AND idem_key = ? AND owner = ?")
     .bind(response.status, JSON.stringify(response.headers), body, accountId, key, owner)
     .run();
 }
 
-/** Frees a key whose request ended without a response worth replaying (an error): a retry is processed anew. */
+/**
+ * Ends a request that did not answer 2xx. Without a prediction (nothing was charged) the key is freed and a retry
+ * is processed anew; once the key created a prediction the record is kept, without a response, so that every
+ * retry answers with that prediction.
+ */
 export async function releaseKey(db: D1Database, accountId: string, key: string, owner: string): Promise<void> {
-  await db.prepare("DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ? AND owner = ? AND state = 'in-flight'").bind(accountId, key, owner).run();
+  await db.batch([
+    db.prepare("DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ? AND owner = ? AND state = 'in-flight' AND prediction_id IS NULL").bind(accountId, key, owner),
+    db
+      .prepare("UPDATE idempotency_keys SET state = 'completed', response_status = NULL, response_headers = NULL, response_body = NULL WHERE account_id = ? AND idem_key = ? AND owner = ? AND state = 'in-flight'")
+      .bind(accountId, key, owner),
+  ]);
+}
+
+/** The key of a request being processed, for linking the prediction it creates. */
+export interface IdempotencyClaim {
+  accountId: string;
+  key: string;
+  owner: string;
+}
+
+/** The statement recording that `claim`'s request created `predictionId` (run in one batch with the INSERT). */
+export function linkPredictionStatement(db: D1Database, claim: IdempotencyClaim, predictionId: string): D1PreparedStatement {
+  return db.prepare('UPDATE idempotency_keys SET prediction_id = ? WHERE account_id = ? AND idem_key = ? AND owner = ?').bind(predictionId, claim.accountId, claim.key, claim.owner);
 }
 
 /**

@@ -14,15 +14,18 @@ import { releaseCredits, reserveCredits } from '../billing/credits.js';
 import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
 import { channelOf } from '../channel/prediction-channel.js';
+import { linkPredictionStatement, type IdempotencyClaim } from '../idempotency/store.js';
 import { newPredictionId, randomSeed } from '../ids.js';
 import { DEADLINE_GRACE_MS } from './deadline.js';
-import type { PredictionRow } from './row.js';
+import { getOwnPredictionRow, type PredictionRow } from './row.js';
 import { finishPrediction } from './transition.js';
 import { admitWebhook } from '../webhooks/admit.js';
 
 export interface AcceptOptions {
   /** Cancel-After deadline (ISO time); not started by then → aborted. */
   deadline?: string;
+  /** The Idempotency-Key this request holds: linked to the prediction in the INSERT's transaction. */
+  idempotency?: IdempotencyClaim | undefined;
 }
 
 /**
@@ -103,9 +106,11 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
   };
   const columns = Object.keys(row);
   try {
-    await env.DB.prepare(`INSERT INTO predictions (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
-      .bind(...Object.values(row))
-      .run();
+    const insert = env.DB.prepare(`INSERT INTO predictions (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).bind(...Object.values(row));
+    // With an Idempotency-Key, the key records this prediction in the same transaction: from now on every retry
+    // answers with it, whatever happens to this request.
+    if (options.idempotency) await env.DB.batch([insert, linkPredictionStatement(env.DB, options.idempotency, id)]);
+    else await insert.run();
   } catch (err) {
     await releaseCredits(env, caller.accountId, id);
     throw err;
@@ -122,5 +127,15 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
 
   // 6. Cancel-After: the prediction's channel aborts it if it has not ended shortly after the deadline.
   if (row.deadline !== null) await channelOf(env, row.id).armDeadline(row.id, Date.parse(row.deadline) + DEADLINE_GRACE_MS);
+  return row;
+}
+
+/**
+ * The prediction an Idempotency-Key already created (the retry answers with it).
+ * @throws ApiError 500 when it is gone (it never is: rows are not deleted)
+ */
+export async function predictionOfKey(env: Env, caller: Caller, predictionId: string): Promise<PredictionRow> {
+  const row = await getOwnPredictionRow(env.DB, caller.accountId, predictionId);
+  if (!row) throw new ApiError(500, 'internal-error', 'The prediction of this Idempotency-Key is missing');
   return row;
 }

@@ -6,7 +6,8 @@
 import { isTerminal, type CreatePredictionRequest, type Prediction } from '../../../shared/prediction.js';
 import type { Caller } from '../app-env.js';
 import { configFrom } from '../config.js';
-import { acceptPrediction } from './accept.js';
+import type { IdempotencyClaim } from '../idempotency/store.js';
+import { acceptPrediction, predictionOfKey } from './accept.js';
 import { parseCancelAfter, parsePreferWait } from './headers.js';
 import { presentPrediction } from './present.js';
 import { waitForPrediction } from './wait.js';
@@ -14,6 +15,14 @@ import { waitForPrediction } from './wait.js';
 export interface CreateHeaders {
   prefer?: string | undefined;
   'cancel-after'?: string | undefined;
+}
+
+/** What the idempotency middleware found for this request's `Idempotency-Key` (both absent without a key). */
+export interface CreateIdempotency {
+  /** The key already created this prediction: answer with it, create nothing. */
+  existing?: string | undefined;
+  /** The key is held by this request: the prediction it creates is linked to it in the same transaction. */
+  claim?: IdempotencyClaim | undefined;
 }
 
 export interface Created {
@@ -28,11 +37,21 @@ export interface Created {
  * @param replicate Replicate's convention for a wait that ran out: the unfinished prediction is reported as
  *   `starting` (its official client keeps polling only for that status; `GET` shows the real one).
  */
-export async function createPrediction(env: Env, caller: Caller, request: CreatePredictionRequest, headers: CreateHeaders, replicate: boolean): Promise<Created> {
+export async function createPrediction(
+  env: Env,
+  caller: Caller,
+  request: CreatePredictionRequest,
+  headers: CreateHeaders,
+  replicate: boolean,
+  idempotency: CreateIdempotency = {},
+): Promise<Created> {
   const wait = parsePreferWait(headers.prefer);
   const cancelAfter = parseCancelAfter(headers['cancel-after']);
   const deadline = cancelAfter === undefined ? undefined : new Date(Date.now() + cancelAfter * 1000).toISOString();
-  const accepted = await acceptPrediction(env, caller, request, deadline === undefined ? {} : { deadline });
+  const accepted =
+    idempotency.existing !== undefined
+      ? await predictionOfKey(env, caller, idempotency.existing)
+      : await acceptPrediction(env, caller, request, { ...(deadline === undefined ? {} : { deadline }), idempotency: idempotency.claim });
   const row = await waitForPrediction(env, accepted, wait);
   const prediction = await presentPrediction(configFrom(env), row);
   const responseHeaders: Record<string, string> = { location: prediction.urls.get };

@@ -4,18 +4,12 @@
  * aborts it here and tells the backend, so the prediction always ends.
  * @module
  */
-import { configFrom } from '../config.js';
-import { sendCancel } from '../dispatch/send-job.js';
 import { finishPrediction, type TransitionOutcome } from './transition.js';
 
 /** Time the backend gets after the deadline to report the abort itself. */
 export const DEADLINE_GRACE_MS = 15_000;
 
-/** Aborts the prediction if it has not ended (no-op otherwise). */
+/** Aborts the prediction if it has not ended (no-op otherwise); the stop-work listener tells its backend. */
 export async function abortAtDeadline(env: Env, predictionId: string): Promise<TransitionOutcome> {
-  const outcome = await finishPrediction(env, predictionId, { status: 'aborted', error: 'Cancel-After deadline passed' });
-  if (outcome.kind === 'applied' && outcome.row.backend !== null) {
-    await sendCancel(outcome.row.backend, configFrom(env).INTERNAL_SECRET, predictionId);
-  }
-  return outcome;
+  return finishPrediction(env, predictionId, { status: 'aborted', error: 'Cancel-After deadline passed' });
 }

@@ -8,12 +8,15 @@ import type { PredictionStatus } from '../../../shared/prediction.js';
 import { settleCredits } from '../billing/credits.js';
 import { channelOf } from '../channel/prediction-channel.js';
 import { enqueueWebhooks } from '../webhooks/listeners.js';
+import { stopWorkListener } from '../dispatch/stop-work.js';
 import type { PredictionRow } from './row.js';
 
 /** A recorded change: the row after it, and the status it left. */
 export interface StatusChange {
   from: PredictionStatus;
   row: PredictionRow;
+  /** The backend reported this change itself (a callback event), so it needs no cancel. */
+  reportedByBackend?: boolean;
 }
 
 export type StatusListener = (env: Env, change: StatusChange) => Promise<void>;
@@ -23,8 +26,11 @@ export const publishStatus: StatusListener = async (env, { row }) => {
   await channelOf(env, row.id).publish({ type: 'status', status: row.status, at: new Date().toISOString() });
 };
 
-/** Listeners run, in order, on every status change: credits settle before anyone is told the prediction ended. */
-export const statusListeners: readonly StatusListener[] = [settleCredits, publishStatus, enqueueWebhooks];
+/**
+ * Listeners run, in order, on every status change: the backend is told to stop work the edge ended early, and
+ * credits settle, before anyone is told the prediction ended.
+ */
+export const statusListeners: readonly StatusListener[] = [stopWorkListener, settleCredits, publishStatus, enqueueWebhooks];
 
 /** Runs every listener; a failing listener is logged and does not stop the others. */
 export async function notifyStatusChange(env: Env, change: StatusChange, listeners: readonly StatusListener[] = statusListeners): Promise<void> {

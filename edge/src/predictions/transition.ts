@@ -11,6 +11,7 @@ import type { DispatchMessage } from '../../../shared/dispatch.js';
 import type { BackendEvent, BackendMetrics, StoredImage } from '../../../shared/internal.js';
 import { canTransition, PredictionStatus, type terminalStatuses } from '../../../shared/prediction.js';
 import { channelOf } from '../channel/prediction-channel.js';
+import { configFrom } from '../config.js';
 import { enqueueProgressWebhook } from '../webhooks/listeners.js';
 import { notifyStatusChange } from './listeners.js';
 import { getPredictionRow, type PredictionRow } from './row.js';
@@ -83,7 +84,7 @@ export async function finishPrediction(env: Env, id: string, ending: Ending, gua
     from,
     guard,
   );
-  if (outcome.kind === 'applied') await notifyStatusChange(env, { from: before?.status ?? 'starting', row: outcome.row });
+  if (outcome.kind === 'applied') await notifyStatusChange(env, { from: before?.status ?? 'starting', row: outcome.row, reportedByBackend: guard !== undefined });
   return outcome;
 }
 
@@ -113,7 +114,8 @@ export const MAX_DISPATCH_ATTEMPTS = 5;
  */
 export async function redispatchPrediction(env: Env, id: string, guard: EventGuard, error: string | null): Promise<TransitionOutcome> {
   if (guard.attempt >= MAX_DISPATCH_ATTEMPTS) {
-    return finishPrediction(env, id, { status: 'failed', error: `Gave up after ${guard.attempt} dispatch attempts: ${error ?? 'handed back by the backend'}` }, guard);
+    publicError('failed', id, error);
+    return finishPrediction(env, id, { status: 'failed', error: `Gave up after ${guard.attempt} dispatch attempts` }, guard);
   }
   const outcome = await update(env, id, 'backend = NULL', [], ['starting', 'processing'], guard);
   if (outcome.kind === 'applied') {
@@ -121,6 +123,27 @@ export async function redispatchPrediction(env: Env, id: string, guard: EventGua
     await env.JOBS.send(message, { contentType: 'json' });
   }
   return outcome;
+}
+
+/** The error text customers see for an ending a backend reported; the backend's own text goes to the logs only. */
+export function publicError(status: TerminalStatus, predictionId: string, backendError: string | null | undefined): string | null {
+  if (backendError) console.log(JSON.stringify({ level: 'warn', message: 'backend error', prediction_id: predictionId, status, error: backendError }));
+  switch (status) {
+    case 'succeeded':
+      return null;
+    case 'failed':
+      return 'The generation failed on the GPU backend';
+    case 'aborted':
+      return 'Cancel-After deadline passed';
+    case 'canceled':
+      return null;
+  }
+}
+
+/** Whether every output key lies under the prediction's own prefix `<S3_PREFIX>/<id>/` (no `..`, no other prediction). */
+export function outputsBelongTo(output: readonly StoredImage[] | null, prefix: string, predictionId: string): boolean {
+  const own = `${prefix}/${predictionId}/`;
+  return (output ?? []).every((o) => o.key.startsWith(own) && !o.key.slice(own.length).split('/').some((seg) => seg === '' || seg === '.' || seg === '..'));
 }
 
 /** Applies one backend callback event. */
@@ -139,13 +162,19 @@ export async function applyBackendEvent(env: Env, event: BackendEvent): Promise<
       }
       return outcome;
     }
-    case 'completed':
+    case 'completed': {
       if (event.retryable && event.status !== 'succeeded') return redispatchPrediction(env, event.prediction_id, guard, event.error);
+      if (!outputsBelongTo(event.output, configFrom(env).S3_PREFIX, event.prediction_id)) {
+        // Never presign objects outside the prediction's prefix (another customer's images, anything in the bucket).
+        console.error(JSON.stringify({ level: 'error', message: 'backend reported outputs outside the prediction prefix', prediction_id: event.prediction_id, keys: event.output?.map((o) => o.key) }));
+        return finishPrediction(env, event.prediction_id, { status: 'failed', output: null, error: publicError('failed', event.prediction_id, null), metrics: event.metrics }, guard);
+      }
       return finishPrediction(
         env,
         event.prediction_id,
-        { status: event.status, output: event.output, error: event.error, metrics: event.metrics },
+        { status: event.status, output: event.output, error: publicError(event.status, event.prediction_id, event.error), metrics: event.metrics },
         guard,
       );
+    }
   }
 }

@@ -8,6 +8,7 @@ import type { AppEnv } from '../app-env.js';
 import { newApiKey } from '../auth/keys.js';
 import { meterOf } from '../billing/account-meter.js';
 import { ApiError } from '../errors/api-error.js';
+import { parseIdempotencyKey } from '../middleware/idempotency/index.js';
 import { defaultHook } from '../errors/default-hook.js';
 import { newAccountId } from '../ids.js';
 import { AccountSchema, ApiKeyInfoSchema, CreatedApiKeySchema, problemResponse } from '../schemas/components.js';
@@ -60,11 +61,13 @@ export const revokeKeyRoute = createRoute({
 
 export const topUpRoute = createRoute({
   method: 'post', path: '/admin/accounts/{account_id}/credits', tags, security, summary: 'Top up credits (appends a ledger row)',
+  description: 'With `Idempotency-Key` the top-up is applied once per key and account: a retry answers 201 with `Idempotent-Replayed: true` and adds nothing; the key with another amount or note answers 422 `idempotency-key-mismatch`.',
   request: {
     params: AccountParam,
+    headers: z.object({ 'idempotency-key': z.string().max(300).optional() }),
     body: { required: true, content: json(z.strictObject({ credits: z.number().int().min(1).max(1_000_000_000), note: z.string().max(500).optional() })) },
   },
-  responses: { 201: { description: 'The account with its new balance', content: json(AccountSchema) }, 400: invalid, 401: unauthorized, 404: noAccount, 422: invalid },
+  responses: { 201: { description: 'The account with its new balance', content: json(AccountSchema) }, 400: invalid, 401: unauthorized, 404: noAccount, 422: problemResponse('Invalid body, or the Idempotency-Key was used with another amount or note') },
 });
 
 /** Sub-app with the admin routes (mount behind `adminAuth`). */
@@ -102,7 +105,11 @@ export const adminRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(topUpRoute, async (c) => {
     const account = await requireAccount(c.env.DB, c.req.valid('param').account_id);
     const { credits, note } = c.req.valid('json');
+    const header = c.req.valid('header')['idempotency-key'];
+    const idempotencyKey = header === undefined ? undefined : parseIdempotencyKey(header);
     // Through the account's meter, which appends the ledger row and keeps its balance equal to the ledger's.
-    await meterOf(c.env, account.id).topUp({ accountId: account.id, credits, note: note ?? null });
-    return c.json({ ...account, balance: { credits: await accountBalance(c.env.DB, account.id) } }, 201);
+    const result = await meterOf(c.env, account.id).topUp({ accountId: account.id, credits, note: note ?? null, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
+    if (result.outcome === 'mismatch') throw new ApiError(422, 'idempotency-key-mismatch', 'This Idempotency-Key was used for a top-up with another amount or note');
+    const headers: Record<string, string> = result.outcome === 'replayed' ? { 'idempotent-replayed': 'true' } : {};
+    return c.json({ ...account, balance: { credits: await accountBalance(c.env.DB, account.id) } }, 201, headers);
   });

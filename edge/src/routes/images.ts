@@ -5,26 +5,28 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { ImageData, ImageGenerationRequest } from '../../../shared/openai.js';
+import type { TypedResponse } from 'hono';
+import type { ImageData, ImageGenerationRequest, ImagesResponse } from '../../../shared/openai.js';
 import { PredictionInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
 import { defaultHook, fieldErrors } from '../errors/default-hook.js';
-import { acceptPrediction } from '../predictions/accept.js';
+import { acceptPrediction, predictionOfKey } from '../predictions/accept.js';
 import { MAX_WAIT_S } from '../predictions/headers.js';
 import { storedImages } from '../predictions/present.js';
 import { finishPrediction } from '../predictions/transition.js';
 import { waitForPrediction } from '../predictions/wait.js';
 import { ImageGenerationRequestSchema, ImagesResponseSchema, openAIErrorResponse, rateLimitedResponse } from '../schemas/components.js';
-import { getObject, presignGet } from '../storage/s3.js';
+import { streamImagesJson } from '../storage/b64-stream.js';
+import { presignGet } from '../storage/s3.js';
 
 export const createImageRoute = createRoute({
   method: 'post',
   path: '/v1/images/generations',
   tags: ['openai'],
   summary: 'Generate images (OpenAI-compatible)',
-  description: `Waits up to ${MAX_WAIT_S} s for the images. \`size\` is "WxH"; the native extras (negative_prompt, num_inference_steps, guidance_scale, seed, scheduler, output_format, deepcache) are accepted too.`,
+  description: `Waits up to ${MAX_WAIT_S} s (\`OPENAI_WAIT_S\`) for the images; a prediction not finished by then is canceled (its GPU work stopped, nothing charged) and the route answers 503. \`size\` is "WxH"; the native extras (negative_prompt, num_inference_steps, guidance_scale, seed, scheduler, output_format, deepcache) are accepted too.`,
   security: [{ bearerAuth: [] }],
   request: {
     headers: z.object({ 'idempotency-key': z.string().max(300).optional().openapi({ description: 'Retries with the same key and body replay the first response for 24 h' }) }),
@@ -87,24 +89,29 @@ export function inOpenAITerms(err: ApiError): ApiError {
 export const imageRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(createImageRoute, async (c) => {
   const body = c.req.valid('json');
   const config = configFrom(c.env);
-  const accepted = await acceptPrediction(c.env, c.get('caller'), toCreateRequest({ ...body, model: body.model ?? config.SERVED_MODELS[0] })).catch((err: unknown) => {
-    throw err instanceof ApiError ? inOpenAITerms(err) : err;
-  });
-  const row = await waitForPrediction(c.env, accepted, MAX_WAIT_S);
+  const existing = c.get('idempotentPrediction');
+  const accepted =
+    existing !== undefined
+      ? await predictionOfKey(c.env, c.get('caller'), existing)
+      : await acceptPrediction(c.env, c.get('caller'), toCreateRequest({ ...body, model: body.model ?? config.SERVED_MODELS[0] }), { idempotency: c.get('idempotencyClaim') }).catch((err: unknown) => {
+          throw err instanceof ApiError ? inOpenAITerms(err) : err;
+        });
+  const row = await waitForPrediction(c.env, accepted, config.OPENAI_WAIT_S);
   if (row.status === 'starting' || row.status === 'processing') {
+    // Canceling also tells the backend that holds it to stop (the stop-work listener), so no unpaid job runs on.
     await finishPrediction(c.env, row.id, { status: 'canceled', error: 'Not finished within the synchronous wait' });
-    throw new ApiError(503, 'backend-unavailable', `The images were not ready within ${MAX_WAIT_S} s`, { headers: { 'retry-after': '30' } });
+    throw new ApiError(503, 'backend-unavailable', `The images were not ready within ${config.OPENAI_WAIT_S} s`, { headers: { 'retry-after': '30' } });
   }
-  if (row.status !== 'succeeded') throw new ApiError(500, 'internal-error', `Generation ${row.status}: ${row.error ?? 'no detail'}`);
+  if (row.status !== 'succeeded') throw new ApiError(500, 'internal-error', `Generation ${row.status}${row.error === null ? '' : `: ${row.error}`}`);
   const images = storedImages(row);
-  const data: ImageData[] = await Promise.all(
-    images.map(async (img): Promise<ImageData> => {
-      if (body.response_format === 'url') return { url: await presignGet(config, img.key) };
-      const bytes = await getObject(config, img.key);
-      let binary = '';
-      for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-      return { b64_json: btoa(binary) };
-    }),
-  );
-  return c.json({ created: Math.floor(Date.parse(row.created_at) / 1000), data }, 200);
+  const created = Math.floor(Date.parse(row.created_at) / 1000);
+  if (body.response_format === 'b64_json') {
+    // Streamed: memory per request stays at a few chunks whatever the images' size; not stored for replay (a
+    // retry with the Idempotency-Key streams the same prediction's images again).
+    c.set('responseNotStored', true);
+    const stream = await streamImagesJson(config, created, images.map((img) => img.key));
+    return c.body(stream, 200, { 'content-type': 'application/json' }) as unknown as TypedResponse<ImagesResponse, 200, 'json'>;
+  }
+  const data: ImageData[] = await Promise.all(images.map(async (img): Promise<ImageData> => ({ url: await presignGet(config, img.key) })));
+  return c.json({ created, data }, 200);
 });

@@ -6,8 +6,9 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { DeepCacheSettings } from '../../../shared/deepcache.js';
 import { branchRange, modelCatalog, type ModelSpec } from '../../../shared/models.js';
-import { priceFor } from '../../../shared/pricing.js';
-import { PredictionInput, resolveInput } from '../../../shared/prediction.js';
+import { MACS_PER_CREDIT, macsPerImage, priceFor, unetMacsPerEvaluation } from '../../../shared/pricing.js';
+import { unetMacs } from '../../../shared/unet-macs.js';
+import { PredictionInput, resolveInput, type ResolvedInput } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
 import { ModelListSchema, problemResponse, rateLimitedResponse } from '../schemas/components.js';
@@ -54,6 +55,39 @@ export function modelInfo(spec: ModelSpec): z.infer<typeof ModelListSchema>['dat
     schedulers: [...spec.schedulers],
     deepcache: { cache_branch_id: branchRange(spec) },
     default_price_per_image: priceFor(spec, defaults).per_image,
+    pricing: pricingOf(spec, defaults),
+  };
+}
+
+/** Price per image = max(1, ceil(U-Net MACs / macs_per_credit)); the formula and worked examples for one model. */
+export const PRICE_FORMULA =
+  'price_per_image = max(1, ceil(rows × (full × F(u) + shallow × S_branch(u)) / macs_per_credit)); rows = 2 with guidance_scale > 1 else 1; full/shallow = U-Net evaluations of the sampling loop (PLMS: steps + 1) by the DeepCache plan (uniform or non-uniform); F, S = MACs of one full / shallow evaluation at the size (shared/unet-macs.ts, from the MAC counter; attention included); price = price_per_image × num_outputs';
+
+function pricingOf(spec: ModelSpec, defaults: ResolvedInput): z.infer<typeof ModelListSchema>['data'][number]['pricing'] {
+  const g = (macs: number) => Math.round(macs / 1e7) / 100;
+  const size = { width: spec.default_width, height: spec.default_height };
+  const shallow = unetMacs[spec.family].shallow.map((_, b) => g(unetMacsPerEvaluation(spec.family, { ...size, deepcache: { cache_interval: 2, cache_branch_id: b, schedule: 'uniform' } }).shallow));
+  const variants: Array<ResolvedInput['deepcache']> = [
+    false,
+    { cache_interval: 3, cache_branch_id: 0, schedule: 'uniform' },
+    { cache_interval: 20, cache_branch_id: branchRange(spec).max, schedule: 'uniform' },
+  ];
+  return {
+    formula: PRICE_FORMULA,
+    macs_per_credit: MACS_PER_CREDIT,
+    unet_gmacs_at_default_size: { full: g(unetMacsPerEvaluation(spec.family, { ...size, deepcache: false }).full), shallow },
+    examples: variants.map((deepcache) => {
+      const input = { ...defaults, deepcache };
+      return {
+        width: input.width,
+        height: input.height,
+        num_inference_steps: input.num_inference_steps,
+        guidance_scale: input.guidance_scale,
+        deepcache: deepcache === false ? false : { cache_interval: deepcache.cache_interval, cache_branch_id: deepcache.cache_branch_id },
+        unet_tmacs: Math.round(macsPerImage(spec, input) / 1e10) / 100,
+        price_per_image: priceFor(spec, input).per_image,
+      };
+    }),
   };
 }
 

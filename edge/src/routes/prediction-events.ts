@@ -9,6 +9,7 @@ import { isTerminal } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { ChannelEvent } from '../channel/events.js';
 import { channelOf } from '../channel/prediction-channel.js';
+import { meterOf } from '../billing/account-meter.js';
 import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
 import { defaultHook } from '../errors/default-hook.js';
@@ -22,7 +23,7 @@ export const predictionEventsRoute = createRoute({
   tags: ['predictions'],
   summary: 'Stream status and progress (Server-Sent Events)',
   description:
-    'Events: `status` `{id,status}` on every status change (the current one first), `progress` `{step,total}` per denoising step, `completed` with the prediction object when it ends, then `done`; the stream then closes.',
+    'Events: `status` `{id,status}` on every status change (the current one first), `progress` `{step,total}` per denoising step, `completed` with the prediction object when it ends, then `done`; the stream then closes. A `: heartbeat` comment every SSE_HEARTBEAT_S (15) seconds without events; the stream also ends when the prediction ended but its event was lost. At most MAX_SSE_STREAMS_PER_KEY (10) open streams per key (429 `quota-exceeded`).',
   security: [{ bearerAuth: [] }],
   request: { params: z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/) }) },
   responses: {
@@ -61,15 +62,61 @@ async function sendEnd(stream: SSEStreamingApi, env: Env, row: PredictionRow): P
 
 /** Sub-app with the SSE route. */
 export const predictionEventRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(predictionEventsRoute, async (c) => {
-  const row = await getOwnPredictionRow(c.env.DB, c.get('caller').accountId, c.req.valid('param').id);
+  const caller = c.get('caller');
+  const row = await getOwnPredictionRow(c.env.DB, caller.accountId, c.req.valid('param').id);
   if (!row) throw new ApiError(404, 'not-found', 'No prediction with this id');
   const env = c.env;
+  const { MAX_SSE_STREAMS_PER_KEY: max, SSE_HEARTBEAT_S } = configFrom(env);
+  const heartbeatMs = SSE_HEARTBEAT_S * 1000;
+  // A lease per open stream, renewed at every heartbeat: a stream that dies without closing frees its slot.
+  const meter = meterOf(env, caller.accountId);
+  const lease = { accountId: caller.accountId, keyId: caller.keyId, leaseId: crypto.randomUUID(), ttlMs: Math.max(1000, 3 * heartbeatMs), max };
+  if (!isTerminal(row.status)) {
+    const taken = await meter.leaseStream(lease);
+    if (!taken.ok) {
+      throw new ApiError(429, 'quota-exceeded', `This API key already has ${taken.open} open event streams (limit ${max}); close one or poll GET /v1/predictions/{id}`, { headers: { 'retry-after': String(SSE_HEARTBEAT_S) } });
+    }
+  }
   return streamSSE(c, async (stream) => {
     let status = row.status;
     await stream.writeSSE({ event: 'status', data: JSON.stringify({ id: row.id, status }) });
     if (isTerminal(status)) return sendEnd(stream, env, row);
-    for await (const event of channelEvents(env, row.id)) {
+    try {
+      await follow(stream, env, row, heartbeatMs, () => meter.leaseStream(lease));
+    } finally {
+      await meter.releaseStream(lease.leaseId).catch(() => undefined);
+    }
+  });
+});
+
+/**
+ * Forwards the channel's events until the prediction ends. Every `heartbeatMs` without an event a comment line
+ * keeps proxies from closing the stream, the lease is renewed, and D1 is read again: a prediction that ended
+ * while its terminal event was lost still ends the stream.
+ */
+async function follow(stream: SSEStreamingApi, env: Env, row: PredictionRow, heartbeatMs: number, renew: () => Promise<unknown>): Promise<void> {
+  let status = row.status;
+  const events = channelEvents(env, row.id)[Symbol.asyncIterator]();
+  let next = events.next();
+  try {
+    for (;;) {
       if (stream.aborted) return;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const tick = new Promise<'tick'>((resolve) => {
+        timer = setTimeout(() => resolve('tick'), heartbeatMs);
+      });
+      const got = await Promise.race([next, tick]);
+      clearTimeout(timer);
+      if (got === 'tick') {
+        await stream.write(': heartbeat\n\n');
+        await renew();
+        const now = await getPredictionRow(env.DB, row.id);
+        if (now && isTerminal(now.status)) break;
+        continue;
+      }
+      if (got.done) break;
+      next = events.next();
+      const event = got.value;
       if (event.type === 'progress') {
         await stream.writeSSE({ event: 'progress', data: JSON.stringify({ step: event.step, total: event.total }) });
       } else if (event.status !== status) {
@@ -78,11 +125,13 @@ export const predictionEventRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).op
       }
       if (isTerminal(status)) break;
     }
-    // The channel closed: D1 says how it ended.
-    const last = (await getPredictionRow(env.DB, row.id)) ?? row;
-    if (isTerminal(last.status)) {
-      if (last.status !== status) await stream.writeSSE({ event: 'status', data: JSON.stringify({ id: row.id, status: last.status }) });
-      await sendEnd(stream, env, last);
-    }
-  });
-});
+  } finally {
+    void events.return?.(undefined);
+  }
+  // The channel closed or the prediction ended: D1 says how it ended.
+  const last = (await getPredictionRow(env.DB, row.id)) ?? row;
+  if (isTerminal(last.status)) {
+    if (last.status !== status) await stream.writeSSE({ event: 'status', data: JSON.stringify({ id: row.id, status: last.status }) });
+    await sendEnd(stream, env, last);
+  }
+}

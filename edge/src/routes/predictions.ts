@@ -6,7 +6,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
-import { sendCancel } from '../dispatch/send-job.js';
 import { ApiError } from '../errors/api-error.js';
 import { defaultHook } from '../errors/default-hook.js';
 import { createPrediction } from '../predictions/create.js';
@@ -109,7 +108,10 @@ export const cancelPredictionRoute = createRoute({
 export const predictionRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(createPredictionRoute, async (c) => {
     const request = c.req.valid('json');
-    const created = await createPrediction(c.env, c.get('caller'), request, c.req.valid('header'), request.version !== undefined);
+    const created = await createPrediction(c.env, c.get('caller'), request, c.req.valid('header'), request.version !== undefined, {
+      existing: c.get('idempotentPrediction'),
+      claim: c.get('idempotencyClaim'),
+    });
     return created.status === 201 ? c.json(created.prediction, 201, created.headers) : c.json(created.prediction, 202, created.headers);
   })
   .openapi(getPredictionRoute, async (c) => {
@@ -140,11 +142,8 @@ export const predictionRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     const row = await getOwnPredictionRow(c.env.DB, c.get('caller').accountId, c.req.valid('param').id);
     if (!row) throw new ApiError(404, 'not-found', 'No prediction with this id');
     const outcome = await finishPrediction(c.env, row.id, { status: 'canceled', error: null });
-    if (outcome.kind === 'applied') {
-      const backend = outcome.row.backend;
-      if (backend !== null) c.executionCtx.waitUntil(sendCancel(backend, config.INTERNAL_SECRET, row.id));
-      return c.json(await presentPrediction(config, outcome.row), 200);
-    }
+    // The stop-work listener has told the backend (if one holds it) to stop.
+    if (outcome.kind === 'applied') return c.json(await presentPrediction(config, outcome.row), 200);
     if (outcome.kind === 'not-found') throw new ApiError(404, 'not-found', 'No prediction with this id');
     if (outcome.row.status === 'canceled') return c.json(await presentPrediction(config, outcome.row), 200);
     throw new ApiError(409, 'invalid-state-transition', `The prediction already ended with status ${outcome.row.status}`);

@@ -45,6 +45,25 @@ export const ModelInfoSchema = z
     deepcache: z.object({ cache_branch_id: z.object({ min: z.number().int(), max: z.number().int() }) }),
     /** Credits per image at the model's defaults (with default DeepCache settings). */
     default_price_per_image: z.number().int(),
+    pricing: z
+      .object({
+        formula: z.string(),
+        macs_per_credit: z.number(),
+        /** GMACs of one U-Net evaluation of one sample at the default size: full, and shallow per DeepCache branch. */
+        unet_gmacs_at_default_size: z.object({ full: z.number(), shallow: z.array(z.number()) }),
+        examples: z.array(
+          z.object({
+            width: z.number().int(),
+            height: z.number().int(),
+            num_inference_steps: z.number().int(),
+            guidance_scale: z.number(),
+            deepcache: z.union([z.literal(false), z.object({ cache_interval: z.number().int(), cache_branch_id: z.number().int() })]),
+            unet_tmacs: z.number(),
+            price_per_image: z.number().int(),
+          }),
+        ),
+      })
+      .openapi({ description: 'How the price is computed from the U-Net MACs the request runs (`shared/pricing.ts`)' }),
   })
   .openapi('ModelInfo');
 

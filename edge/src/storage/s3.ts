@@ -1,6 +1,6 @@
 /**
  * S3 access from the Worker with aws4fetch (SigV4 in ~12 KiB instead of the AWS SDK's ~1.5 MiB):
- * presigned GET URLs minted on every read, and signed GETs for the OpenAI route's `b64_json`.
+ * presigned GET URLs minted on every read, and signed HEAD/GETs for the OpenAI route's streamed `b64_json`.
  * Objects are addressed path-style: `<endpoint>/<bucket>/<key>` (works with AWS, R2 and local servers).
  * @module
  */
@@ -32,9 +32,19 @@ export async function presignGet(s3: S3Settings, key: string, options: { ttlSeco
   return signed.url;
 }
 
-/** Reads an object's bytes with a signed GET. */
-export async function getObject(s3: S3Settings, key: string): Promise<Uint8Array> {
+/** Checks an object exists and is readable (signed HEAD). @throws Error otherwise */
+export async function headObject(s3: S3Settings, key: string): Promise<void> {
+  const res = await client(s3).fetch(objectUrl(s3, key), { method: 'HEAD' });
+  await res.body?.cancel();
+  if (!res.ok) throw new Error(`S3 HEAD ${key} answered ${res.status}`);
+}
+
+/** An object's bytes as a stream (signed GET). @throws Error when S3 does not answer 2xx */
+export async function getObjectStream(s3: S3Settings, key: string): Promise<ReadableStream<Uint8Array>> {
   const res = await client(s3).fetch(objectUrl(s3, key), { method: 'GET' });
-  if (!res.ok) throw new Error(`S3 GET ${key} answered ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
+  if (!res.ok || !res.body) {
+    await res.body?.cancel();
+    throw new Error(`S3 GET ${key} answered ${res.status}`);
+  }
+  return res.body;
 }

@@ -136,6 +136,7 @@ export function classifyIPv6(b: Uint8Array): AddressClass {
   if (zero(0, 16)) return 'unspecified';
   if (zero(0, 15) && b[15] === 1) return 'loopback';
   if (zero(0, 10) && b[10] === 0xff && b[11] === 0xff) return classifyIPv4(v4(12)); // ::ffff:a.b.c.d
+  if (zero(0, 8) && b[8] === 0xff && b[9] === 0xff && zero(10, 12)) return classifyIPv4(v4(12)); // ::ffff:0:a.b.c.d (IPv4-translated)
   if (zero(0, 12)) return classifyIPv4(v4(12)) === 'public' ? 'reserved' : classifyIPv4(v4(12)); // ::a.b.c.d (deprecated)
   if (startsWith(b, [0x00, 0x64, 0xff, 0x9b], 32) && zero(4, 12)) return classifyIPv4(v4(12)); // 64:ff9b::/96 NAT64
   if (startsWith(b, [0x00, 0x64, 0xff, 0x9b, 0x00, 0x01], 48)) return 'private'; // 64:ff9b:1::/48 local NAT64

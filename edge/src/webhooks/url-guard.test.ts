@@ -22,6 +22,10 @@ describe('checkWebhookUrl', () => {
     ['http://[fe80::1]/hook', 'link-local'],
     ['https://linklocal6.evil.test/hook', 'link-local'],
     ['http://169.254.169.254/', 'metadata'],
+    // IPv4-translated IPv6 (::ffff:0:a.b.c.d) is its embedded IPv4 address.
+    ['https://[::ffff:0:127.0.0.1]/hook', 'loopback'],
+    ['https://[::ffff:0:10.1.2.3]/hook', 'private'],
+    ['https://[::ffff:0:a9fe:a9fe]/hook', 'metadata'],
   ])('refuses %s in production (%s)', async (url, cls) => {
     expect(await checkWebhookUrl(url, production)).toMatchObject({ ok: false, transient: false, class: cls });
   });
@@ -37,6 +41,9 @@ describe('checkWebhookUrl', () => {
 
   it('accepts a public name and refuses other schemes', async () => {
     expect(await checkWebhookUrl('https://public.hooks.test/hook', production)).toEqual({ ok: true });
+    // Plain http only in development.
+    expect(await checkWebhookUrl('http://public.hooks.test/hook', production)).toMatchObject({ ok: false, transient: false, reason: 'webhooks must use https outside development' });
+    expect(await checkWebhookUrl('http://public.hooks.test/hook', development)).toEqual({ ok: true });
     expect(await checkWebhookUrl('ftp://public.hooks.test/hook', production)).toMatchObject({ ok: false });
   });
 

@@ -3,7 +3,8 @@
  * (DNS may have changed since). A URL is refused when its host is, or resolves to, any address that is not
  * public: private, loopback, link-local, CGNAT, multicast, unspecified, reserved or cloud-metadata (IPv4 and
  * IPv6, embedded IPv4 included), or when it is a `localhost` or internal-only name. With `allowLoopback`
- * (development and tests only) loopback addresses and `localhost` names pass; nothing else does.
+ * (development and tests only) loopback addresses and `localhost` names pass, and so does plain http; outside
+ * development a webhook must be https.
  * Remaining gap: the Workers runtime resolves the name again when it fetches, so a DNS answer that changes
  * between the check and the fetch is not caught here (Cloudflare's own egress does not reach private ranges).
  * @module
@@ -33,6 +34,13 @@ function allowed(cls: AddressClass, allowLoopback: boolean): boolean {
 
 /** Checks a webhook URL (scheme, credentials, host name, every resolved address). */
 export async function checkWebhookUrl(raw: string, options: UrlGuardOptions): Promise<UrlVerdict> {
+  const verdict = await checkTarget(raw, options);
+  // Plain http only in development (where loopback receivers are allowed too).
+  if (verdict.ok && !options.allowLoopback && new URL(raw).protocol === 'http:') return refused('webhooks must use https outside development');
+  return verdict;
+}
+
+async function checkTarget(raw: string, options: UrlGuardOptions): Promise<UrlVerdict> {
   let url: URL;
   try {
     url = new URL(raw);

@@ -3,10 +3,13 @@
  * `PUT /predictions/:id`, `POST /predictions/:id/cancel`, `GET /health-check`), uploads a real PNG to the S3
  * server under the protocol's key `<prefix>/<id>/<index>.png`, and lets tests drive it through `/_test/*`:
  * - `POST /_test/mode` `{mode}`: `ready` | `busy` (PUT → 409) | `error` (PUT → 500) | `defunct` (health DEFUNCT)
+ *   | `hold` (a PUT is recorded, so `GET /_test/jobs/:id` finds it, but answered only at `POST /_test/release`)
  * - `GET /_test/jobs/:id`: the job received (404 until dispatched) and whether a cancel arrived
  * - `POST /_test/jobs/:id/events` `{type, …}`: builds the next signed callback event and returns it as
  *   `{path, headers, body}` for the test to deliver to the worker (`repeat: true` re-signs the last one;
- *   a succeeded completion may say `images: n` to produce fewer images than requested, a completion
+ *   a succeeded completion may say `images: n` to produce fewer images than requested and `key_prefix` to store
+ *   them under another prefix than the protocol's (a misbehaving backend) and `image_bytes` to store large stand-in
+ *   images of that size, a completion
  *   `retryable: true` hands the prediction back; a re-dispatch with a newer attempt replaces the job).
  * @module
  */
@@ -17,7 +20,7 @@ import sharp from 'sharp';
 import { BackendJob, type BackendEvent, type BackendHealth, type BackendPredictionState, type StoredImage } from '../../../shared/internal.js';
 import { signInternalRequest, verifyInternalRequest } from '../../../shared/signing.js';
 
-export type BackendMode = 'ready' | 'busy' | 'error' | 'defunct';
+export type BackendMode = 'ready' | 'busy' | 'error' | 'defunct' | 'hold';
 
 export interface FakeBackendOptions {
   secret: string;
@@ -34,7 +37,7 @@ interface JobState {
 type EventSpec =
   | { type: 'started' }
   | { type: 'progress'; step: number; total: number }
-  | { type: 'completed'; status: 'succeeded' | 'failed' | 'canceled' | 'aborted'; error?: string; images?: number; retryable?: boolean };
+  | { type: 'completed'; status: 'succeeded' | 'failed' | 'canceled' | 'aborted'; error?: string; images?: number; retryable?: boolean; key_prefix?: string; image_bytes?: number };
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -46,6 +49,8 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startFakeBackend(options: FakeBackendOptions): Promise<{ url: string; server: Server }> {
   const jobs = new Map<string, JobState>();
   let mode: BackendMode = 'ready';
+  /** PUTs held in `hold` mode, answered at `POST /_test/release`. */
+  let held: Array<() => void> = [];
   const s3 = new S3Client({
     endpoint: options.s3.endpoint,
     region: 'us-east-1',
@@ -58,12 +63,21 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
     id: s.job.id, attempt: s.job.attempt, status: 'queued', progress: null, output: null, error: null, metrics: {},
   });
 
-  async function upload(job: BackendJob, count: number): Promise<StoredImage[]> {
+  /** `size` bytes starting with the PNG signature, the rest a pattern that depends on `seed` (stands in for a large image). */
+  function bigImage(size: number, seed: number): Buffer {
+    const out = Buffer.alloc(size);
+    png.copy(out, 0, 0, Math.min(8, size));
+    for (let i = 8; i < size; i++) out[i] = (i * 31 + seed * 17 + (i >> 11)) & 0xff;
+    return out;
+  }
+
+  async function upload(job: BackendJob, count: number, keyPrefix = `${job.output_prefix}/${job.id}`, imageBytes?: number): Promise<StoredImage[]> {
     return Promise.all(
       Array.from({ length: count }, async (_, index): Promise<StoredImage> => {
-        const key = `${job.output_prefix}/${job.id}/${index}.png`;
-        await s3.send(new PutObjectCommand({ Bucket: options.s3.bucket, Key: key, Body: png, ContentType: 'image/png' }));
-        return { index, key, content_type: 'image/png', bytes: png.length, width: 8, height: 8 };
+        const key = `${keyPrefix}/${index}.png`;
+        const body = imageBytes === undefined ? png : bigImage(imageBytes, index);
+        await s3.send(new PutObjectCommand({ Bucket: options.s3.bucket, Key: key, Body: body, ContentType: 'image/png' }));
+        return { index, key, content_type: 'image/png', bytes: body.length, width: 8, height: 8 };
       }),
     );
   }
@@ -72,7 +86,7 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
     const base = { prediction_id: state.job.id, attempt: state.job.attempt, seq: state.seq++, at: new Date().toISOString() };
     if (spec.type === 'started') return { type: 'started', ...base };
     if (spec.type === 'progress') return { type: 'progress', ...base, step: spec.step, total: spec.total, unet: spec.step % 3 === 1 ? 'full' : 'shallow' };
-    const output = spec.status === 'succeeded' ? await upload(state.job, spec.images ?? state.job.input.num_outputs) : null;
+    const output = spec.status === 'succeeded' ? await upload(state.job, spec.images ?? state.job.input.num_outputs, spec.key_prefix, spec.image_bytes) : null;
     const steps = state.job.input.num_inference_steps;
     return {
       type: 'completed', ...base, status: spec.status, output, error: spec.error ?? null,
@@ -92,6 +106,12 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
       if (url.pathname === '/_test/mode' && req.method === 'POST') {
         mode = (JSON.parse(body) as { mode: BackendMode }).mode;
         return send(200, { mode });
+      }
+      if (url.pathname === '/_test/release' && req.method === 'POST') {
+        const released = held.length;
+        for (const release of held) release();
+        held = [];
+        return send(200, { released });
       }
       const control = /^\/_test\/jobs\/([^/]+)(\/events)?$/.exec(url.pathname);
       if (control) {
@@ -126,6 +146,7 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
         if (existing && existing.job.attempt >= job.attempt) return send(200, stateOf(existing));
         const state: JobState = { job, seq: 0, last: null, cancelRequested: false };
         jobs.set(job.id, state);
+        if (mode === 'hold') await new Promise<void>((resolve) => held.push(resolve));
         return send(202, stateOf(state));
       }
       const cancel = /^\/predictions\/([^/]+)\/cancel$/.exec(url.pathname);

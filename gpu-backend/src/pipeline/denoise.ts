@@ -6,9 +6,9 @@
 import type { NoiseSource } from '../noise/noise-source.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { applyGuidance, concatRows } from './guidance.js';
+import { applyGuidance, concatRows, sliceRows } from './guidance.js';
 import type { FeatureCache, StepKind } from './feature-cache.js';
-import type { UNetConditioning, UNetModel } from './unet.js';
+import { selectFeatureRows, type UNetConditioning, type UNetModel } from './unet.js';
 
 
 export interface DenoiseOptions {
@@ -55,17 +55,131 @@ function scaleBy(t: Tensor, s: number): Tensor {
  * @throws the signal's reason (an AbortError) when aborted between steps
  */
 export async function denoise(opts: DenoiseOptions): Promise<DenoiseResult> {
-  const { unet, scheduler, cache, cond, guidanceScales } = opts;
-  const total = scheduler.timesteps.length;
+  const { unet, cache, cond, guidanceScales, scheduler } = opts;
+  const lane: DenoiseLane = {
+    scheduler,
+    latents: opts.latents,
+    cond,
+    guidanceScales,
+    ...(opts.noise ? { noise: opts.noise } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onStep ? { onStep: opts.onStep } : {}),
+  };
+  const run = await denoiseLanes({ unet, cache, lanes: [lane] });
+  const [only] = run.lanes;
+  if (only instanceof Error) throw only;
+  return { latents: only!.latents, fullSteps: run.fullSteps, shallowSteps: run.shallowSteps, stepKinds: run.stepKinds };
+}
+
+/**
+ * One job of a batched run: its own rows, scheduler, noise stream and abort signal. Lanes share the U-Net calls;
+ * everything else (guidance, the scheduler update, noise) is per lane, so a lane's result does not depend on the
+ * other lanes, and a lane whose signal aborts leaves the batch at the next step boundary.
+ */
+export interface DenoiseLane {
+  /** A scheduler on which `setTimesteps` was called (every lane: the same steps). */
+  scheduler: Scheduler;
+  /** [k, 4, h, w] initial N(0, 1) latents of this lane. */
+  latents: Tensor;
+  /** This lane's conditioning: CFG → 2k rows (k uncond, then k cond), else k rows. */
+  cond: UNetConditioning;
+  /** Guidance scale per row (length k), or null without CFG (equal for every lane). */
+  guidanceScales: readonly number[] | null;
+  noise?: NoiseSource;
+  signal?: AbortSignal;
+  onStep?: (step: number, total: number, kind: StepKind, latents: Tensor) => void;
+}
+
+export interface DenoiseLanesResult {
+  /** Per lane: its final latents and the U-Net calls its rows took part in, or its abort reason. */
+  lanes: Array<{ latents: Tensor; evaluations: number } | Error>;
+  fullSteps: number;
+  shallowSteps: number;
+  stepKinds: StepKind[];
+  /** U-Net row evaluations in all (CFG counts both rows of an image). */
+  unetRows: number;
+  /** Row evaluations of lanes whose signal had already aborted when the call started (0: cancel stops at the next step). */
+  unetRowsAfterAbort: number;
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError');
+}
+
+function condRows(lanes: readonly DenoiseLane[], cfg: boolean): UNetConditioning {
+  const pick = (f: (c: UNetConditioning) => Tensor | undefined): Tensor[] | undefined => {
+    const parts = lanes.map((l) => f(l.cond));
+    if (parts.some((p) => p === undefined)) return undefined;
+    const ts = parts as Tensor[];
+    if (!cfg) return ts;
+    // CFG: every lane's uncond rows, then every lane's cond rows.
+    return [...ts.map((t) => sliceRows(t, 0, t.dims[0]! / 2)), ...ts.map((t) => sliceRows(t, t.dims[0]! / 2, t.dims[0]!))];
+  };
+  const hidden = pick((c) => c.encoderHiddenStates)!;
+  const text = pick((c) => c.textEmbeds);
+  const ids = pick((c) => c.timeIds);
+  return {
+    encoderHiddenStates: concatRows(hidden),
+    ...(text ? { textEmbeds: concatRows(text) } : {}),
+    ...(ids ? { timeIds: concatRows(ids) } : {}),
+  };
+}
+
+/**
+ * Batch rows (in U-Net order) that lanes `kept` occupied in a batch of lanes `before` (CFG: the uncond half,
+ * then the cond half).
+ */
+function keptRows(before: readonly DenoiseLane[], kept: readonly DenoiseLane[], cfg: boolean): number[] {
+  const offsets = new Map<DenoiseLane, number>();
+  let total = 0;
+  for (const l of before) {
+    offsets.set(l, total);
+    total += l.latents.dims[0]!;
+  }
+  const rows: number[] = [];
+  for (const half of cfg ? [0, total] : [0]) {
+    for (const l of kept) for (let r = 0; r < l.latents.dims[0]!; r++) rows.push(half + offsets.get(l)! + r);
+  }
+  return rows;
+}
+
+/**
+ * Runs lanes as one batch. Before every step the lanes whose signal aborted leave: their rows are dropped from
+ * the latents, the conditioning and the cached DeepCache feature, so no U-Net call computes them again. The other
+ * lanes' results are the same bytes as without the aborted lanes. Rejects only when every lane aborted.
+ */
+export async function denoiseLanes(opts: { unet: UNetModel; cache: FeatureCache; lanes: readonly DenoiseLane[] }): Promise<DenoiseLanesResult> {
+  const { unet, cache } = opts;
+  const total = opts.lanes[0]?.scheduler.timesteps.length ?? 0;
   if (cache.plan.length !== total) throw new RangeError(`DeepCache plan has ${cache.plan.length} steps, the scheduler ${total}`);
-  let latents = scaleBy(opts.latents, scheduler.initNoiseSigma);
+  const cfg = (opts.lanes[0]?.guidanceScales ?? null) !== null;
+  const state = opts.lanes.map((lane) => ({ lane, latents: scaleBy(lane.latents, lane.scheduler.initNoiseSigma), evaluations: 0 }));
+  let active = [...opts.lanes];
+  let cond = condRows(active, cfg);
   const stepKinds: StepKind[] = [];
+  let unetRows = 0;
+  let unetRowsAfterAbort = 0;
+  const stateOf = (l: DenoiseLane) => state[opts.lanes.indexOf(l)]!;
   try {
     for (let i = 0; i < total; i++) {
-      opts.signal?.throwIfAborted();
-      const t = scheduler.timesteps[i]!;
-      const doubled = guidanceScales ? concatRows([latents, latents]) : latents;
-      const input = scheduler.scaleModelInput(doubled, i);
+      const staying = active.filter((l) => !l.signal?.aborted);
+      if (staying.length === 0) throw abortReason(active[0]!.signal!);
+      if (staying.length !== active.length) {
+        // Lanes leave at this step boundary: drop their rows everywhere.
+        if (cache.branch !== null && cache.hasFeature) cache.store(selectFeatureRows(cache.feature, keptRows(active, staying, cfg)));
+        active = staying;
+        cond = condRows(active, cfg);
+      }
+      const t = opts.lanes[0]!.scheduler.timesteps[i]!;
+      const latents = active.length === 1 ? stateOf(active[0]!).latents : concatRows(active.map((l) => stateOf(l).latents));
+      const doubled = cfg ? concatRows([latents, latents]) : latents;
+      const input = active[0]!.scheduler.scaleModelInput(doubled, i);
+      const rows = input.dims[0]!;
+      unetRows += rows;
+      for (const l of active) {
+        stateOf(l).evaluations++;
+        if (l.signal?.aborted) unetRowsAfterAbort += (cfg ? 2 : 1) * l.latents.dims[0]!;
+      }
       let out: Tensor;
       const kind: StepKind = cache.isFullStep(i) ? 'full' : 'shallow';
       if (kind === 'full') {
@@ -75,14 +189,29 @@ export async function denoise(opts: DenoiseOptions): Promise<DenoiseResult> {
       } else {
         out = await unet.predictShallow(input, t, cond, cache.feature);
       }
-      const noisePred = guidanceScales ? applyGuidance(out, guidanceScales) : out;
-      latents = scheduler.step(noisePred, i, latents, opts.noise).prevSample;
+      const guided = cfg ? applyGuidance(out, active.flatMap((l) => l.guidanceScales!)) : out;
+      let row = 0;
+      for (const l of active) {
+        const st = stateOf(l);
+        const k = l.latents.dims[0]!;
+        // One lane: the whole tensor; several: a copy of the lane's rows (schedulers may keep model outputs).
+        const own = active.length === 1 ? guided : { data: sliceRows(guided, row, row + k).data.slice(), dims: [k, ...guided.dims.slice(1)] };
+        row += k;
+        st.latents = l.scheduler.step(own, i, st.latents, l.noise).prevSample;
+        l.onStep?.(i + 1, total, kind, st.latents);
+      }
       stepKinds.push(kind);
-      opts.onStep?.(i + 1, total, kind, latents);
     }
   } finally {
     cache.clear();
   }
   const fullSteps = stepKinds.filter((k) => k === 'full').length;
-  return { latents, fullSteps, shallowSteps: stepKinds.length - fullSteps, stepKinds };
+  return {
+    lanes: state.map((st) => (active.includes(st.lane) && !st.lane.signal?.aborted ? { latents: st.latents, evaluations: st.evaluations } : abortReason(st.lane.signal!))),
+    fullSteps,
+    shallowSteps: stepKinds.length - fullSteps,
+    stepKinds,
+    unetRows,
+    unetRowsAfterAbort,
+  };
 }

@@ -59,6 +59,11 @@ export class FeatureCache {
     }
   }
 
+  /** Whether a full step has stored a feature. */
+  get hasFeature(): boolean {
+    return this.#feature !== null;
+  }
+
   /** The feature of the last full step. @throws Error when no full step ran yet */
   get feature(): CachedFeature {
     if (!this.#feature) throw new Error('shallow step before any full step');

@@ -111,6 +111,15 @@ export function fromOrtTensor(t: ort.Tensor): Tensor {
   throw new TypeError(`unsupported output dtype ${t.type}`);
 }
 
+/** A new ORT tensor with rows `rows` (indices along dim 0) of `t`, same dtype; the data is copied. */
+export function selectTensorRows(t: ort.Tensor, rows: readonly number[]): ort.Tensor {
+  const rowSize = t.dims.slice(1).reduce((a, b) => a * b, 1);
+  const src = t.data as Float32Array | Uint16Array;
+  const out = new (src.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(rows.length * rowSize);
+  rows.forEach((r, i) => out.set(src.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
+  return new ort.Tensor(t.type as 'float32' | 'float16', out, [rows.length, ...t.dims.slice(1)]);
+}
+
 /**
  * The `timestep` feed a U-Net graph expects. Exporters differ: float32 or int64 or float16, rank 0 or 1, and a rank-1
  * input is either Optimum's dynamic `steps` axis (one value, expanded inside the graph) or one value per batch row.

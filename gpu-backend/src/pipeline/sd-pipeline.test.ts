@@ -114,6 +114,38 @@ describe.each(['sd15', 'sd21', 'sdxl'] as const)('StableDiffusionPipeline on a t
     expect(Math.max(...steps)).toBe(3);
   });
 
+  it('a job canceled mid-batch leaves the batch at the next step: no U-Net work after its cancel, the others unchanged', async () => {
+    // 12 DDIM steps, DeepCache interval 3 (the cancel at step 4 lands between a full step and its shallow steps, so
+    // the cached feature loses the canceled rows too), CFG: 2 U-Net rows per image.
+    for (const scheduler of ['ddim', 'pndm', 'dpmpp_2m', 'euler_ancestral'] as const) {
+      const input = { num_inference_steps: 12, scheduler };
+      const ctrl = new AbortController();
+      let loopSteps = 0;
+      const canceled: ImageJob = {
+        id: 'canceled',
+        input: { ...base, ...input, seed: 5, num_outputs: 2 },
+        signal: ctrl.signal,
+        onProgress: (p) => {
+          loopSteps = p.total;
+          if (p.step === 4) ctrl.abort(new DOMException('canceled', 'AbortError'));
+        },
+      };
+      const a = job({ ...input, seed: 1, prompt: 'red', guidance_scale: 3 }, 'a');
+      const b = job({ ...input, seed: 2, prompt: 'blue', guidance_scale: 9 }, 'b');
+      const before = { ...pipeline.usage };
+      const [ra, rc, rb] = await pipeline.run([a, canceled, b]);
+      const spent = { rows: pipeline.usage.unetRows - before.unetRows, afterAbort: pipeline.usage.unetRowsAfterAbort - before.unetRowsAfterAbort };
+      expect(rc, scheduler).toBeInstanceOf(Error);
+      expect((rc as Error).name).toBe('AbortError');
+      // Loop steps 1–4 ran with all 4 images (8 rows), the rest (8; PLMS 9) with the 2 others (4 rows). Before the
+      // fix the canceled job's 4 rows stayed in every call: 8 rows × every step.
+      expect(spent, scheduler).toEqual({ rows: 4 * 8 + (loopSteps - 4) * 4, afterAbort: 0 });
+      const [aloneA, aloneB] = [(await pipeline.run([a]))[0], (await pipeline.run([b]))[0]];
+      expect(bytes(ok(ra)).equals(bytes(ok(aloneA))), `${scheduler}: a`).toBe(true);
+      expect(bytes(ok(rb)).equals(bytes(ok(aloneB))), `${scheduler}: b`).toBe(true);
+    }
+  });
+
   it('keeps the split graphs on disk and reuses them on the next load', async () => {
     const cacheRoot = path.join(dir, 'unet', '.deepcache');
     const [fingerprint] = await readdir(cacheRoot);

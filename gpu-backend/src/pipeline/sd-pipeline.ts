@@ -12,8 +12,7 @@ import { createScheduler } from '../schedulers/registry.js';
 import { toUint8Hwc } from '../image/postprocess.js';
 import type { GeneratedImage } from '../image/encode.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { BatchNoise } from './batch-noise.js';
-import { denoise } from './denoise.js';
+import { denoiseLanes, type DenoiseLane } from './denoise.js';
 import { FeatureCache } from './feature-cache.js';
 import { concatRows, sliceRows } from './guidance.js';
 import type { ImageJob, ImagePipeline, JobResult } from './port.js';
@@ -51,6 +50,11 @@ function abortError(signal: AbortSignal): Error {
 
 export class StableDiffusionPipeline implements ImagePipeline {
   readonly modelId: string;
+  /**
+   * U-Net row evaluations since load (CFG counts both rows of an image), and those spent on jobs already aborted
+   * when the call started (0: a canceled job leaves its batch at the next step boundary).
+   */
+  readonly usage = { unetRows: 0, unetRowsAfterAbort: 0 };
   #c: SdComponents;
 
   constructor(components: SdComponents) {
@@ -91,7 +95,6 @@ export class StableDiffusionPipeline implements ImagePipeline {
     const m = this.#c.sizeMultiple;
     if (width % m || height % m) throw new RangeError(`width and height must be multiples of ${m} for this model, got ${width}×${height}`);
     const cfg = first.guidance_scale > 1;
-    const rows = jobs.map((j) => j.input.num_outputs);
     const timings: Record<string, number> = {};
     let t0 = performance.now();
 
@@ -116,56 +119,56 @@ export class StableDiffusionPipeline implements ImagePipeline {
     }
     timings.encode_prompt = performance.now() - t0;
 
-    // 2. timesteps, 3. initial latents (one seeded stream per job)
-    const scheduler = createScheduler(first.scheduler, this.#c.schedulerConfig);
-    scheduler.setTimesteps(steps);
-    const noise = new BatchNoise(jobs.map((j) => this.#c.noise(j.input.seed)), rows);
-    const latents = noise.randn([noise.totalRows, 4, height / f, width / f]);
-    const cache = FeatureCache.forRun(scheduler.timesteps.length, steps, first.deepcache);
-    if (cache.branch !== null) await this.#c.unet.ensureBranch(cache.branch);
-
-    // 4. denoising loop with DeepCache; stops early only when every job is aborted
-    const all = new AbortController();
-    const onAbort = () => {
-      if (jobs.every((j) => j.signal.aborted)) all.abort(abortError(jobs[0]!.signal));
-    };
-    for (const j of jobs) j.signal.addEventListener('abort', onAbort);
-    onAbort();
-    t0 = performance.now();
-    let result;
-    try {
-      result = await denoise({
-        unet: this.#c.unet,
+    // 2. timesteps (one scheduler per job: its state is per job), 3. initial latents (one seeded stream per job)
+    const lanes: DenoiseLane[] = [];
+    let condRow = 0;
+    const half = cond.encoderHiddenStates.dims[0]! / (cfg ? 2 : 1);
+    const laneRows = (t: Tensor | undefined, start: number, k: number): Tensor | undefined =>
+      t === undefined ? undefined : cfg ? concatRows([sliceRows(t, start, start + k), sliceRows(t, half + start, half + start + k)]) : sliceRows(t, start, start + k);
+    for (const j of jobs) {
+      const k = j.input.num_outputs;
+      const scheduler = createScheduler(first.scheduler, this.#c.schedulerConfig);
+      scheduler.setTimesteps(steps);
+      const noise = this.#c.noise(j.input.seed);
+      const laneCond: UNetConditioning = { encoderHiddenStates: laneRows(cond.encoderHiddenStates, condRow, k)! };
+      if (cond.textEmbeds) laneCond.textEmbeds = laneRows(cond.textEmbeds, condRow, k)!;
+      if (cond.timeIds) laneCond.timeIds = laneRows(cond.timeIds, condRow, k)!;
+      condRow += k;
+      lanes.push({
         scheduler,
-        latents,
-        cond,
-        guidanceScales: cfg ? jobs.flatMap((j) => Array.from({ length: j.input.num_outputs }, () => j.input.guidance_scale)) : null,
-        cache,
+        latents: noise.randn([k, 4, height / f, width / f]),
+        cond: laneCond,
+        guidanceScales: cfg ? Array.from({ length: k }, () => j.input.guidance_scale) : null,
         noise,
-        signal: all.signal,
+        signal: j.signal,
         onStep: (step, total, kind) => {
-          for (const j of jobs) if (!j.signal.aborted) j.onProgress?.({ step, total, unet: kind });
+          if (!j.signal.aborted) j.onProgress?.({ step, total, unet: kind });
         },
       });
-    } finally {
-      for (const j of jobs) j.signal.removeEventListener('abort', onAbort);
     }
+    const cache = FeatureCache.forRun(lanes[0]!.scheduler.timesteps.length, steps, first.deepcache);
+    if (cache.branch !== null) await this.#c.unet.ensureBranch(cache.branch);
+
+    // 4. denoising loop with DeepCache; an aborted job leaves the batch at the next step boundary
+    t0 = performance.now();
+    const result = await denoiseLanes({ unet: this.#c.unet, cache, lanes });
+    this.usage.unetRows += result.unetRows;
+    this.usage.unetRowsAfterAbort += result.unetRowsAfterAbort;
     timings.denoise = performance.now() - t0;
 
     // 5. decode and convert, per job
     t0 = performance.now();
     const out: Array<JobResult | Error> = [];
-    let rowStart = 0;
-    for (const j of jobs) {
+    for (const [n, j] of jobs.entries()) {
       const k = j.input.num_outputs;
-      if (j.signal.aborted) {
-        out.push(abortError(j.signal));
+      const lane = result.lanes[n]!;
+      if (lane instanceof Error || j.signal.aborted) {
+        out.push(lane instanceof Error ? lane : abortError(j.signal));
       } else {
-        const samples = await this.#c.vae.decode(sliceRows(result.latents, rowStart, rowStart + k));
+        const samples = await this.#c.vae.decode(lane.latents);
         const images: GeneratedImage[] = Array.from({ length: k }, (_, i) => ({ index: i, width, height, rgb: toUint8Hwc(samples, i) }));
         out.push({ images, unetFullSteps: result.fullSteps, unetShallowSteps: result.shallowSteps, timingsMs: timings });
       }
-      rowStart += k;
     }
     timings.decode = performance.now() - t0;
     return out;

@@ -6,7 +6,7 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkFeeds, createSession, fromOrtTensor, inputInfo, timestepTensor, toOrtTensor, type ExecutionProvider, type InputInfo, type ModelSource } from './ort-session.js';
+import { checkFeeds, createSession, fromOrtTensor, inputInfo, selectTensorRows, timestepTensor, toOrtTensor, type ExecutionProvider, type InputInfo, type ModelSource } from './ort-session.js';
 
 import { DEEPCACHE_FEATURE } from '../onnx/deepcache-split.js';
 
@@ -26,6 +26,11 @@ export interface UNetConditioning {
 export interface CachedFeature {
   readonly branch: number;
   readonly tensor: ort.Tensor;
+}
+
+/** The feature of batch rows `rows` only (jobs left the batch between a full step and the next shallow one). */
+export function selectFeatureRows(feature: CachedFeature, rows: readonly number[]): CachedFeature {
+  return { branch: feature.branch, tensor: selectTensorRows(feature.tensor, rows) };
 }
 
 /** What the sampler needs from a U-Net. */

@@ -21,6 +21,8 @@ import { problemResponse } from './problem-response.js';
 export interface AppOptions {
   service: PredictionService;
   secret: string;
+  /** Accepted too during a rotation of the internal secret. */
+  previousSecret?: string;
   metricsToken: string | undefined;
   retryAfterS: number;
   logger: Logger;
@@ -49,7 +51,7 @@ function fieldErrors(error: z.ZodError): FieldError[] {
 
 export function createApp(o: AppOptions): Hono<Env> {
   const app = new Hono<Env>();
-  const auth = internalAuth({ secret: o.secret, logger: o.logger, metrics: o.metrics });
+  const auth = internalAuth({ secret: o.previousSecret === undefined ? o.secret : [o.secret, o.previousSecret], logger: o.logger, metrics: o.metrics });
 
   app.use('*', async function requestId(c, next) {
     const given = c.req.header('x-request-id');

@@ -57,7 +57,7 @@ export function createBackend(config: Config, deps: BackendDeps): Backend {
     metrics,
     logger,
   });
-  const app = createApp({ service, secret: config.internalSecret, metricsToken: config.metricsToken, retryAfterS: config.retryAfterS, logger, metrics });
+  const app = createApp({ service, secret: config.internalSecret, ...(config.internalSecretPrevious === undefined ? {} : { previousSecret: config.internalSecretPrevious }), metricsToken: config.metricsToken, retryAfterS: config.retryAfterS, logger, metrics });
   let server: ReturnType<typeof serve> | undefined;
   const svc = service;
 

@@ -53,6 +53,8 @@ export const EnvSchema = z.object({
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Shared secret for the HMAC on every internal request and every callback. */
   INTERNAL_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  /** During a rotation: the previous secret, still accepted on incoming requests (callbacks are signed with INTERNAL_SECRET). */
+  INTERNAL_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Models served: `sd15-tiny-demo=/models/sd15-tiny,...`; relative directories resolve against MODEL_DIR. */
   MODELS: modelList,
   MODEL_DIR: z.string().min(1).default('.'),
@@ -105,6 +107,8 @@ export interface Config {
   port: number;
   host: string;
   internalSecret: string;
+  /** The previous internal secret, accepted on incoming requests during a rotation. */
+  internalSecretPrevious: string | undefined;
   models: Array<{ id: string; dir: string }>;
   providers: ExecutionProviderName[];
   deepcacheBranches: number[] | undefined;
@@ -170,6 +174,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     host: e.HOST,
     internalSecret: e.INTERNAL_SECRET,
+    internalSecretPrevious: e.INTERNAL_SECRET_PREVIOUS,
     models: e.MODELS.map((m) => ({ id: m.id, dir: path.resolve(e.MODEL_DIR, m.dir) })),
     providers: e.EXECUTION_PROVIDERS,
     deepcacheBranches: e.DEEPCACHE_BRANCHES,

@@ -11,7 +11,8 @@ import type { BackendMetricsRegistry } from './metrics.js';
 import { problemResponse } from './problem-response.js';
 
 export interface InternalAuthOptions {
-  secret: string;
+  /** The secret, or during a rotation the current and the previous one. */
+  secret: string | readonly string[];
   logger: Logger;
   metrics?: BackendMetricsRegistry;
   now?: () => number;

@@ -1,20 +1,17 @@
 /**
  * Turns a job's generated images into stored objects: encode (sharp) → PutObject at
- * `<output_prefix>/<id>/<index>.<ext>`, with content type and generation metadata. The prompt is never
- * stored in metadata; its SHA-256 is.
+ * `<output_prefix>/<id>/<index>.<ext>`, with content type and generation metadata. Neither the prompt nor a hash
+ * of it is stored (an unsalted hash of a short prompt can be confirmed by guessing).
  * @module
  */
-import { createHash } from 'node:crypto';
 import type { BackendJob, StoredImage } from '../../../shared/internal.js';
 import { contentTypes } from '../image/encode.js';
 import { outputKey, type OutputStore } from '../storage/s3-output-store.js';
 import type { BackendMetricsRegistry } from './metrics.js';
 import type { EncodeImage, GeneratedImage, JobResult } from './pipeline-port.js';
 
-const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
-
 /**
- * Metadata written to the object and embedded in the image: settings and hashes, never the prompt text.
+ * Metadata written to the object and embedded in the image: the settings, never the prompts or their hashes.
  * It depends only on the input (not on the prediction id), so the same request encodes to the same bytes.
  */
 export function imageMetadata(job: BackendJob, image: GeneratedImage): Record<string, string> {
@@ -23,8 +20,6 @@ export function imageMetadata(job: BackendJob, image: GeneratedImage): Record<st
   return {
     model: job.model,
     'image-index': String(image.index),
-    'prompt-sha256': sha256(input.prompt),
-    'negative-prompt-sha256': sha256(input.negative_prompt),
     seed: String(input.seed),
     steps: String(input.num_inference_steps),
     scheduler: input.scheduler,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -63,7 +64,11 @@ describe('backend HTTP API (real pipeline, s3rver, callback receiver)', () => {
     expect(obj.contentType).toBe('image/webp');
     expect(obj.body.byteLength).toBe(state.output![0]!.bytes);
     expect(obj.metadata.seed).toBe(String(job.input.seed));
-    expect(obj.metadata['prompt-sha256']).toMatch(/^[0-9a-f]{64}$/);
+    // Neither the prompt nor its (guessable) unsalted hash is stored, in the object's metadata or in the image.
+    const promptHash = createHash('sha256').update(job.input.prompt, 'utf8').digest('hex');
+    expect(Object.keys(obj.metadata).filter((k) => k.includes('prompt'))).toEqual([]);
+    expect(JSON.stringify(obj.metadata)).not.toContain(promptHash);
+    expect(Buffer.from(obj.body).toString('latin1')).not.toContain(promptHash);
     expect(JSON.stringify(obj.metadata)).not.toContain(job.input.prompt);
     expect(state.metrics.unet_full_steps! + state.metrics.unet_shallow_steps!).toBe(job.input.num_inference_steps);
     expect(JSON.stringify(h.logs)).not.toContain(job.input.prompt);

@@ -6,8 +6,12 @@
  *   `Idempotent-Replayed: true`;
  * - retry while the first is in flight: 409 `idempotency-key-in-use` (`Retry-After: 1`);
  * - same key with another method, path or body: 422 `idempotency-key-mismatch`;
- * - an error response is not stored: the key is freed and a retry is processed anew (nothing was charged);
- * - a success whose body is too large to store (`b64_json` images) keeps the key used: a retry gets 409 `conflict`.
+ * - an error response before a prediction exists is not stored: the key is freed and a retry is processed anew
+ *   (nothing was charged);
+ * - once the key created a prediction (linked in the INSERT's transaction, after the charge), every retry answers
+ *   with that prediction and never creates another: a stored response is replayed; without one (an error after the
+ *   charge, a request that died, a `b64_json` body too large to store) the route answers again from the prediction's
+ *   current state (`c.var.idempotentPrediction`), with `Idempotent-Replayed: true`.
  * The header is an sf-string (`"abc"`) or a bare token, 1–255 printable ASCII characters.
  * Runs after `apiKeyAuth` (it needs `c.var.caller`); requests without the header pass through.
  * @throws ApiError 400 `validation-failed`, 409 `idempotency-key-in-use`, 422 `idempotency-key-mismatch`.
@@ -68,6 +72,18 @@ export const idempotency = (options: IdempotencyOptions = {}): MiddlewareHandler
       headers.set(REPLAYED_HEADER, 'true');
       return new Response(claim.response.body, { status: claim.response.status, headers });
     }
+    if (claim.kind === 'attach') {
+      // The key's prediction exists but its response was not stored: answer from the prediction, store nothing.
+      c.set('idempotentPrediction', claim.predictionId);
+      await next();
+      c.res.headers.set(REPLAYED_HEADER, 'true');
+      return;
+    }
+    if (claim.predictionId !== null) {
+      c.set('idempotentPrediction', claim.predictionId);
+    } else {
+      c.set('idempotencyClaim', { accountId, key, owner: claim.owner });
+    }
     try {
       await next();
     } catch (err) {
@@ -75,13 +91,16 @@ export const idempotency = (options: IdempotencyOptions = {}): MiddlewareHandler
       throw err;
     }
     const res = c.res;
+    if (claim.predictionId !== null) res.headers.set(REPLAYED_HEADER, 'true');
     if (res.status >= 200 && res.status < 300) {
       const headers: Record<string, string> = {};
       for (const name of STORED_HEADERS) {
         const value = res.headers.get(name);
         if (value !== null) headers[name] = value;
       }
-      await completeKey(c.env.DB, accountId, key, claim.owner, { status: res.status, headers, body: await res.clone().text() });
+      // A streamed response is not buffered (its key is linked to the prediction: a retry answers from it again).
+      const body = c.get('responseNotStored') === true ? null : await res.clone().text();
+      await completeKey(c.env.DB, accountId, key, claim.owner, { status: res.status, headers, body });
     } else {
       await releaseKey(c.env.DB, accountId, key, claim.owner);
     }

@@ -1,7 +1,8 @@
 /**
  * @module
  * Internal request authentication (backend → edge callbacks): HMAC over timestamp, method, path and body
- * with INTERNAL_SECRET (`shared/signing.ts`), fresh within the tolerance window.
+ * with INTERNAL_SECRET or, during a rotation, INTERNAL_SECRET_PREVIOUS (`shared/signing.ts`), fresh within the
+ * tolerance window.
  * @throws ApiError 401 `unauthorized` when the signature is missing, stale or wrong.
  */
 import type { MiddlewareHandler } from 'hono';
@@ -21,7 +22,9 @@ export const internalAuth = (options: InternalAuthOptions = {}): MiddlewareHandl
   return async function internalAuth(c, next) {
     const url = new URL(c.req.url);
     const body = await c.req.text();
-    const reason = await verifyInternalRequest(configFrom(c.env).INTERNAL_SECRET, c.req.method, url.pathname + url.search, body, c.req.raw.headers, now());
+    const { INTERNAL_SECRET, INTERNAL_SECRET_PREVIOUS } = configFrom(c.env);
+    const secrets = INTERNAL_SECRET_PREVIOUS === undefined ? [INTERNAL_SECRET] : [INTERNAL_SECRET, INTERNAL_SECRET_PREVIOUS];
+    const reason = await verifyInternalRequest(secrets, c.req.method, url.pathname + url.search, body, c.req.raw.headers, now());
     if (reason !== null) throw new ApiError(401, 'unauthorized', `Internal request refused: ${reason}`);
     await next();
   };
