@@ -63,6 +63,12 @@ export const ResolvedInput = z.strictObject({
   output_format: OutputFormat,
   output_quality: z.number().int().min(1).max(100),
   deepcache: z.union([DeepCacheSettings, z.literal(false)]),
+  /** Image-to-image / inpainting: object key of the stored input image (beside the outputs, never inline). */
+  image: z.string().min(1).max(512).optional(),
+  /** Inpainting: object key of the stored mask (white = repaint), same size as the image. */
+  mask: z.string().min(1).max(512).optional(),
+  /** How far the input image is noised (1 = fully): the run does ⌊steps·strength⌋ of the steps. */
+  prompt_strength: z.number().min(0).max(1).optional(),
 });
 export type ResolvedInput = z.infer<typeof ResolvedInput>;
 

@@ -1,8 +1,10 @@
 /**
- * Stable Diffusion text-to-image over ONNX components (DESIGN §5): the pipeline composes a prompt encoder, a
- * scheduler, the U-Net port (with DeepCache graphs), the VAE decoder and image post-processing, and owns only
- * orchestration, guidance and batching. Jobs with equal batch keys run as one batch; each job keeps its own seed,
- * prompts and guidance, so a batched image equals the same job run alone.
+ * Stable Diffusion text-to-image, image-to-image and inpainting over ONNX components (DESIGN §5): the pipeline
+ * composes a prompt encoder, a scheduler, the U-Net port (with DeepCache graphs), the VAE encoder and decoder and
+ * image post-processing, and owns only orchestration, guidance and batching. Jobs with equal batch keys run as one
+ * batch; each job keeps its own seed, prompts, guidance and input image, so a batched image equals the same job run
+ * alone. A job's random draws come from its seed's stream in diffusers' order: image posterior sample, noise,
+ * masked-image posterior sample (dedicated inpainting U-Net), then the scheduler's per-step draws.
  * @module
  */
 import type { ModelFamily } from '../../../shared/models.js';
@@ -12,6 +14,7 @@ import { createScheduler } from '../schedulers/registry.js';
 import { toUint8Hwc } from '../image/postprocess.js';
 import type { GeneratedImage } from '../image/encode.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { Scheduler } from '../schedulers/scheduler.js';
 import { BatchNoise } from './batch-noise.js';
 import { denoise } from './denoise.js';
 import { FeatureCache } from './feature-cache.js';
@@ -20,12 +23,18 @@ import type { ImageJob, ImagePipeline, JobResult } from './port.js';
 import type { PromptEmbedding, PromptEncoder } from './text-encoder.js';
 import type { UNetConditioning, UNetModel } from './unet.js';
 import type { VaeDecoder } from './vae.js';
+import type { VaeEncoder } from './vae-encoder.js';
+import { imageRunCache, imageToTensor, latentMask, maskedImage, maskToTensor, sampleFromImage, strengthSchedule } from './img2img.js';
 
 export interface SdComponents {
   modelId: string;
   family: ModelFamily;
   unet: UNetModel;
   vae: VaeDecoder;
+  /** The VAE encoder (`vae_encoder/`), needed for image-to-image and inpainting. */
+  vaeEncoder?: VaeEncoder;
+  /** The U-Net's input channels: 4, or 9 for a dedicated inpainting U-Net (latents ‖ mask ‖ masked-image latents). */
+  unetInChannels?: number;
   prompts: PromptEncoder;
   /** The model's `scheduler/scheduler_config.json`; every scheduler is built from it. */
   schedulerConfig: unknown;
@@ -41,12 +50,20 @@ export interface SdComponents {
   dispose: () => Promise<void>;
 }
 
+/** Strength when a request with an input image gives none (diffusers' img2img default). */
+export const DEFAULT_PROMPT_STRENGTH = 0.8;
+
 function zerosLike(t: Tensor): Tensor {
   return { data: new Float32Array(t.data.length), dims: t.dims };
 }
 
 function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError');
+}
+
+/** k copies of a [1, …] tensor as [k, …]. */
+function repeatRows(t: Tensor, k: number): Tensor {
+  return k === 1 ? t : concatRows(Array.from({ length: k }, () => t));
 }
 
 export class StableDiffusionPipeline implements ImagePipeline {
@@ -66,10 +83,22 @@ export class StableDiffusionPipeline implements ImagePipeline {
     return this.#c.family;
   }
 
-  /** Jobs with equal keys share a run: same size, steps, scheduler, DeepCache settings and CFG on/off. */
+  /** What the model can do from an input image: image-to-image needs a VAE encoder; a 9-channel U-Net only inpaints. */
+  get capabilities(): { textToImage: boolean; imageToImage: boolean; inpaint: boolean } {
+    const encoder = this.#c.vaeEncoder !== undefined;
+    const dedicated = (this.#c.unetInChannels ?? 4) === 9;
+    return { textToImage: !dedicated, imageToImage: encoder && !dedicated, inpaint: encoder };
+  }
+
+  /**
+   * Jobs with equal keys share a run: same size, steps, scheduler, DeepCache settings, CFG on/off, and the same
+   * mode (text, image, inpaint) and strength (so the same steps run).
+   */
   batchKey(input: ResolvedInput): string {
     const { width, height, num_inference_steps, scheduler, deepcache } = input;
-    return JSON.stringify({ width, height, num_inference_steps, scheduler, deepcache, cfg: input.guidance_scale > 1 });
+    const mode = input.image === undefined ? 'text' : input.mask === undefined ? 'image' : 'inpaint';
+    const strength = mode === 'text' ? null : (input.prompt_strength ?? DEFAULT_PROMPT_STRENGTH);
+    return JSON.stringify({ width, height, num_inference_steps, scheduler, deepcache, cfg: input.guidance_scale > 1, mode, strength });
   }
 
   async run(jobs: ImageJob[]): Promise<Array<JobResult | Error>> {
@@ -119,10 +148,14 @@ export class StableDiffusionPipeline implements ImagePipeline {
     // 2. timesteps, 3. initial latents (one seeded stream per job)
     const scheduler = createScheduler(first.scheduler, this.#c.schedulerConfig);
     scheduler.setTimesteps(steps);
-    const noise = new BatchNoise(jobs.map((j) => this.#c.noise(j.input.seed)), rows);
-    const latents = noise.randn([noise.totalRows, 4, height / f, width / f]);
-    const cache = FeatureCache.forRun(scheduler.timesteps.length, steps, first.deepcache);
+    const sources = jobs.map((j) => this.#c.noise(j.input.seed));
+    const noise = new BatchNoise(sources, rows);
+    const fromImage = first.image !== undefined;
+    const image = fromImage ? await this.#prepareImageRun(jobs, sources, scheduler) : null;
+    const latents = image ? null : noise.randn([noise.totalRows, 4, height / f, width / f]);
+    const cache = image ? imageRunCache(image.schedule, first.deepcache) : FeatureCache.forRun(scheduler.timesteps.length, steps, first.deepcache);
     if (cache.branch !== null) await this.#c.unet.ensureBranch(cache.branch);
+    if (image) timings.encode_image = image.encodeMs;
 
     // 4. denoising loop with DeepCache; stops early only when every job is aborted
     const all = new AbortController();
@@ -133,20 +166,14 @@ export class StableDiffusionPipeline implements ImagePipeline {
     onAbort();
     t0 = performance.now();
     let result;
+    const guidanceScales = cfg ? jobs.flatMap((j) => Array.from({ length: j.input.num_outputs }, () => j.input.guidance_scale)) : null;
+    const onStep = (step: number, total: number, kind: 'full' | 'shallow') => {
+      for (const j of jobs) if (!j.signal.aborted) j.onProgress?.({ step, total, unet: kind });
+    };
     try {
-      result = await denoise({
-        unet: this.#c.unet,
-        scheduler,
-        latents,
-        cond,
-        guidanceScales: cfg ? jobs.flatMap((j) => Array.from({ length: j.input.num_outputs }, () => j.input.guidance_scale)) : null,
-        cache,
-        noise,
-        signal: all.signal,
-        onStep: (step, total, kind) => {
-          for (const j of jobs) if (!j.signal.aborted) j.onProgress?.({ step, total, unet: kind });
-        },
-      });
+      result = image
+        ? await sampleFromImage({ unet: this.#c.unet, scheduler, ...image.sampling, cond, guidanceScales, cache, noiseSource: noise, signal: all.signal, onStep })
+        : await denoise({ unet: this.#c.unet, scheduler, latents: latents!, cond, guidanceScales, cache, noise, signal: all.signal, onStep });
     } finally {
       for (const j of jobs) j.signal.removeEventListener('abort', onAbort);
     }
@@ -169,6 +196,55 @@ export class StableDiffusionPipeline implements ImagePipeline {
     }
     timings.decode = performance.now() - t0;
     return out;
+  }
+
+  /**
+   * Encodes the jobs' input images (and masked images) with draws from each job's own stream, in diffusers'
+   * order, and returns what `sampleFromImage` needs. A job with k outputs encodes its image once and repeats the
+   * latents k times (as diffusers repeats them per prompt); its noise is k rows.
+   * @throws RangeError when the model cannot do the job (no VAE encoder, a 9-channel U-Net without a mask) or the
+   * strength leaves no step
+   */
+  async #prepareImageRun(jobs: ImageJob[], sources: NoiseSource[], scheduler: Scheduler) {
+    const t0 = performance.now();
+    const first = jobs[0]!.input;
+    const { width, height, num_inference_steps: steps } = first;
+    const encoder = this.#c.vaeEncoder;
+    if (!encoder) throw new RangeError(`model ${this.modelId} has no VAE encoder: it cannot start from an input image`);
+    const inpaint = first.mask !== undefined;
+    const dedicated = (this.#c.unetInChannels ?? 4) === 9;
+    if (dedicated && !inpaint) throw new RangeError(`model ${this.modelId} has an inpainting U-Net: it needs a mask`);
+    const strength = first.prompt_strength ?? DEFAULT_PROMPT_STRENGTH;
+    const schedule = strengthSchedule(scheduler, steps, strength);
+    const f = this.#c.vaeScaleFactor;
+    const [h, w] = [height / f, width / f];
+    const needImageLatents = !(inpaint && dedicated && strength === 1);
+    const imageRows: Tensor[] = [];
+    const noiseRows: Tensor[] = [];
+    const maskRows: Tensor[] = [];
+    const maskedRows: Tensor[] = [];
+    for (const [n, j] of jobs.entries()) {
+      const given = j.inputImages;
+      if (!given) throw new RangeError(`job ${j.id} has an image key but no decoded image`);
+      const k = j.input.num_outputs;
+      const src = sources[n]!;
+      const x = imageToTensor(given.image, width, height);
+      if (needImageLatents) imageRows.push(repeatRows(await encoder.encode(x, src.randn([1, 4, h, w])), k));
+      noiseRows.push(src.randn([k, 4, h, w]));
+      if (inpaint) {
+        if (!given.mask) throw new RangeError(`job ${j.id} has a mask key but no decoded mask`);
+        const full = maskToTensor(given.mask, width, height);
+        maskRows.push(repeatRows(latentMask(full, h, w), k));
+        if (dedicated) maskedRows.push(repeatRows(await encoder.encode(maskedImage(x, full), src.randn([1, 4, h, w])), k));
+      }
+    }
+    const sampling = {
+      schedule,
+      imageLatents: needImageLatents ? concatRows(imageRows) : null,
+      noise: concatRows(noiseRows),
+      ...(inpaint ? { inpaint: { mask: concatRows(maskRows), ...(dedicated ? { maskedImageLatents: concatRows(maskedRows) } : {}) } } : {}),
+    };
+    return { schedule, sampling, encodeMs: performance.now() - t0 };
   }
 
   /** Runs one tiny generation so the first request does not pay for graph initialisation. */
