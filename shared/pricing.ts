@@ -14,10 +14,18 @@
  * | sdxl   | 40           | 1024 × 1024    | 30              |
  *
  * Shallow-step weight: 0.25.
+ *
+ * From an input image (image-to-image, inpainting) the run does only `⌊steps × prompt_strength⌋` steps (the
+ * DeepCache split applies to those), plus one VAE encoder pass priced as {@link ENCODER_PASS_STEPS} full steps
+ * (the SD VAE encoder at 512² is about as many MACs as one CFG U-Net step).
  * @module
  */
 import type { ModelFamily, ModelSpec } from './models.js';
 import type { ResolvedInput } from './prediction.js';
+import { DEFAULT_PROMPT_STRENGTH, stepsForStrength } from './input-image.js';
+
+/** Price of the VAE encoder pass of a request with an input image, in full U-Net steps. */
+export const ENCODER_PASS_STEPS = 1;
 
 /** Per-family price of one image at the reference size and step count. */
 export const priceTable = {
@@ -30,8 +38,8 @@ export const priceTable = {
 export const SHALLOW_STEP_WEIGHT = 0.25;
 
 /** Full and shallow U-Net passes a request will run. */
-export function unetPasses(input: Pick<ResolvedInput, 'num_inference_steps' | 'deepcache'>): { full: number; shallow: number } {
-  const steps = input.num_inference_steps;
+export function unetPasses(input: Pick<ResolvedInput, 'num_inference_steps' | 'deepcache' | 'image' | 'prompt_strength'>): { full: number; shallow: number } {
+  const steps = input.image === undefined ? input.num_inference_steps : stepsForStrength(input.num_inference_steps, input.prompt_strength ?? DEFAULT_PROMPT_STRENGTH);
   if (input.deepcache === false) return { full: steps, shallow: 0 };
   const full = Math.ceil(steps / input.deepcache.cache_interval);
   return { full, shallow: steps - full };
@@ -41,7 +49,7 @@ export function unetPasses(input: Pick<ResolvedInput, 'num_inference_steps' | 'd
 export function pricePerImage(model: Pick<ModelSpec, 'family'>, input: ResolvedInput): number {
   const row = priceTable[model.family];
   const { full, shallow } = unetPasses(input);
-  const effectiveSteps = full + SHALLOW_STEP_WEIGHT * shallow;
+  const effectiveSteps = full + SHALLOW_STEP_WEIGHT * shallow + (input.image === undefined ? 0 : ENCODER_PASS_STEPS);
   const raw = row.base_credits * ((input.width * input.height) / row.reference_pixels) * (effectiveSteps / row.reference_steps);
   // Round away float noise before ceil so exact table points price exactly.
   return Math.max(1, Math.ceil(Math.round(raw * 1e6) / 1e6));

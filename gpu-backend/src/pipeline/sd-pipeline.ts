@@ -15,6 +15,7 @@ import { toUint8Hwc } from '../image/postprocess.js';
 import type { GeneratedImage } from '../image/encode.js';
 import type { Tensor } from '../tensor/tensor.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
+import { DEFAULT_PROMPT_STRENGTH } from '../../../shared/input-image.js';
 import { BatchNoise } from './batch-noise.js';
 import { denoise } from './denoise.js';
 import { FeatureCache } from './feature-cache.js';
@@ -49,9 +50,6 @@ export interface SdComponents {
   /** Releases what the components hold. */
   dispose: () => Promise<void>;
 }
-
-/** Strength when a request with an input image gives none (diffusers' img2img default). */
-export const DEFAULT_PROMPT_STRENGTH = 0.8;
 
 function zerosLike(t: Tensor): Tensor {
   return { data: new Float32Array(t.data.length), dims: t.dims };
