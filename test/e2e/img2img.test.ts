@@ -1,10 +1,11 @@
 /**
  * Image-to-image and inpainting end to end (edge in `wrangler dev`, GPU backend with the tiny demo model, s3rver):
  * input images as data: URIs and as URLs, the steps the strength keeps, the price, determinism, and the 4xx
- * problems for unusable inputs (nothing charged).
+ * problems for unusable inputs (nothing charged); OpenAI's `images.edit` through the official `openai` package.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import OpenAI, { toFile } from 'openai';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findModel } from '../../shared/models.js';
@@ -97,5 +98,37 @@ describe('image-to-image and inpainting through the native API', () => {
       expect(res.body.errors[0]).toMatchObject({ pointer, message: expect.stringMatching(message) });
     }
     expect(await balance(h.stack)).toBe(before);
+  });
+});
+
+describe('OpenAI-compatible POST /v1/images/edits with the official openai package', () => {
+  const client = () => new OpenAI({ apiKey: h.stack.apiKey, baseURL: `${h.stack.edgeUrl}/v1`, maxRetries: 0 });
+
+  it('edits the transparent area of a mask and answers b64_json PNGs of the requested size', async () => {
+    const rgba = Buffer.alloc(64 * 64 * 4);
+    for (let i = 0; i < 64 * 64; i++) rgba.set([0, 0, 0, i % 64 < 32 ? 0 : 255], i * 4);
+    const openaiMask = await sharp(rgba, { raw: { width: 64, height: 64, channels: 4 } }).png().toBuffer();
+    const res = await client().images.edit({
+      model: 'sd15-tiny-demo',
+      image: await toFile(image, 'image.png', { type: 'image/png' }),
+      mask: await toFile(openaiMask, 'mask.png', { type: 'image/png' }),
+      prompt: 'a lighthouse',
+      n: 2,
+      size: '64x64' as never,
+      response_format: 'b64_json',
+    });
+    expect(res.data).toHaveLength(2);
+    for (const d of res.data!) {
+      const meta = await sharp(Buffer.from(d.b64_json!, 'base64')).metadata();
+      expect([meta.format, meta.width, meta.height]).toEqual(['png', 64, 64]);
+    }
+  });
+
+  it('answers OpenAI-shaped 400s for an undecodable upload and a mask of another size', async () => {
+    const bad = client().images.edit({ model: 'sd15-tiny-demo', image: await toFile(Buffer.from('nope'), 'x.png', { type: 'image/png' }), prompt: 'x' });
+    await expect(bad).rejects.toMatchObject({ status: 400, param: 'image' });
+    const small = await png(32, 32, () => [0, 0, 0]);
+    const mismatch = client().images.edit({ model: 'sd15-tiny-demo', image: await toFile(image, 'i.png', { type: 'image/png' }), mask: await toFile(small, 'm.png', { type: 'image/png' }), prompt: 'x' });
+    await expect(mismatch).rejects.toMatchObject({ status: 400, param: 'mask' });
   });
 });
