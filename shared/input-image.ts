@@ -15,6 +15,9 @@ export const INPUT_IMAGE_LIMITS = {
   formats: ['png', 'jpeg', 'webp'] as const,
 } as const;
 
+/** Body limit of the routes that take input images: two base64-encoded images plus the JSON around them. */
+export const INPUT_IMAGE_BODY_BYTES = Math.ceil((INPUT_IMAGE_LIMITS.max_bytes * 2 * 4) / 3) + 65_536;
+
 export type InputImageFormat = (typeof INPUT_IMAGE_LIMITS.formats)[number];
 
 /** The format of encoded image bytes by their signature, or null for anything else. */

@@ -14,10 +14,7 @@ import { renderApiError } from './errors/render.js';
 import { adminAuth } from './middleware/admin-auth/index.js';
 import { apiKeyAuth } from './middleware/api-key-auth/index.js';
 import { bodySizeLimit } from './middleware/body-limit/index.js';
-import { INPUT_IMAGE_LIMITS } from '../../shared/input-image.js';
-
-/** Body limit of the routes that take input images: two base64-encoded images plus the JSON around them. */
-const IMAGE_BODY_BYTES = Math.ceil((INPUT_IMAGE_LIMITS.max_bytes * 2 * 4) / 3) + 65_536;
+import { INPUT_IMAGE_BODY_BYTES as IMAGE_BODY_BYTES } from '../../shared/input-image.js';
 import { corsFromConfig } from './middleware/cors/index.js';
 import { errorStyle } from './middleware/error-style/index.js';
 import { idempotency } from './middleware/idempotency/index.js';
