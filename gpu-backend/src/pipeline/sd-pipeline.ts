@@ -247,6 +247,8 @@ export class StableDiffusionPipeline implements ImagePipeline {
 
   /** Runs one tiny generation so the first request does not pay for graph initialisation. */
   async warmup(): Promise<void> {
+    // a dedicated inpainting U-Net cannot run text-to-image: its first request initialises the graphs instead
+    if (!this.capabilities.textToImage) return;
     const ctrl = new AbortController();
     const size = this.#c.sizeMultiple;
     const input: ResolvedInput = {
