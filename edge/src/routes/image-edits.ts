@@ -8,7 +8,7 @@
  * stored in S3 like every input image. Errors use OpenAI's shape.
  * @module
  */
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { ImageSize } from '../../../shared/openai.js';
 import { PredictionInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
@@ -23,6 +23,21 @@ import { waitForPrediction } from '../predictions/wait.js';
 import { getObject, presignGet } from '../storage/s3.js';
 import { INPUT_IMAGE_LIMITS } from '../../../shared/input-image.js';
 import { inOpenAITerms } from './images.js';
+import { ImagesResponseSchema, openAIErrorResponse, rateLimitedResponse } from '../schemas/components.js';
+
+/** The multipart body as the reference documents it (the handler reads the form itself: files are not JSON). */
+const EditForm = z
+  .object({
+    image: z.string().openapi({ format: 'binary', description: 'PNG, JPEG or WebP (also accepted as `image[]`)' }),
+    mask: z.string().optional().openapi({ format: 'binary', description: 'Same size as the image; transparent pixels mark the area to repaint' }),
+    prompt: z.string(),
+    model: z.string().optional().openapi({ description: 'Default: the first served model' }),
+    n: z.string().optional(),
+    size: z.string().optional().openapi({ example: '512x512' }),
+    response_format: z.enum(['url', 'b64_json']).optional(),
+    prompt_strength: z.string().optional().openapi({ description: 'Native extra, 0–1; default 1 with a mask, 0.8 without' }),
+  })
+  .openapi('ImageEditForm');
 
 const bad = (param: string, message: string) => new ApiError(400, 'validation-failed', 'Invalid request', { errors: [{ pointer: `/${param}`, message }] });
 
@@ -92,7 +107,27 @@ export async function toEditRequest(form: FormData, defaultModel: string | undef
 }
 
 /** Sub-app with the edits route (mount behind `errorStyle('openai')` and auth). */
-export const imageEditRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).post('/v1/images/edits', async (c) => {
+export const imageEditRoutes = new OpenAPIHono<AppEnv>({ defaultHook });
+imageEditRoutes.openAPIRegistry.registerPath({
+  method: 'post',
+  path: '/v1/images/edits',
+  tags: ['openai'],
+  summary: 'Edit an image (OpenAI-compatible)',
+  description: `Image-to-image, or inpainting with a mask (transparent = repaint). Waits up to ${MAX_WAIT_S} s. Input images follow the limits of native input images.`,
+  security: [{ bearerAuth: [] }],
+  request: { body: { required: true, content: { 'multipart/form-data': { schema: EditForm } } } },
+  responses: {
+    200: { description: 'The images', content: { 'application/json': { schema: ImagesResponseSchema } } },
+    400: openAIErrorResponse('Invalid request or unusable upload (`param` names the field: `image`, `mask`, …)'),
+    401: openAIErrorResponse('Invalid API key'),
+    402: openAIErrorResponse('Not enough credits (`insufficient_quota`)'),
+    413: openAIErrorResponse('Body too large'),
+    429: rateLimitedResponse('openai'),
+    500: openAIErrorResponse('Generation failed'),
+    503: openAIErrorResponse('Not finished in time; the prediction was canceled'),
+  },
+});
+imageEditRoutes.post('/v1/images/edits', async (c) => {
   const config = configFrom(c.env);
   let form: FormData;
   try {
