@@ -14,9 +14,10 @@ import { deepcacheBenchmark } from './deepcache/index.js';
 import { memoryBenchmark } from './memory/index.js';
 import { servingBenchmark } from './serving/index.js';
 import { sessionOptionsBenchmark } from './session-options/index.js';
+import { img2imgBenchmark } from './img2img/index.js';
 
 const benchmarks: Record<string, Benchmark> = Object.fromEntries(
-  [deepcacheBenchmark, ceilingBenchmark, batchingBenchmark, memoryBenchmark, sessionOptionsBenchmark, servingBenchmark].map((b) => [b.name, b]),
+  [deepcacheBenchmark, ceilingBenchmark, batchingBenchmark, memoryBenchmark, sessionOptionsBenchmark, servingBenchmark, img2imgBenchmark].map((b) => [b.name, b]),
 );
 
 function usage(): string {

@@ -36,6 +36,11 @@ export const ModelSpec = z.strictObject({
   default_guidance_scale: z.number(),
   default_scheduler: SchedulerName,
   schedulers: z.array(SchedulerName).min(1),
+  /**
+   * What the model does from an input image: `img2img+inpaint` (a VAE encoder and a regular U-Net; the default),
+   * `inpaint-only` (a dedicated 9-channel inpainting U-Net), `none` (no VAE encoder).
+   */
+  image_input: z.enum(['img2img+inpaint', 'inpaint-only', 'none']).optional(),
 });
 export type ModelSpec = z.infer<typeof ModelSpec>;
 

@@ -7,6 +7,17 @@ import { z } from 'zod';
 import { DeepCacheSettings } from './deepcache.js';
 import { SchedulerName } from './scheduler.js';
 import { ModelRef, branchRange, type ModelSpec } from './models.js';
+import { DEFAULT_PROMPT_STRENGTH, stepsForStrength } from './input-image.js';
+
+/**
+ * An input image given by the client: an https URL (fetched under the webhook SSRF rules) or a `data:` URI
+ * (base64). After acceptance the prediction shows the object key it was stored under instead.
+ */
+const ImageRef = z.string().min(1).max(15_000_000);
+
+/** Which pixels of a mask mark the area to repaint: white ones (luminance ≥ ½) or transparent ones (alpha < ½). */
+export const MaskMode = z.enum(['white', 'transparent']);
+export type MaskMode = z.infer<typeof MaskMode>;
 
 export const OutputFormat = z.enum(['png', 'webp', 'jpeg']);
 export type OutputFormat = z.infer<typeof OutputFormat>;
@@ -46,6 +57,14 @@ export const PredictionInput = z.strictObject({
   output_format: OutputFormat.default('png'),
   output_quality: z.number().int().min(1).max(100).default(90),
   deepcache: z.union([DeepCacheSettings, z.literal(false)]).default({ cache_interval: 3, cache_branch_id: 0, schedule: 'uniform' }),
+  /** Image-to-image / inpainting: the input image (https URL or data: URI; PNG, JPEG or WebP). */
+  image: ImageRef.optional(),
+  /** Inpainting: the mask (white = repaint), same size as `image`. */
+  mask: ImageRef.optional(),
+  /** How strongly the input image is noised, 0–1 (1 = fully); default 0.8. Needs `image`. */
+  prompt_strength: z.number().min(0).max(1).optional(),
+  /** Which mask pixels are repainted: `white` (default) or `transparent` (alpha 0, OpenAI's edits convention). */
+  mask_mode: MaskMode.optional(),
 });
 export type PredictionInput = z.infer<typeof PredictionInput>;
 
@@ -63,6 +82,14 @@ export const ResolvedInput = z.strictObject({
   output_format: OutputFormat,
   output_quality: z.number().int().min(1).max(100),
   deepcache: z.union([DeepCacheSettings, z.literal(false)]),
+  /** Image-to-image / inpainting: object key of the stored input image (beside the outputs, never inline). */
+  image: z.string().min(1).max(512).optional(),
+  /** Inpainting: object key of the stored mask (white = repaint), same size as the image. */
+  mask: z.string().min(1).max(512).optional(),
+  /** How far the input image is noised (1 = fully): the run does ⌊steps·strength⌋ of the steps. */
+  prompt_strength: z.number().min(0).max(1).optional(),
+  /** Which mask pixels are repainted (default `white`). */
+  mask_mode: MaskMode.optional(),
 });
 export type ResolvedInput = z.infer<typeof ResolvedInput>;
 
@@ -198,6 +225,18 @@ export function checkInputForModel(input: PredictionInput, spec: ModelSpec): Inp
   if (input.scheduler !== undefined && !spec.schedulers.includes(input.scheduler)) {
     issues.push({ pointer: '/input/scheduler', message: `model ${spec.id} supports ${spec.schedulers.join(', ')}` });
   }
+  if (input.image === undefined) {
+    if (input.mask !== undefined) issues.push({ pointer: '/input/mask', message: 'a mask needs an input image (/input/image)' });
+    if (input.prompt_strength !== undefined) issues.push({ pointer: '/input/prompt_strength', message: 'prompt_strength needs an input image (/input/image)' });
+  } else {
+    const steps = input.num_inference_steps ?? spec.default_steps;
+    const strength = input.prompt_strength ?? DEFAULT_PROMPT_STRENGTH;
+    if (stepsForStrength(steps, strength) < 1) {
+      issues.push({ pointer: '/input/prompt_strength', message: `with ${steps} steps prompt_strength ${strength} runs no step: it must be at least ${1 / steps}` });
+    }
+    if (spec.image_input === 'none') issues.push({ pointer: '/input/image', message: `model ${spec.id} cannot start from an input image` });
+    if (spec.image_input === 'inpaint-only' && input.mask === undefined) issues.push({ pointer: '/input/mask', message: `model ${spec.id} only inpaints: it needs a mask` });
+  }
   if (input.deepcache !== false) {
     const { max } = branchRange(spec);
     if (input.deepcache.cache_branch_id > max) {
@@ -229,5 +268,7 @@ export function resolveInput(input: PredictionInput, spec: ModelSpec, drawSeed: 
     output_format: input.output_format,
     output_quality: input.output_quality,
     deepcache: input.deepcache,
+    ...(input.image !== undefined ? { prompt_strength: input.prompt_strength ?? DEFAULT_PROMPT_STRENGTH } : {}),
+    ...(input.mask !== undefined && input.mask_mode !== undefined ? { mask_mode: input.mask_mode } : {}),
   };
 }

@@ -15,6 +15,7 @@ import { renderApiError } from './errors/render.js';
 import { adminAuth } from './middleware/admin-auth/index.js';
 import { apiKeyAuth } from './middleware/api-key-auth/index.js';
 import { bodySizeLimit } from './middleware/body-limit/index.js';
+import { INPUT_IMAGE_BODY_BYTES as IMAGE_BODY_BYTES } from '../../shared/input-image.js';
 import { clientRateLimit } from './middleware/client-rate-limit/index.js';
 import { corsFromConfig } from './middleware/cors/index.js';
 import { errorStyle } from './middleware/error-style/index.js';
@@ -27,6 +28,7 @@ import { adminRoutes } from './routes/admin.js';
 import { adminBillingRoutes } from './routes/admin-billing.js';
 import { mountDocs } from './routes/docs.js';
 import { imageRoutes } from './routes/images.js';
+import { imageEditRoutes } from './routes/image-edits.js';
 import { internalRoutes } from './routes/internal.js';
 import { playgroundRoutes } from './playground/index.js';
 import { modelRoutes } from './routes/models.js';
@@ -45,7 +47,11 @@ export function createApp() {
   });
   app.use('*', secureHeaders());
   app.use('/v1/*', corsFromConfig());
-  app.use('*', bodySizeLimit());
+  // Routes that take input images (data: URIs, multipart uploads) allow bodies the size of two of them.
+  app.use('/v1/predictions', bodySizeLimit({ maxBytes: IMAGE_BODY_BYTES }));
+  app.use('/v1/images/edits', bodySizeLimit({ maxBytes: IMAGE_BODY_BYTES }));
+  const defaultBodyLimit = bodySizeLimit();
+  app.use('*', async (c, next) => (c.req.path === '/v1/predictions' || c.req.path === '/v1/images/edits' ? next() : defaultBodyLimit(c, next)));
 
   app.use('/v1/images/*', errorStyle('openai'));
   app.use('/v1/*', clientRateLimit());
@@ -61,6 +67,7 @@ export function createApp() {
     .route('/', predictionRoutes)
     .route('/', predictionEventRoutes)
     .route('/', imageRoutes)
+    .route('/', imageEditRoutes)
     .route('/', modelRoutes)
     .route('/', replicateRoutes)
     .route('/', accountRoutes)

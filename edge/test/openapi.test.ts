@@ -20,7 +20,7 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         '/v1/predictions', '/v1/predictions/{id}', '/v1/predictions/{id}/cancel', '/v1/predictions/{id}/events',
-        '/v1/images/generations', '/v1/models', '/v1/account', '/admin/accounts', '/admin/keys/{key_id}/revoke',
+        '/v1/images/generations', '/v1/images/edits', '/v1/models', '/v1/account', '/admin/accounts', '/admin/keys/{key_id}/revoke',
         '/internal/predictions/{id}/events', '/v1/webhooks/secret', '/v1/predictions/{id}/webhooks',
         '/v1/predictions/{id}/webhooks/{delivery_id}/replay', '/admin/accounts/{account_id}/limits',
         '/admin/accounts/{account_id}/ledger/check', '/admin/accounts/{account_id}/webhooks/enable',

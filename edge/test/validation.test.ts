@@ -1,3 +1,4 @@
+import { INPUT_IMAGE_BODY_BYTES } from '../../shared/input-image.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SEED } from '../../shared/prediction.js';
 import { auth, call, createBody, jsonInit, newCustomer } from './helpers.js';
@@ -100,10 +101,12 @@ describe('POST /v1/predictions validation', () => {
     expect(await res.json()).toMatchObject({ code: 'malformed-request', type: '/problems/malformed-request' });
   });
 
-  it('returns 413 problem for a body above the size limit', async () => {
-    const res = await call('/v1/predictions', jsonInit('POST', tiny({ prompt: 'a'.repeat(70_000) }), key));
+  it('returns 413 problem for a body above the size limit (routes that take input images allow two of them)', async () => {
+    const res = await call('/v1/predictions', jsonInit('POST', tiny({ prompt: 'a'.repeat(INPUT_IMAGE_BODY_BYTES) }), key));
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ code: 'payload-too-large' });
+    const other = await call('/v1/webhooks/secret', jsonInit('POST', { pad: 'a'.repeat(70_000) }, key));
+    expect(other.status).toBe(413);
   });
 
   it.each([

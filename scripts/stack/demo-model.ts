@@ -23,7 +23,10 @@ async function exists(p: string): Promise<boolean> {
  * @returns whether it was built now
  */
 export async function ensureDemoModel(dir: string): Promise<{ dir: string; built: boolean }> {
-  if (await exists(path.join(dir, 'model_index.json'))) return { dir, built: false };
+  // complete = has every component, the VAE encoder included (directories built before it existed are rebuilt)
+  const complete = async () => (await exists(path.join(dir, 'model_index.json'))) && (await exists(path.join(dir, 'vae_encoder/model.onnx')));
+  if (await complete()) return { dir, built: false };
+  if (await exists(path.join(dir, 'model_index.json'))) await rm(dir, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });
   const scratch = await mkdtemp(`${dir}.building-`);
   try {
@@ -32,7 +35,7 @@ export async function ensureDemoModel(dir: string): Promise<{ dir: string; built
       await rename(scratch, dir);
     } catch (err) {
       // Another stack finished first: keep its copy.
-      if (!(await exists(path.join(dir, 'model_index.json')))) throw err;
+      if (!(await complete())) throw err;
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -1,12 +1,13 @@
 /// <reference lib="dom" />
 /**
  * The playground in headless Chromium (Debian's `chromium`, driven by playwright-core) against the real local
- * stack: fill the form, generate, and see the image load.
+ * stack: fill the form, generate, and see the image load; drop an input image and paint a mask.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../scripts/stack/start-stack.js';
 import { useStack } from './helpers/stack-fixture.js';
@@ -86,6 +87,58 @@ describe('playground', () => {
     const size = await page.$eval('#image', (img) => ({ w: (img as HTMLImageElement).naturalWidth, h: (img as HTMLImageElement).naturalHeight }));
     expect(size).toEqual({ w: 64, h: 128 });
     expect(await page.textContent('#status')).toBe(`succeeded: ${prediction.id}`);
+  });
+
+  it('generates from a dropped input image and a mask painted with the brush (inpainting at the chosen strength)', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(String(err)));
+    let sent: { input: Record<string, unknown> } | undefined;
+    page.on('request', (req) => {
+      if (req.method() === 'POST' && new URL(req.url()).pathname === '/v1/predictions') sent = JSON.parse(req.postData() ?? '{}') as typeof sent;
+    });
+    await page.goto(`${h.stack.edgeUrl}/`);
+    await page.fill('#key', h.stack.apiKey);
+    await page.fill('#width', '64');
+    await page.fill('#height', '64');
+    await page.fill('#steps', '8');
+    await page.fill('#seed', '5');
+    // drop a 96×64 PNG on the drop zone, as a file dragged from the desktop arrives
+    const raw = Buffer.alloc(96 * 64 * 3);
+    for (let i = 0; i < 96 * 64; i++) raw.set([i % 96, 80, 160], i * 3);
+    const pngBytes = await sharp(raw, { raw: { width: 96, height: 64, channels: 3 } }).png().toBuffer();
+    await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], 'dropped.png', { type: 'image/png' }));
+      document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, pngBytes.toString('base64'));
+    await page.waitForSelector('#canvases:not([hidden])');
+    expect(await page.textContent('#drop-label')).toContain('96×64');
+    await page.fill('#strength', '0.5');
+    // paint a stroke over the left part of the image
+    const box = (await page.locator('#mask').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.3);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.7, { steps: 5 });
+    await page.mouse.up();
+    await page.click('#generate');
+    await page.waitForFunction(() => {
+      const img = document.getElementById('image') as HTMLImageElement | null;
+      return img !== null && img.complete && img.naturalWidth > 0;
+    }, undefined, { timeout: 90_000 });
+    expect(await page.textContent('#status')).toMatch(/^succeeded/);
+    // 8 steps at strength 0.5 run 4, DeepCache interval 3 (the form's default): 2 full, 2 shallow
+    expect(await page.textContent('#timings')).toContain('U-Net steps: 2 full, 2 shallow');
+    expect(sent?.input.prompt_strength).toBe(0.5);
+    expect(String(sent?.input.image)).toMatch(/^data:image\/png;base64,/);
+    const maskPng = Buffer.from(String(sent?.input.mask).split(',')[1]!, 'base64');
+    const { data, info } = await sharp(maskPng).greyscale().raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([96, 64]);
+    const white = [...data].filter((v) => v > 200).length;
+    expect(white).toBeGreaterThan(20);
+    expect(white).toBeLessThan(96 * 64 / 2);
+    expect(errors).toEqual([]);
   });
 
   it('shows the problem detail when the API refuses the request', async () => {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { fixturesRoot, repoRoot } from '../../gpu-backend/src/onnx/testing/fixture-tensors.js';
 import { SamplingCase as SchedulerSamplingCase } from '../../gpu-backend/src/schedulers/testing/fixture.js';
 
-const DeepCacheCase = z.object({
+export const DeepCacheCase = z.looseObject({
   cache_interval: z.number().int(),
   cache_branch_id: z.number().int(),
   skip_mode: z.string(),

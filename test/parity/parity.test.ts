@@ -4,6 +4,10 @@
  * - single forwards (U-Net, DeepCache features and shallow outputs, VAE): max|a−b| ≤ 1e-4·max|ref| + 1e-5;
  * - sampling loops (final and per-step latents, float images): max|a−b| ≤ 1e-3·max|ref|;
  * - uint8 images: ±1 per channel value.
+ * Image-to-image and inpainting cases (img2img.ts) also check the VAE encoding, the strength schedule, the start
+ * latents, the DeepCache step kinds of the case's rule and, for a `counted` case marked `identical_to`, bit
+ * equality with its twin; an `informational` case (a DeepCache helper reused across requests) is checked to be a
+ * state the per-request plan never reaches.
  * It fails when a manifest case was not run.
  */
 import * as ort from 'onnxruntime-node';
@@ -17,6 +21,10 @@ import type { Tensor } from '../../gpu-backend/src/tensor/tensor.js';
 import { FixtureModels } from './fixture-models.js';
 import { fixtureDirectories, loadFixture, readJson, SamplingCase, type FixtureDir, type ManifestCase } from './fixture-set.js';
 import { runSamplingCase, type SamplingRun } from './sampling.js';
+import { ImageCase, ruleKinds, runImageCase, type ImageRun } from './img2img.js';
+import { posteriorSample } from '../../gpu-backend/src/pipeline/vae-encoder.js';
+import { strengthSchedule } from '../../gpu-backend/src/pipeline/img2img.js';
+import { schedulerFromDiffusersCase } from '../../gpu-backend/src/schedulers/index.js';
 
 const SINGLE = { rel: 1e-4, abs: 1e-5 };
 const LOOP = { rel: 1e-3, abs: 0 };
@@ -90,6 +98,21 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, fx) => {
     let p = samplingRuns.get(c.id);
     if (!p) samplingRuns.set(c.id, (p = runSamplingCase(models, c)));
     return p;
+  };
+  const imageRuns = new Map<string, Promise<ImageRun>>();
+  const imageRun = (c: ImageCase, kinds: readonly ('full' | 'shallow')[]) => {
+    const key = `${c.id}:${kinds.join(',')}`;
+    let p = imageRuns.get(key);
+    if (!p) imageRuns.set(key, (p = runImageCase(models, c, kinds)));
+    return p;
+  };
+  /** The final latents our code gives for a sampling-like case, whatever its kind. */
+  const finalLatentsOf = async (id: unknown): Promise<Tensor> => {
+    const source = fx.manifest.cases.find((s) => s.id === id);
+    expect(source, `case ${String(id)}`).toBeDefined();
+    if (source!.kind === 'sampling') return (await sampling(SamplingCase.parse(source))).finalLatents;
+    const ic = ImageCase.parse(source);
+    return (await imageRun(ic, ic.step_kinds)).finalLatents;
   };
   const vaeScaling = fx.manifest.models.vae_decoder?.scaling_factor ?? 0.18215;
   afterAll(() => models.dispose());
@@ -188,11 +211,8 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, fx) => {
       case 'pipeline_image':
         it(`pipeline_image ${c.id}: sampling + VAE + post-processing give diffusers' image`, async () => {
           mark(c);
-          const source = fx.manifest.cases.find((s) => s.id === c.same_latents_as);
-          expect(source, `case ${String(c.same_latents_as)}`).toBeDefined();
-          const run = await sampling(SamplingCase.parse(source));
           const vae = await models.vae(vaeScaling);
-          const sample = await vae.decode(run.finalLatents);
+          const sample = await vae.decode(await finalLatentsOf(c.same_latents_as));
           const json = readJson(fx, c.file!);
           const refFloat = fixtureTensor(json.image_float_nhwc);
           const [, h, w, ch] = refFloat.dims as [number, number, number, number];
@@ -203,6 +223,87 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, fx) => {
           expectUint8Close(toUint8Hwc(sample, 0), fixtureTensor(json.image_uint8_nhwc), 'uint8 image');
         });
         break;
+
+      case 'vae_encode':
+        it(`vae_encode ${c.id}: the VAE encoder and the posterior sample match diffusers`, async () => {
+          mark(c);
+          const json = readJson(fx, c.file!);
+          const inputs = json.inputs as Record<string, unknown>;
+          const outputs = json.outputs as Record<string, unknown>;
+          const encoder = await models.vaeEncoder(c.scaling_factor as number);
+          const params = await encoder.parameters(fixtureTensor(inputs.sample));
+          expectClose(params, fixtureTensor(outputs.latent_parameters), SINGLE, 'latent_parameters');
+          const z = posteriorSample(params, fixtureTensor(inputs.eps));
+          expectClose(z, fixtureTensor(outputs.latent_sample), SINGLE, 'latent_sample');
+          expectClose(encoder.scale(z), fixtureTensor(outputs.scaled_latents), SINGLE, 'scaled latents');
+        });
+        break;
+
+      case 'img2img_sampling':
+      case 'inpaint_sampling': {
+        const ic = ImageCase.parse(c);
+        if (ic.informational) {
+          it(`${c.kind} ${c.id} (informational): the reference's reused-helper state is one a per-request plan never reaches`, async () => {
+            mark(c);
+            const { scheduler } = schedulerFromDiffusersCase(ic.scheduler, ic.scheduler_config);
+            scheduler.setTimesteps(ic.num_inference_steps);
+            const ours = ruleKinds({ ...ic, deepcache_step_rule: 'counted' }, strengthSchedule(scheduler, ic.num_inference_steps, ic.strength));
+            expect(ic.fresh_helper_step_kinds, 'the case records the fresh-helper kinds').toBeDefined();
+            expect(ours).toEqual(ic.fresh_helper_step_kinds);
+            expect(ours, 'a reused helper gives other step kinds').not.toEqual(ic.step_kinds);
+          });
+          break;
+        }
+        it(`${c.kind} ${c.id}: encoding, strength schedule, start, per-step and final latents match diffusers`, async () => {
+          mark(c);
+          const ref = readJson(fx, ic.file);
+          // the strength schedule and the step kinds of the case's DeepCache rule
+          const probe = schedulerFromDiffusersCase(ic.scheduler, ic.scheduler_config).scheduler;
+          probe.setTimesteps(ic.num_inference_steps);
+          expect(probe.timesteps).toEqual(ic.all_timesteps);
+          expect(probe.order).toBe(ic.scheduler_order);
+          const schedule = strengthSchedule(probe, ic.num_inference_steps, ic.strength);
+          expect([schedule.initTimestep, schedule.tStart, schedule.beginIndex, schedule.runLength]).toEqual([ic.init_timestep, ic.t_start, ic.begin_index, ic.num_unet_calls]);
+          expect(ic.all_timesteps.slice(schedule.beginIndex)).toEqual(ic.timesteps);
+          const kinds = ruleKinds(ic, schedule);
+          expect(kinds, `step kinds of the ${ic.deepcache_step_rule ?? 'no-DeepCache'} rule`).toEqual(ic.step_kinds);
+
+          const run = await imageRun(ic, kinds);
+          expect(run.stepKinds).toEqual(ic.step_kinds);
+          expect(run.scheduler.initNoiseSigma).toBeCloseTo(ic.init_noise_sigma, 4);
+          // the injected draws are the ones the reference used
+          expectClose(run.draws.get('noise')!, fixtureTensor(ref.noise), { rel: 0, abs: 0 }, 'noise');
+          if (ref.image_latents === null) expect(run.imageLatents).toBeNull();
+          else expectClose(run.imageLatents!, fixtureTensor(ref.image_latents), SINGLE, 'image latents');
+          if (ic.kind === 'inpaint_sampling') {
+            expectClose(run.mask!, fixtureTensor(ref.mask), { rel: 0, abs: 0 }, 'latent-grid mask');
+            expectClose(run.maskedImageLatents!, fixtureTensor(ref.masked_image_latents), SINGLE, 'masked image latents');
+          }
+          const noiseAt = (ref.latent_timestep ? fixtureTensor(ref.latent_timestep).data[0] : (ref.start_add_noise_timestep as number[] | null)?.[0]) ?? null;
+          if (noiseAt !== null) expect(noiseAt).toBe(ic.timesteps[0]);
+          expectClose(run.start, fixtureTensor(ref.start_latents), LOOP, 'start latents');
+          // per step (before and after the blend) and final
+          const blendAt = ref.blend_add_noise_timesteps as number[][] | undefined;
+          if (blendAt) expect(blendAt.map((t) => t[0])).toEqual(ic.timesteps.slice(1));
+          const before = ref.latents_after_scheduler_step as unknown[] | undefined;
+          if (before) before.forEach((r, i) => expectClose(run.beforeBlend[i]!, fixtureTensor(r), LOOP, `latents after scheduler step ${i}`));
+          const perStep = ref.latents_after_each_step as unknown[] | undefined;
+          expect(perStep !== undefined).toBe(ic.has_latents_after_each_step);
+          if (perStep) {
+            expect(run.perStep).toHaveLength(perStep.length);
+            perStep.forEach((r, i) => expectClose(run.perStep[i]!, fixtureTensor(r), LOOP, `latents after step ${i}`));
+          }
+          expectClose(run.finalLatents, fixtureTensor(ref.final_latents), LOOP, 'final latents');
+          // a counted case equal to its helper twin: same reference bits, and the same bits from us
+          if (ic.identical_to) {
+            const twin = ImageCase.parse(fx.manifest.cases.find((t) => t.id === ic.identical_to));
+            expect(fixtureTensor(readJson(fx, twin.file).final_latents).data).toEqual(fixtureTensor(ref.final_latents).data);
+            expect(twin.step_kinds).toEqual(ic.step_kinds);
+            expect((await imageRun(twin, twin.step_kinds)).finalLatents.data).toEqual(run.finalLatents.data);
+          }
+        });
+        break;
+      }
 
       default:
         it(`${c.id}: unknown case kind ${c.kind}`, () => {

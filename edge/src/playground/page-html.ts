@@ -1,5 +1,6 @@
 /**
- * The playground's HTML: a form for one prediction, a progress bar, the image and its timings. Scripts and
+ * The playground's HTML: a form for one prediction (optionally from an input image dropped on the drop zone, with a
+ * mask painted over it with the brush), a progress bar, the image and its timings. Scripts and
  * styles are separate same-origin files (no inline code), so a strict `script-src 'self'` policy allows it.
  * @module
  */
@@ -34,6 +35,16 @@ export const playgroundHtml = `<!doctype html>
   <fieldset class="wide"><legend><label><input id="deepcache" name="deepcache" type="checkbox" checked> DeepCache</label></legend>
     <label>Cache interval <input id="interval" name="interval" type="number" min="1" max="20" value="3"></label>
     <label>Cache branch <input id="branch" name="branch" type="number" min="0" max="11" value="0"></label>
+  </fieldset>
+  <fieldset class="wide" id="from-image"><legend>Input image (optional): image-to-image, or inpainting where you paint</legend>
+    <div id="drop" tabindex="0"><span id="drop-label">Drop an image here</span> or <label class="inline">choose a file <input id="image-file" type="file" accept="image/png,image/jpeg,image/webp"></label></div>
+    <div id="canvases" hidden><canvas id="source"></canvas><canvas id="mask" title="paint the area to repaint"></canvas></div>
+    <div id="image-tools" hidden>
+      <label>Strength <input id="strength" name="strength" type="number" min="0.05" max="1" step="0.05" value="0.8"></label>
+      <label>Brush <input id="brush" name="brush" type="range" min="2" max="64" value="12"></label>
+      <button id="clear-mask" type="button">Clear mask</button>
+      <button id="clear-image" type="button">Remove image</button>
+    </div>
   </fieldset>
   <button id="generate" type="submit">Generate</button>
 </form>

@@ -1,7 +1,9 @@
 /**
  * The playground's browser script (served as a same-origin module). `EventSource` cannot send an
  * `Authorization` header and the edge authenticates the event stream like every `/v1` route, so the script
- * reads `GET /v1/predictions/:id/events` with `fetch` and parses the Server-Sent Events itself.
+ * reads `GET /v1/predictions/:id/events` with `fetch` and parses the Server-Sent Events itself. An input image
+ * (dropped or chosen) is drawn on a canvas at its own size; the mask brush paints white on a transparent canvas
+ * over it; both are sent as PNG data: URIs (the mask on black, white = repaint) only when something was painted.
  * @module
  */
 
@@ -18,6 +20,76 @@ function show(status, error) {
   $('error').textContent = error || '';
 }
 
+const source = $('source');
+const mask = $('mask');
+let hasImage = false;
+let painted = false;
+
+function loadImageFile(file) {
+  if (!file) return;
+  const url = URL.createObjectURL(file);
+  const img = new Image();
+  img.onload = () => {
+    source.width = mask.width = img.naturalWidth;
+    source.height = mask.height = img.naturalHeight;
+    source.getContext('2d').drawImage(img, 0, 0);
+    mask.getContext('2d').clearRect(0, 0, mask.width, mask.height);
+    URL.revokeObjectURL(url);
+    hasImage = true;
+    painted = false;
+    $('canvases').hidden = false;
+    $('image-tools').hidden = false;
+    $('drop-label').textContent = file.name + ' (' + img.naturalWidth + '×' + img.naturalHeight + ')';
+  };
+  img.onerror = () => show('That file is not an image the browser can read.', file.name);
+  img.src = url;
+}
+
+$('image-file').addEventListener('change', (e) => loadImageFile(e.target.files[0]));
+const drop = $('drop');
+drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+drop.addEventListener('drop', (e) => {
+  e.preventDefault();
+  drop.classList.remove('over');
+  loadImageFile(e.dataTransfer.files[0]);
+});
+
+function brushAt(e) {
+  const r = mask.getBoundingClientRect();
+  const x = ((e.clientX - r.left) * mask.width) / r.width;
+  const y = ((e.clientY - r.top) * mask.height) / r.height;
+  const ctx = mask.getContext('2d');
+  ctx.fillStyle = '#fff';
+  ctx.beginPath();
+  ctx.arc(x, y, (Number($('brush').value) * mask.width) / r.width / 2, 0, Math.PI * 2);
+  ctx.fill();
+  painted = true;
+}
+let drawing = false;
+mask.addEventListener('pointerdown', (e) => { drawing = true; mask.setPointerCapture(e.pointerId); brushAt(e); });
+mask.addEventListener('pointermove', (e) => { if (drawing) brushAt(e); });
+mask.addEventListener('pointerup', () => { drawing = false; });
+$('clear-mask').addEventListener('click', () => { mask.getContext('2d').clearRect(0, 0, mask.width, mask.height); painted = false; });
+$('clear-image').addEventListener('click', () => {
+  hasImage = painted = false;
+  $('canvases').hidden = $('image-tools').hidden = true;
+  $('image-file').value = '';
+  $('drop-label').textContent = 'Drop an image here';
+});
+
+/** The painted mask as a PNG: white strokes on black. */
+function maskDataUrl() {
+  const out = document.createElement('canvas');
+  out.width = mask.width;
+  out.height = mask.height;
+  const ctx = out.getContext('2d');
+  ctx.fillStyle = '#000';
+  ctx.fillRect(0, 0, out.width, out.height);
+  ctx.drawImage(mask, 0, 0);
+  return out.toDataURL('image/png');
+}
+
 function requestBody() {
   const input = {
     prompt: $('prompt').value,
@@ -31,6 +103,11 @@ function requestBody() {
   if ($('negative').value) input.negative_prompt = $('negative').value;
   if ($('scheduler').value) input.scheduler = $('scheduler').value;
   if ($('seed').value !== '') input.seed = Number($('seed').value);
+  if (hasImage) {
+    input.image = source.toDataURL('image/png');
+    input.prompt_strength = Number($('strength').value);
+    if (painted) input.mask = maskDataUrl();
+  }
   return { model: $('model').value, input };
 }
 

@@ -21,5 +21,14 @@ progress { width: 100%; height: 14px; }
 .error { color: #a11; white-space: pre-wrap; }
 figure { margin: 12px 0; }
 img { image-rendering: pixelated; min-width: 256px; max-width: 100%; border: 1px solid #ccc; background: #fff; }
+#from-image { flex-direction: column; }
+#drop { border: 2px dashed #aaa; border-radius: 6px; padding: 14px; text-align: center; color: #555; }
+#drop.over { border-color: #1f5fbf; background: #eef3fb; }
+label.inline { display: inline; }
+#canvases { position: relative; align-self: flex-start; }
+#canvases canvas { display: block; max-width: 100%; width: 256px; image-rendering: pixelated; }
+#mask { position: absolute; inset: 0; opacity: .55; cursor: crosshair; touch-action: none; }
+#image-tools { display: flex; gap: 12px; align-items: end; }
+#image-tools button { grid-column: auto; padding: 6px 10px; }
 figcaption { font-size: 13px; color: #333; margin-top: 6px; }
 `;

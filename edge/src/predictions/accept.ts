@@ -20,6 +20,8 @@ import { DEADLINE_GRACE_MS } from './deadline.js';
 import { getOwnPredictionRow, type PredictionRow } from './row.js';
 import { finishPrediction } from './transition.js';
 import { admitWebhook } from '../webhooks/admit.js';
+import { inputObjectKey } from '../../../shared/input-image.js';
+import { checkMaskSize, loadInputImage, sizeForImage, storeInputImages, type InputImage } from './input-images.js';
 
 export interface AcceptOptions {
   /** Cancel-After deadline (ISO time); not started by then → aborted. */
@@ -64,20 +66,44 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
   if (!configFrom(env).SERVED_MODELS.includes(spec.id)) {
     throw new ApiError(422, 'validation-failed', `Model ${spec.id} is not served here`, { errors: [{ pointer, message: 'model not served (see GET /v1/models)' }] });
   }
-  const issues = checkInputForModel(request.input, spec);
+  // 1a. Input images: fetched or decoded from data: URIs and checked by their headers before anything is charged;
+  // without an explicit size the output takes the image's (fitted to the model).
+  let input = request.input;
+  let images: { image: InputImage; mask?: InputImage } | undefined;
+  if (input.image !== undefined) {
+    const image = await loadInputImage(env, input.image, '/input/image');
+    const mask = input.mask === undefined ? undefined : await loadInputImage(env, input.mask, '/input/mask');
+    if (mask) checkMaskSize(image, mask);
+    images = { image, ...(mask ? { mask } : {}) };
+    if (input.width === undefined && input.height === undefined) input = { ...input, ...sizeForImage(image, spec) };
+  }
+  const issues = checkInputForModel(input, spec);
   if (issues.length > 0) throw new ApiError(422, 'validation-failed', 'The input does not fit the model', { errors: issues });
 
   // 1b. The webhook must be a public address (SSRF guard); naming it again re-enables it after a 410.
   if (request.webhook !== undefined) await admitWebhook(env, caller.accountId, request.webhook);
 
-  // 2. Resolve defaults and draw the seed.
-  const resolved = resolveInput(request.input, spec, randomSeed);
+  // 2. Resolve defaults and draw the seed; input images are referenced by the keys they are stored under.
+  const id = newPredictionId();
+  const prefix = configFrom(env).S3_PREFIX;
+  const keys = images ? { image: inputObjectKey(prefix, id, 'image'), ...(images.mask ? { mask: inputObjectKey(prefix, id, 'mask') } : {}) } : {};
+  const resolved = { ...resolveInput(input, spec, randomSeed), ...keys };
+  const storedInput = { ...input, ...keys };
 
   // 3. Price (recorded on the prediction) and reserve it on the account.
   const price = priceFor(spec, resolved);
   const { credits } = price;
-  const id = newPredictionId();
   await reserveCredits(env, caller, id, price);
+
+  // 3b. Store the input images beside the outputs (released again if that fails).
+  if (images) {
+    try {
+      await storeInputImages(env, id, images);
+    } catch (err) {
+      await releaseCredits(env, caller.accountId, id);
+      throw new ApiError(503, 'backend-unavailable', 'The input image could not be stored; retry later', { headers: { 'retry-after': '5' }, cause: err });
+    }
+  }
 
   // 4. Insert: durable before acknowledged.
   const row: PredictionRow = {
@@ -86,7 +112,7 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
     key_id: caller.keyId,
     model: spec.id,
     status: 'starting',
-    input_json: JSON.stringify(request.input),
+    input_json: JSON.stringify(storedInput),
     resolved_json: JSON.stringify(resolved),
     output_json: null,
     error: null,

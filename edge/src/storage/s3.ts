@@ -48,3 +48,9 @@ export async function getObjectStream(s3: S3Settings, key: string): Promise<Read
   }
   return res.body;
 }
+
+/** Writes an object with a signed PUT (input images of image-to-image requests). */
+export async function putObject(s3: S3Settings, key: string, body: Uint8Array, contentType: string): Promise<void> {
+  const res = await client(s3).fetch(objectUrl(s3, key), { method: 'PUT', body, headers: { 'content-type': contentType } });
+  if (!res.ok) throw new Error(`S3 PUT ${key} answered ${res.status}`);
+}

@@ -40,6 +40,8 @@ export const UNetConfigJson = z.looseObject({
   addition_embed_type: z.string().nullish(),
   use_linear_projection: z.boolean().optional(),
   block_out_channels: z.array(z.number().int().positive()).optional(),
+  /** 4, or 9 for an inpainting U-Net (latents ‖ mask ‖ masked-image latents). */
+  in_channels: z.number().int().positive().optional(),
 });
 
 /** `vae_decoder/config.json` or `vae/config.json` (a diffusers AutoencoderKL config). */

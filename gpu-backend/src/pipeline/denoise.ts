@@ -15,8 +15,29 @@ export interface DenoiseOptions {
   unet: UNetModel;
   /** A scheduler on which `setTimesteps(numInferenceSteps)` was called. */
   scheduler: Scheduler;
-  /** [B, 4, h, w] initial latents, N(0, 1) draws; scaled by the scheduler's initNoiseSigma here. */
+  /**
+   * [B, 4, h, w] initial latents: N(0, 1) draws, scaled by the scheduler's initNoiseSigma here, or, with
+   * `startLatents: true`, the loop's start latents used as they are (image-to-image: the noised image latents).
+   */
   latents: Tensor;
+  /** The latents are the loop's start latents already (no initNoiseSigma scaling). Default false. */
+  startLatents?: boolean;
+  /**
+   * Position of `scheduler.timesteps` the run begins at (image-to-image's truncated schedule; the scheduler's
+   * `setBeginIndex` is called here). Default 0. The run has `timesteps.length − beginIndex` loop steps, and the
+   * DeepCache plan covers exactly those (its step counter starts at the run's first U-Net call).
+   */
+  beginIndex?: number;
+  /**
+   * Channels appended to the scaled model input on axis 1 before the U-Net (an inpainting U-Net's mask and
+   * masked-image latents), batched like the model input ([2B, C, h, w] with CFG, else [B, C, h, w]).
+   */
+  extraChannels?: Tensor;
+  /**
+   * Called after each scheduler step with the latents, the run position and the scheduler position of the step;
+   * returns the latents the loop continues with (inpainting with a regular U-Net blends the known region back).
+   */
+  afterStep?: (latents: Tensor, runIndex: number, schedulerIndex: number) => Tensor;
   /**
    * Conditioning batched for CFG (uncond rows 0…B−1, cond rows B…2B−1) when `guidanceScales` is given,
    * else B cond rows.
@@ -28,7 +49,7 @@ export interface DenoiseOptions {
   /** Noise for stochastic schedulers: one independent stream per batch row. */
   noise?: NoiseSource;
   signal?: AbortSignal;
-  /** Called after each step with the 1-based step number and the latents after it ([B, 4, h, w]). */
+  /** Called after each step with the 1-based run step number and the latents after it ([B, 4, h, w]). */
   onStep?: (step: number, total: number, kind: StepKind, latents: Tensor) => void;
 }
 
@@ -40,6 +61,22 @@ export interface DenoiseResult {
   stepKinds: StepKind[];
 }
 
+/** Concatenates [N, Ca, h, w] and [N, Cb, h, w] on the channel axis. */
+export function concatChannels(a: Tensor, b: Tensor): Tensor {
+  const [n, ca, h, w] = a.dims as [number, number, number, number];
+  const cb = b.dims[1]!;
+  if (b.dims.length !== 4 || b.dims[0] !== n || b.dims[2] !== h || b.dims[3] !== w) {
+    throw new RangeError(`concatChannels: [${b.dims.join(', ')}] does not fit [${a.dims.join(', ')}]`);
+  }
+  const plane = h * w;
+  const data = new Float32Array(n * (ca + cb) * plane);
+  for (let r = 0; r < n; r++) {
+    data.set(a.data.subarray(r * ca * plane, (r + 1) * ca * plane), r * (ca + cb) * plane);
+    data.set(b.data.subarray(r * cb * plane, (r + 1) * cb * plane), (r * (ca + cb) + ca) * plane);
+  }
+  return { data, dims: [n, ca + cb, h, w] };
+}
+
 function scaleBy(t: Tensor, s: number): Tensor {
   if (s === 1) return t;
   const data = new Float32Array(t.data.length);
@@ -49,9 +86,10 @@ function scaleBy(t: Tensor, s: number): Tensor {
 }
 
 /**
- * Runs the sampling loop.
- * 1. latents × initNoiseSigma; 2. per loop step i: model input (doubled for CFG) → scaleModelInput →
- * full or shallow U-Net by the cache's plan → guidance → scheduler.step.
+ * Runs the sampling loop (one lane of {@link denoiseLanes}).
+ * 1. latents × initNoiseSigma (unless they are start latents); 2. per run step k (scheduler position
+ * i = beginIndex + k): model input (doubled for CFG) → scaleModelInput → extra channels → full or shallow U-Net by
+ * the cache's plan at k → guidance → scheduler.step → afterStep.
  * @throws the signal's reason (an AbortError) when aborted between steps
  */
 export async function denoise(opts: DenoiseOptions): Promise<DenoiseResult> {
@@ -61,11 +99,14 @@ export async function denoise(opts: DenoiseOptions): Promise<DenoiseResult> {
     latents: opts.latents,
     cond,
     guidanceScales,
+    ...(opts.startLatents ? { startLatents: true } : {}),
+    ...(opts.extraChannels ? { extraChannels: opts.extraChannels } : {}),
+    ...(opts.afterStep ? { afterStep: opts.afterStep } : {}),
     ...(opts.noise ? { noise: opts.noise } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onStep ? { onStep: opts.onStep } : {}),
   };
-  const run = await denoiseLanes({ unet, cache, lanes: [lane] });
+  const run = await denoiseLanes({ unet, cache, lanes: [lane], ...(opts.beginIndex ? { beginIndex: opts.beginIndex } : {}) });
   const [only] = run.lanes;
   if (only instanceof Error) throw only;
   return { latents: only!.latents, fullSteps: run.fullSteps, shallowSteps: run.shallowSteps, stepKinds: run.stepKinds };
@@ -79,8 +120,14 @@ export async function denoise(opts: DenoiseOptions): Promise<DenoiseResult> {
 export interface DenoiseLane {
   /** A scheduler on which `setTimesteps` was called (every lane: the same steps). */
   scheduler: Scheduler;
-  /** [k, 4, h, w] initial N(0, 1) latents of this lane. */
+  /** [k, 4, h, w] initial N(0, 1) latents of this lane (or, with `startLatents`, its start latents). */
   latents: Tensor;
+  /** The latents are the loop's start latents already (no initNoiseSigma scaling). Default false. */
+  startLatents?: boolean;
+  /** This lane's extra U-Net input channels, rows as its model input (CFG: k uncond, then k cond). */
+  extraChannels?: Tensor;
+  /** Called after each scheduler step of this lane; returns the latents it continues with. */
+  afterStep?: (latents: Tensor, runIndex: number, schedulerIndex: number) => Tensor;
   /** This lane's conditioning: CFG → 2k rows (k uncond, then k cond), else k rows. */
   cond: UNetConditioning;
   /** Guidance scale per row (length k), or null without CFG (equal for every lane). */
@@ -106,22 +153,23 @@ function abortReason(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError');
 }
 
+/** The lanes' tensors of `f` in U-Net row order (CFG: every lane's uncond rows, then every lane's cond rows). */
+function batchRows(lanes: readonly DenoiseLane[], cfg: boolean, f: (l: DenoiseLane) => Tensor | undefined): Tensor | undefined {
+  const parts = lanes.map(f);
+  if (parts.some((p) => p === undefined)) return undefined;
+  const ts = parts as Tensor[];
+  if (ts.length === 1) return ts[0];
+  if (!cfg) return concatRows(ts);
+  return concatRows([...ts.map((t) => sliceRows(t, 0, t.dims[0]! / 2)), ...ts.map((t) => sliceRows(t, t.dims[0]! / 2, t.dims[0]!))]);
+}
+
 function condRows(lanes: readonly DenoiseLane[], cfg: boolean): UNetConditioning {
-  const pick = (f: (c: UNetConditioning) => Tensor | undefined): Tensor[] | undefined => {
-    const parts = lanes.map((l) => f(l.cond));
-    if (parts.some((p) => p === undefined)) return undefined;
-    const ts = parts as Tensor[];
-    if (!cfg) return ts;
-    // CFG: every lane's uncond rows, then every lane's cond rows.
-    return [...ts.map((t) => sliceRows(t, 0, t.dims[0]! / 2)), ...ts.map((t) => sliceRows(t, t.dims[0]! / 2, t.dims[0]!))];
-  };
-  const hidden = pick((c) => c.encoderHiddenStates)!;
-  const text = pick((c) => c.textEmbeds);
-  const ids = pick((c) => c.timeIds);
+  const text = batchRows(lanes, cfg, (l) => l.cond.textEmbeds);
+  const ids = batchRows(lanes, cfg, (l) => l.cond.timeIds);
   return {
-    encoderHiddenStates: concatRows(hidden),
-    ...(text ? { textEmbeds: concatRows(text) } : {}),
-    ...(ids ? { timeIds: concatRows(ids) } : {}),
+    encoderHiddenStates: batchRows(lanes, cfg, (l) => l.cond.encoderHiddenStates)!,
+    ...(text ? { textEmbeds: text } : {}),
+    ...(ids ? { timeIds: ids } : {}),
   };
 }
 
@@ -148,20 +196,32 @@ function keptRows(before: readonly DenoiseLane[], kept: readonly DenoiseLane[], 
  * the latents, the conditioning and the cached DeepCache feature, so no U-Net call computes them again. The other
  * lanes' results are the same bytes as without the aborted lanes. Rejects only when every lane aborted.
  */
-export async function denoiseLanes(opts: { unet: UNetModel; cache: FeatureCache; lanes: readonly DenoiseLane[] }): Promise<DenoiseLanesResult> {
+export async function denoiseLanes(opts: {
+  unet: UNetModel;
+  cache: FeatureCache;
+  lanes: readonly DenoiseLane[];
+  /**
+   * Position of the schedulers' timesteps the run begins at (image-to-image's truncated schedule; every lane's
+   * `setBeginIndex` is called here). Default 0. The DeepCache plan covers the run's steps, counted from its start.
+   */
+  beginIndex?: number;
+}): Promise<DenoiseLanesResult> {
   const { unet, cache } = opts;
-  const total = opts.lanes[0]?.scheduler.timesteps.length ?? 0;
-  if (cache.plan.length !== total) throw new RangeError(`DeepCache plan has ${cache.plan.length} steps, the scheduler ${total}`);
+  const begin = opts.beginIndex ?? 0;
+  if (begin !== 0) for (const l of opts.lanes) l.scheduler.setBeginIndex(begin);
+  const total = (opts.lanes[0]?.scheduler.timesteps.length ?? begin) - begin;
+  if (cache.plan.length !== total) throw new RangeError(`DeepCache plan has ${cache.plan.length} steps, the run ${total}`);
   const cfg = (opts.lanes[0]?.guidanceScales ?? null) !== null;
-  const state = opts.lanes.map((lane) => ({ lane, latents: scaleBy(lane.latents, lane.scheduler.initNoiseSigma), evaluations: 0 }));
+  const state = opts.lanes.map((lane) => ({ lane, latents: lane.startLatents ? lane.latents : scaleBy(lane.latents, lane.scheduler.initNoiseSigma), evaluations: 0 }));
   let active = [...opts.lanes];
   let cond = condRows(active, cfg);
+  let extra = batchRows(active, cfg, (l) => l.extraChannels);
   const stepKinds: StepKind[] = [];
   let unetRows = 0;
   let unetRowsAfterAbort = 0;
   const stateOf = (l: DenoiseLane) => state[opts.lanes.indexOf(l)]!;
   try {
-    for (let i = 0; i < total; i++) {
+    for (let k = 0; k < total; k++) {
       const staying = active.filter((l) => !l.signal?.aborted);
       if (staying.length === 0) throw abortReason(active[0]!.signal!);
       if (staying.length !== active.length) {
@@ -169,11 +229,14 @@ export async function denoiseLanes(opts: { unet: UNetModel; cache: FeatureCache;
         if (cache.branch !== null && cache.hasFeature) cache.store(selectFeatureRows(cache.feature, keptRows(active, staying, cfg)));
         active = staying;
         cond = condRows(active, cfg);
+        extra = batchRows(active, cfg, (l) => l.extraChannels);
       }
+      const i = begin + k;
       const t = opts.lanes[0]!.scheduler.timesteps[i]!;
       const latents = active.length === 1 ? stateOf(active[0]!).latents : concatRows(active.map((l) => stateOf(l).latents));
       const doubled = cfg ? concatRows([latents, latents]) : latents;
-      const input = active[0]!.scheduler.scaleModelInput(doubled, i);
+      const scaled = active[0]!.scheduler.scaleModelInput(doubled, i);
+      const input = extra ? concatChannels(scaled, extra) : scaled;
       const rows = input.dims[0]!;
       unetRows += rows;
       for (const l of active) {
@@ -181,7 +244,7 @@ export async function denoiseLanes(opts: { unet: UNetModel; cache: FeatureCache;
         if (l.signal?.aborted) unetRowsAfterAbort += (cfg ? 2 : 1) * l.latents.dims[0]!;
       }
       let out: Tensor;
-      const kind: StepKind = cache.isFullStep(i) ? 'full' : 'shallow';
+      const kind: StepKind = cache.isFullStep(k) ? 'full' : 'shallow';
       if (kind === 'full') {
         const r = await unet.predict(input, t, cond, cache.captureBranch);
         cache.store(r.feature);
@@ -198,7 +261,8 @@ export async function denoiseLanes(opts: { unet: UNetModel; cache: FeatureCache;
         const own = active.length === 1 ? guided : { data: sliceRows(guided, row, row + k).data.slice(), dims: [k, ...guided.dims.slice(1)] };
         row += k;
         st.latents = l.scheduler.step(own, i, st.latents, l.noise).prevSample;
-        l.onStep?.(i + 1, total, kind, st.latents);
+        if (l.afterStep) st.latents = l.afterStep(st.latents, k, i);
+        l.onStep?.(k + 1, total, kind, st.latents);
       }
       stepKinds.push(kind);
     }

@@ -1,7 +1,7 @@
 /**
  * Loads a model directory (the ONNX export layout of a diffusers repository) into a ready pipeline:
- * tokenizers and text encoders, the U-Net with its DeepCache graphs (cached on disk), the VAE decoder, the
- * scheduler config and seeded noise. The first execution provider that loads the U-Net is used for everything.
+ * tokenizers and text encoders, the U-Net with its DeepCache graphs (cached on disk), the VAE decoder (and encoder
+ * when the directory has one: image-to-image and inpainting), the scheduler config and seeded noise. The first execution provider that loads the U-Net is used for everything.
  * @module
  */
 import { readFile } from 'node:fs/promises';
@@ -16,6 +16,8 @@ import type { ExecutionProvider } from './ort-session.js';
 import { StableDiffusionPipeline } from './sd-pipeline.js';
 import { ClipTextEncoder, PromptEncoder } from './text-encoder.js';
 import { VaeDecoder } from './vae.js';
+import { VaeEncoder } from './vae-encoder.js';
+import { readJsonConfig, UNetConfigJson } from '../models/config-files.js';
 
 export interface LoadPipelineOptions {
   /** Public model id this pipeline serves. */
@@ -82,6 +84,10 @@ export async function loadPipeline(opts: LoadPipelineOptions): Promise<StableDif
     const enc2 = textEncoder2 && tok2 ? await ClipTextEncoder.create(textEncoder2.model, tok2, providers, opts.intraOpThreads) : undefined;
     const prompts = new PromptEncoder(desc.family, enc1, enc2);
     const vae = await VaeDecoder.create({ source: vaeDecoder.model, providers, scalingFactor: desc.vaeScalingFactor, intraOpThreads: opts.intraOpThreads });
+    const vaeEncoder = c.vaeEncoder
+      ? await VaeEncoder.create({ source: c.vaeEncoder.model, providers, scalingFactor: desc.vaeScalingFactor, intraOpThreads: opts.intraOpThreads })
+      : undefined;
+    const unetConfig = await readJsonConfig(`${c.unet.dir}/config.json`, UNetConfigJson, true);
     const schedulerConfig = parseSchedulerConfigText(await readFile(c.scheduler.config, 'utf8'));
     const index = JSON.parse(await readFile(`${desc.dir}/model_index.json`, 'utf8')) as { force_zeros_for_empty_prompt?: boolean };
     return new StableDiffusionPipeline({
@@ -89,6 +95,8 @@ export async function loadPipeline(opts: LoadPipelineOptions): Promise<StableDif
       family: desc.family,
       unet,
       vae,
+      ...(vaeEncoder ? { vaeEncoder } : {}),
+      unetInChannels: unetConfig?.in_channels ?? 4,
       prompts,
       schedulerConfig,
       vaeScaleFactor: desc.vaeScaleFactor,
@@ -96,7 +104,7 @@ export async function loadPipeline(opts: LoadPipelineOptions): Promise<StableDif
       forceZerosForEmptyPrompt: sdxl && (index.force_zeros_for_empty_prompt ?? true),
       noise: (seed) => new PhiloxNoiseSource(seed),
       dispose: async () => {
-        await Promise.all([unet.dispose(), prompts.dispose(), vae.dispose()]);
+        await Promise.all([unet.dispose(), prompts.dispose(), vae.dispose(), vaeEncoder?.dispose()]);
       },
     });
   } catch (err) {

@@ -19,6 +19,11 @@ export interface ImageJob {
   id: string;
   /** Width, height, steps, scheduler and DeepCache settings are equal within a batch (equal batch keys). */
   input: ResolvedInput;
+  /**
+   * Image-to-image / inpainting inputs, decoded and resized to the job's width × height: `image` 8-bit RGB
+   * (row-major HWC), `mask` 8-bit gray (255 = repaint). Present iff `input.image` is.
+   */
+  inputImages?: { image: Uint8Array; mask?: Uint8Array };
   /** Abort = cancel or deadline; checked between steps. */
   signal: AbortSignal;
   onProgress?: (p: StepProgress) => void;

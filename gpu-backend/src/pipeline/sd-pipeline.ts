@@ -1,8 +1,10 @@
 /**
- * Stable Diffusion text-to-image over ONNX components: the pipeline composes a prompt encoder, a
- * scheduler, the U-Net port (with DeepCache graphs), the VAE decoder and image post-processing, and owns only
- * orchestration, guidance and batching. Jobs with equal batch keys run as one batch; each job keeps its own seed,
- * prompts and guidance, so a batched image equals the same job run alone.
+ * Stable Diffusion text-to-image, image-to-image and inpainting over ONNX components: the pipeline
+ * composes a prompt encoder, a scheduler, the U-Net port (with DeepCache graphs), the VAE encoder and decoder and
+ * image post-processing, and owns only orchestration, guidance and batching. Jobs with equal batch keys run as one
+ * batch; each job keeps its own seed, prompts, guidance and input image, so a batched image equals the same job run
+ * alone. A job's random draws come from its seed's stream in diffusers' order: image posterior sample, noise,
+ * masked-image posterior sample (dedicated inpainting U-Net), then the scheduler's per-step draws.
  * @module
  */
 import type { ModelFamily } from '../../../shared/models.js';
@@ -13,18 +15,27 @@ import { toUint8Hwc } from '../image/postprocess.js';
 import type { GeneratedImage } from '../image/encode.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { denoiseLanes, type DenoiseLane } from './denoise.js';
+import type { Scheduler } from '../schedulers/scheduler.js';
+import { DEFAULT_PROMPT_STRENGTH } from '../../../shared/input-image.js';
+import { BatchNoise } from './batch-noise.js';
 import { FeatureCache } from './feature-cache.js';
 import { concatRows, sliceRows } from './guidance.js';
 import type { ImageJob, ImagePipeline, JobResult } from './port.js';
 import type { PromptEmbedding, PromptEncoder } from './text-encoder.js';
 import type { UNetConditioning, UNetModel } from './unet.js';
 import type { VaeDecoder } from './vae.js';
+import type { VaeEncoder } from './vae-encoder.js';
+import { imageRunCache, imageToTensor, latentMask, maskedImage, maskToTensor, sampleFromImage, strengthSchedule } from './img2img.js';
 
 export interface SdComponents {
   modelId: string;
   family: ModelFamily;
   unet: UNetModel;
   vae: VaeDecoder;
+  /** The VAE encoder (`vae_encoder/`), needed for image-to-image and inpainting. */
+  vaeEncoder?: VaeEncoder;
+  /** The U-Net's input channels: 4, or 9 for a dedicated inpainting U-Net (latents ‖ mask ‖ masked-image latents). */
+  unetInChannels?: number;
   prompts: PromptEncoder;
   /** The model's `scheduler/scheduler_config.json`; every scheduler is built from it. */
   schedulerConfig: unknown;
@@ -46,6 +57,11 @@ function zerosLike(t: Tensor): Tensor {
 
 function abortError(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new DOMException('aborted', 'AbortError');
+}
+
+/** k copies of a [1, …] tensor as [k, …]. */
+function repeatRows(t: Tensor, k: number): Tensor {
+  return k === 1 ? t : concatRows(Array.from({ length: k }, () => t));
 }
 
 export class StableDiffusionPipeline implements ImagePipeline {
@@ -70,10 +86,22 @@ export class StableDiffusionPipeline implements ImagePipeline {
     return this.#c.family;
   }
 
-  /** Jobs with equal keys share a run: same size, steps, scheduler, DeepCache settings and CFG on/off. */
+  /** What the model can do from an input image: image-to-image needs a VAE encoder; a 9-channel U-Net only inpaints. */
+  get capabilities(): { textToImage: boolean; imageToImage: boolean; inpaint: boolean } {
+    const encoder = this.#c.vaeEncoder !== undefined;
+    const dedicated = (this.#c.unetInChannels ?? 4) === 9;
+    return { textToImage: !dedicated, imageToImage: encoder && !dedicated, inpaint: encoder };
+  }
+
+  /**
+   * Jobs with equal keys share a run: same size, steps, scheduler, DeepCache settings, CFG on/off, and the same
+   * mode (text, image, inpaint) and strength (so the same steps run).
+   */
   batchKey(input: ResolvedInput): string {
     const { width, height, num_inference_steps, scheduler, deepcache } = input;
-    return JSON.stringify({ width, height, num_inference_steps, scheduler, deepcache, cfg: input.guidance_scale > 1 });
+    const mode = input.image === undefined ? 'text' : input.mask === undefined ? 'image' : 'inpaint';
+    const strength = mode === 'text' ? null : (input.prompt_strength ?? DEFAULT_PROMPT_STRENGTH);
+    return JSON.stringify({ width, height, num_inference_steps, scheduler, deepcache, cfg: input.guidance_scale > 1, mode, strength });
   }
 
   async run(jobs: ImageJob[]): Promise<Array<JobResult | Error>> {
@@ -119,41 +147,87 @@ export class StableDiffusionPipeline implements ImagePipeline {
     }
     timings.encode_prompt = performance.now() - t0;
 
-    // 2. timesteps (one scheduler per job: its state is per job), 3. initial latents (one seeded stream per job)
-    const lanes: DenoiseLane[] = [];
-    let condRow = 0;
-    const half = cond.encoderHiddenStates.dims[0]! / (cfg ? 2 : 1);
-    const laneRows = (t: Tensor | undefined, start: number, k: number): Tensor | undefined =>
-      t === undefined ? undefined : cfg ? concatRows([sliceRows(t, start, start + k), sliceRows(t, half + start, half + start + k)]) : sliceRows(t, start, start + k);
-    for (const j of jobs) {
-      const k = j.input.num_outputs;
+    const fromImage = first.image !== undefined;
+    t0 = performance.now();
+    let perJob: Array<Tensor | Error>;
+    let fullSteps: number;
+    let shallowSteps: number;
+    if (fromImage) {
+      // 2. timesteps, 3. encoded image and start latents (draws from each job's stream in diffusers' order)
       const scheduler = createScheduler(first.scheduler, this.#c.schedulerConfig);
       scheduler.setTimesteps(steps);
-      const noise = this.#c.noise(j.input.seed);
-      const laneCond: UNetConditioning = { encoderHiddenStates: laneRows(cond.encoderHiddenStates, condRow, k)! };
-      if (cond.textEmbeds) laneCond.textEmbeds = laneRows(cond.textEmbeds, condRow, k)!;
-      if (cond.timeIds) laneCond.timeIds = laneRows(cond.timeIds, condRow, k)!;
-      condRow += k;
-      lanes.push({
-        scheduler,
-        latents: noise.randn([k, 4, height / f, width / f]),
-        cond: laneCond,
-        guidanceScales: cfg ? Array.from({ length: k }, () => j.input.guidance_scale) : null,
-        noise,
-        signal: j.signal,
-        onStep: (step, total, kind) => {
-          if (!j.signal.aborted) j.onProgress?.({ step, total, unet: kind });
-        },
-      });
-    }
-    const cache = FeatureCache.forRun(lanes[0]!.scheduler.timesteps.length, steps, first.deepcache);
-    if (cache.branch !== null) await this.#c.unet.ensureBranch(cache.branch);
+      const sources = jobs.map((j) => this.#c.noise(j.input.seed));
+      const noise = new BatchNoise(sources, jobs.map((j) => j.input.num_outputs));
+      const image = await this.#prepareImageRun(jobs, sources, scheduler);
+      timings.encode_image = image.encodeMs;
+      const cache = imageRunCache(image.schedule, first.deepcache);
+      if (cache.branch !== null) await this.#c.unet.ensureBranch(cache.branch);
 
-    // 4. denoising loop with DeepCache; an aborted job leaves the batch at the next step boundary
-    t0 = performance.now();
-    const result = await denoiseLanes({ unet: this.#c.unet, cache, lanes });
-    this.usage.unetRows += result.unetRows;
-    this.usage.unetRowsAfterAbort += result.unetRowsAfterAbort;
+      // 4. denoising loop with DeepCache over the batch; stops early only when every job is aborted
+      const all = new AbortController();
+      const onAbort = () => {
+        if (jobs.every((j) => j.signal.aborted)) all.abort(abortError(jobs[0]!.signal));
+      };
+      for (const j of jobs) j.signal.addEventListener('abort', onAbort);
+      onAbort();
+      t0 = performance.now();
+      const guidanceScales = cfg ? jobs.flatMap((j) => Array.from({ length: j.input.num_outputs }, () => j.input.guidance_scale)) : null;
+      const onStep = (step: number, total: number, kind: 'full' | 'shallow') => {
+        for (const j of jobs) if (!j.signal.aborted) j.onProgress?.({ step, total, unet: kind });
+      };
+      let result;
+      try {
+        result = await sampleFromImage({ unet: this.#c.unet, scheduler, ...image.sampling, cond, guidanceScales, cache, noiseSource: noise, signal: all.signal, onStep });
+      } finally {
+        for (const j of jobs) j.signal.removeEventListener('abort', onAbort);
+      }
+      let rowStart = 0;
+      perJob = jobs.map((j) => {
+        const k = j.input.num_outputs;
+        const latents = sliceRows(result.latents, rowStart, rowStart + k);
+        rowStart += k;
+        return latents;
+      });
+      ({ fullSteps, shallowSteps } = result);
+    } else {
+      // 2. timesteps (one scheduler per job: its state is per job), 3. initial latents (one seeded stream per job)
+      const lanes: DenoiseLane[] = [];
+      let condRow = 0;
+      const half = cond.encoderHiddenStates.dims[0]! / (cfg ? 2 : 1);
+      const laneRows = (t: Tensor | undefined, start: number, k: number): Tensor | undefined =>
+        t === undefined ? undefined : cfg ? concatRows([sliceRows(t, start, start + k), sliceRows(t, half + start, half + start + k)]) : sliceRows(t, start, start + k);
+      for (const j of jobs) {
+        const k = j.input.num_outputs;
+        const scheduler = createScheduler(first.scheduler, this.#c.schedulerConfig);
+        scheduler.setTimesteps(steps);
+        const noise = this.#c.noise(j.input.seed);
+        const laneCond: UNetConditioning = { encoderHiddenStates: laneRows(cond.encoderHiddenStates, condRow, k)! };
+        if (cond.textEmbeds) laneCond.textEmbeds = laneRows(cond.textEmbeds, condRow, k)!;
+        if (cond.timeIds) laneCond.timeIds = laneRows(cond.timeIds, condRow, k)!;
+        condRow += k;
+        lanes.push({
+          scheduler,
+          latents: noise.randn([k, 4, height / f, width / f]),
+          cond: laneCond,
+          guidanceScales: cfg ? Array.from({ length: k }, () => j.input.guidance_scale) : null,
+          noise,
+          signal: j.signal,
+          onStep: (step, total, kind) => {
+            if (!j.signal.aborted) j.onProgress?.({ step, total, unet: kind });
+          },
+        });
+      }
+      const cache = FeatureCache.forRun(lanes[0]!.scheduler.timesteps.length, steps, first.deepcache);
+      if (cache.branch !== null) await this.#c.unet.ensureBranch(cache.branch);
+
+      // 4. denoising loop with DeepCache; an aborted job leaves the batch at the next step boundary
+      t0 = performance.now();
+      const result = await denoiseLanes({ unet: this.#c.unet, cache, lanes });
+      this.usage.unetRows += result.unetRows;
+      this.usage.unetRowsAfterAbort += result.unetRowsAfterAbort;
+      perJob = result.lanes.map((lane) => (lane instanceof Error ? lane : lane.latents));
+      ({ fullSteps, shallowSteps } = result);
+    }
     timings.denoise = performance.now() - t0;
 
     // 5. decode and convert, per job
@@ -161,21 +235,72 @@ export class StableDiffusionPipeline implements ImagePipeline {
     const out: Array<JobResult | Error> = [];
     for (const [n, j] of jobs.entries()) {
       const k = j.input.num_outputs;
-      const lane = result.lanes[n]!;
-      if (lane instanceof Error || j.signal.aborted) {
-        out.push(lane instanceof Error ? lane : abortError(j.signal));
+      const latents = perJob[n]!;
+      if (latents instanceof Error || j.signal.aborted) {
+        out.push(latents instanceof Error ? latents : abortError(j.signal));
       } else {
-        const samples = await this.#c.vae.decode(lane.latents);
+        const samples = await this.#c.vae.decode(latents);
         const images: GeneratedImage[] = Array.from({ length: k }, (_, i) => ({ index: i, width, height, rgb: toUint8Hwc(samples, i) }));
-        out.push({ images, unetFullSteps: result.fullSteps, unetShallowSteps: result.shallowSteps, timingsMs: timings });
+        out.push({ images, unetFullSteps: fullSteps, unetShallowSteps: shallowSteps, timingsMs: timings });
       }
     }
     timings.decode = performance.now() - t0;
     return out;
   }
 
+  /**
+   * Encodes the jobs' input images (and masked images) with draws from each job's own stream, in diffusers'
+   * order, and returns what `sampleFromImage` needs. A job with k outputs encodes its image once and repeats the
+   * latents k times (as diffusers repeats them per prompt); its noise is k rows.
+   * @throws RangeError when the model cannot do the job (no VAE encoder, a 9-channel U-Net without a mask) or the
+   * strength leaves no step
+   */
+  async #prepareImageRun(jobs: ImageJob[], sources: NoiseSource[], scheduler: Scheduler) {
+    const t0 = performance.now();
+    const first = jobs[0]!.input;
+    const { width, height, num_inference_steps: steps } = first;
+    const encoder = this.#c.vaeEncoder;
+    if (!encoder) throw new RangeError(`model ${this.modelId} has no VAE encoder: it cannot start from an input image`);
+    const inpaint = first.mask !== undefined;
+    const dedicated = (this.#c.unetInChannels ?? 4) === 9;
+    if (dedicated && !inpaint) throw new RangeError(`model ${this.modelId} has an inpainting U-Net: it needs a mask`);
+    const strength = first.prompt_strength ?? DEFAULT_PROMPT_STRENGTH;
+    const schedule = strengthSchedule(scheduler, steps, strength);
+    const f = this.#c.vaeScaleFactor;
+    const [h, w] = [height / f, width / f];
+    const needImageLatents = !(inpaint && dedicated && strength === 1);
+    const imageRows: Tensor[] = [];
+    const noiseRows: Tensor[] = [];
+    const maskRows: Tensor[] = [];
+    const maskedRows: Tensor[] = [];
+    for (const [n, j] of jobs.entries()) {
+      const given = j.inputImages;
+      if (!given) throw new RangeError(`job ${j.id} has an image key but no decoded image`);
+      const k = j.input.num_outputs;
+      const src = sources[n]!;
+      const x = imageToTensor(given.image, width, height);
+      if (needImageLatents) imageRows.push(repeatRows(await encoder.encode(x, src.randn([1, 4, h, w])), k));
+      noiseRows.push(src.randn([k, 4, h, w]));
+      if (inpaint) {
+        if (!given.mask) throw new RangeError(`job ${j.id} has a mask key but no decoded mask`);
+        const full = maskToTensor(given.mask, width, height);
+        maskRows.push(repeatRows(latentMask(full, h, w), k));
+        if (dedicated) maskedRows.push(repeatRows(await encoder.encode(maskedImage(x, full), src.randn([1, 4, h, w])), k));
+      }
+    }
+    const sampling = {
+      schedule,
+      imageLatents: needImageLatents ? concatRows(imageRows) : null,
+      noise: concatRows(noiseRows),
+      ...(inpaint ? { inpaint: { mask: concatRows(maskRows), ...(dedicated ? { maskedImageLatents: concatRows(maskedRows) } : {}) } } : {}),
+    };
+    return { schedule, sampling, encodeMs: performance.now() - t0 };
+  }
+
   /** Runs one tiny generation so the first request does not pay for graph initialisation. */
   async warmup(): Promise<void> {
+    // a dedicated inpainting U-Net cannot run text-to-image: its first request initialises the graphs instead
+    if (!this.capabilities.textToImage) return;
     const ctrl = new AbortController();
     const size = this.#c.sizeMultiple;
     const input: ResolvedInput = {

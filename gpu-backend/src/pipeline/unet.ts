@@ -42,7 +42,7 @@ export interface UNetModel {
   readonly provider: ExecutionProvider;
   /**
    * Full U-Net evaluation.
-   * @param sample [N, 4, h, w] scaled model input
+   * @param sample [N, C, h, w] scaled model input (C = the U-Net's input channels: 4, or 9 for an inpainting U-Net)
    * @param captureBranch capture that branch's feature for later shallow steps
    * @returns noise prediction [N, 4, h, w] and the captured feature when asked for
    */

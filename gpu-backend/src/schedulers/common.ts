@@ -7,6 +7,7 @@
  * @module
  */
 import type { BetaSchedule } from './config.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { SchedulerConfigError } from './config.js';
 
 const f32 = Math.fround;
@@ -170,4 +171,21 @@ export function sigmaToT(sigma: number, logSig: Float32Array): number {
   const hi = logSig[low + 1]!;
   const w = Math.min(1, Math.max(0, (lo - logSigma) / (lo - hi)));
   return (1 - w) * low + w * (low + 1);
+}
+
+/**
+ * The variance-preserving forward process (diffusers' `add_noise` of DDPM/DDIM/PNDM):
+ * √ᾱ_t·x_0 + √(1 − ᾱ_t)·ε, with the factors in float32 as torch computes them.
+ */
+export function addNoiseVp(original: Tensor, noise: Tensor, alphaCumprod: number): Tensor {
+  const a = f32(Math.sqrt(alphaCumprod));
+  const b = f32(Math.sqrt(f32(1 - alphaCumprod)));
+  return scaledSum(original, a, noise, b);
+}
+
+/** a·x + b·n elementwise, each product rounded to float32 before the sum (torch's order). */
+export function scaledSum(x: Tensor, a: number, n: Tensor, b: number): Tensor {
+  const out = new Float32Array(x.data.length);
+  for (let k = 0; k < out.length; k++) out[k] = f32(a * x.data[k]!) + f32(b * n.data[k]!);
+  return { data: out, dims: [...x.dims] };
 }

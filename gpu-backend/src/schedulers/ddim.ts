@@ -11,10 +11,10 @@
 import { z } from 'zod';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import type { NoiseSource } from '../noise/noise-source.js';
-import { alphasCumprod, makeBetas, npArange, npLinspace, roundHalfEven } from './common.js';
+import { addNoiseVp, alphasCumprod, makeBetas, npArange, npLinspace, roundHalfEven } from './common.js';
 import { betaScheduleShape, parseSchedulerConfig, PredictionType, SchedulerConfigError, TimestepSpacing } from './config.js';
 import type { Scheduler, SchedulerOptions, StepOutput } from './scheduler.js';
-import { checkLoopIndex, checkStepArgs } from './step-checks.js';
+import { checkAddNoise, checkBeginIndex, checkLoopIndex, checkStepArgs } from './step-checks.js';
 
 const f32 = Math.fround;
 
@@ -56,6 +56,7 @@ export class DdimScheduler implements Scheduler {
   readonly #finalAcp: number;
   #timesteps: number[] = [];
   #stepIndex = 0;
+  #beginIndex = 0;
   #numInferenceSteps = 0;
 
   constructor(config: DdimConfig, options: SchedulerOptions = {}) {
@@ -88,6 +89,18 @@ export class DdimScheduler implements Scheduler {
     this.#timesteps = ddimTimesteps(numInferenceSteps, this.config);
     this.#numInferenceSteps = numInferenceSteps;
     this.#stepIndex = 0;
+    this.#beginIndex = 0;
+  }
+
+  setBeginIndex(beginIndex: number): void {
+    checkBeginIndex(this.name, this.#timesteps, this.#stepIndex - this.#beginIndex, beginIndex);
+    this.#beginIndex = beginIndex;
+    this.#stepIndex = beginIndex;
+  }
+
+  addNoise(original: Tensor, noise: Tensor, index: number): Tensor {
+    checkAddNoise(this.name, this.#timesteps, index, original, noise);
+    return addNoiseVp(original, noise, this.#acp[this.#timesteps[index]!]!);
   }
 
   scaleModelInput(sample: Tensor, i: number): Tensor {

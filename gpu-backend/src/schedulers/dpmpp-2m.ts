@@ -14,10 +14,10 @@
  */
 import { z } from 'zod';
 import { tensor, type Tensor } from '../tensor/tensor.js';
-import { alphasCumprod, interpAtIndex, karrasSigmas, logSigmas, makeBetas, npArange, npLinspace, roundHalfEven, sigmaToT, trainingSigmas } from './common.js';
+import { alphasCumprod, scaledSum, interpAtIndex, karrasSigmas, logSigmas, makeBetas, npArange, npLinspace, roundHalfEven, sigmaToT, trainingSigmas } from './common.js';
 import { betaScheduleShape, ExtendedNumber, parseSchedulerConfig, PredictionType, SchedulerConfigError, TimestepSpacing } from './config.js';
 import type { Scheduler, StepOutput } from './scheduler.js';
-import { checkLoopIndex, checkStepArgs } from './step-checks.js';
+import { checkAddNoise, checkBeginIndex, checkLoopIndex, checkStepArgs } from './step-checks.js';
 
 const f32 = Math.fround;
 
@@ -61,6 +61,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
   #timesteps: number[] = [];
   #sigmas: Float32Array = new Float32Array(0);
   #stepIndex = 0;
+  #begin = 0;
   #lowerOrderNums = 0;
   #prevX0: Float32Array | null = null;
 
@@ -138,8 +139,23 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     this.#sigmas = Float32Array.from([...sigmas, finalSigma]);
     this.#timesteps = timesteps;
     this.#stepIndex = 0;
+    this.#begin = 0;
     this.#lowerOrderNums = 0;
     this.#prevX0 = null;
+  }
+
+  setBeginIndex(beginIndex: number): void {
+    checkBeginIndex(this.name, this.#timesteps, this.#stepIndex - this.#begin, beginIndex);
+    this.#begin = beginIndex;
+    this.#stepIndex = beginIndex;
+  }
+
+  /** α_t·x_0 + σ_t·ε at the σ of position `index` (float32 factors, as diffusers' `add_noise`). */
+  addNoise(original: Tensor, noise: Tensor, index: number): Tensor {
+    checkAddNoise(this.name, this.#timesteps, index, original, noise);
+    const sigma = this.#sigmas[index]!;
+    const alpha = f32(1 / f32(Math.sqrt(f32(f32(sigma * sigma) + 1))));
+    return scaledSum(original, alpha, noise, f32(sigma * alpha));
   }
 
   scaleModelInput(sample: Tensor, i: number): Tensor {

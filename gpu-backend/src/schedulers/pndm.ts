@@ -6,16 +6,17 @@
  * | here | diffusers |
  * | --- | --- |
  * | `#ets` | `ets`: the last ≤ 4 raw model outputs |
- * | `#counter` | `counter`: calls so far |
+ * | `#counter` | `counter`: calls so far in this run (a run that begins later still warms up from 0) |
+ * | `#begin` | the pipeline's slice start (`timesteps[t_start·order:]`; PNDM has no `set_begin_index`) |
  * | `#curSample` | `cur_sample`: x at the first call, reused by the second |
  * @module
  */
 import { z } from 'zod';
 import { tensor, type Tensor } from '../tensor/tensor.js';
-import { alphasCumprod, makeBetas, npArange, npLinspace, roundHalfEven } from './common.js';
+import { addNoiseVp, alphasCumprod, makeBetas, npArange, npLinspace, roundHalfEven } from './common.js';
 import { betaScheduleShape, parseSchedulerConfig, PredictionType, SchedulerConfigError, TimestepSpacing } from './config.js';
 import type { Scheduler, StepOutput } from './scheduler.js';
-import { checkLoopIndex, checkStepArgs } from './step-checks.js';
+import { checkAddNoise, checkBeginIndex, checkLoopIndex, checkStepArgs } from './step-checks.js';
 
 const f32 = Math.fround;
 
@@ -62,6 +63,7 @@ export class PndmScheduler implements Scheduler {
   #timesteps: number[] = [];
   #numInferenceSteps = 0;
   #counter = 0;
+  #begin = 0;
   #ets: Float32Array[] = [];
   #curSample: Float32Array | null = null;
 
@@ -81,7 +83,7 @@ export class PndmScheduler implements Scheduler {
   }
 
   get stepIndex(): number {
-    return this.#counter;
+    return this.#begin + this.#counter;
   }
 
   setTimesteps(numInferenceSteps: number): void {
@@ -91,17 +93,28 @@ export class PndmScheduler implements Scheduler {
     this.#timesteps = plmsTimesteps(numInferenceSteps, this.config);
     this.#numInferenceSteps = numInferenceSteps;
     this.#counter = 0;
+    this.#begin = 0;
     this.#ets = [];
     this.#curSample = null;
   }
 
+  setBeginIndex(beginIndex: number): void {
+    checkBeginIndex(this.name, this.#timesteps, this.#counter, beginIndex);
+    this.#begin = beginIndex;
+  }
+
+  addNoise(original: Tensor, noise: Tensor, index: number): Tensor {
+    checkAddNoise(this.name, this.#timesteps, index, original, noise);
+    return addNoiseVp(original, noise, this.#acp[this.#timesteps[index]!]!);
+  }
+
   scaleModelInput(sample: Tensor, i: number): Tensor {
-    checkLoopIndex(this.name, this.#timesteps, this.#counter, i);
+    checkLoopIndex(this.name, this.#timesteps, this.stepIndex, i);
     return sample;
   }
 
   step(modelOutput: Tensor, i: number, sample: Tensor): StepOutput {
-    checkStepArgs(this.name, this.#timesteps, this.#counter, i, modelOutput, sample);
+    checkStepArgs(this.name, this.#timesteps, this.stepIndex, i, modelOutput, sample);
     const delta = Math.floor(this.config.num_train_timesteps / this.#numInferenceSteps);
     let timestep = this.#timesteps[i]!;
     let prevTimestep = timestep - delta;

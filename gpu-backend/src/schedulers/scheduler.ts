@@ -31,8 +31,23 @@ export interface Scheduler {
   readonly stepIndex: number;
   /** Stochastic samplers (Euler ancestral, DDIM with eta > 0) need a `NoiseSource` in `step`. */
   readonly needsNoise: boolean;
-  /** Builds the time grid for `numInferenceSteps` and resets all step state. */
+  /** Builds the time grid for `numInferenceSteps` and resets all step state (the run begins at index 0). */
   setTimesteps(numInferenceSteps: number): void;
+  /**
+   * Makes the run begin at position `beginIndex` of `timesteps` (image-to-image: diffusers' `get_timesteps`, which
+   * slices the timesteps and calls `set_begin_index` where the scheduler has it). Call right after `setTimesteps`;
+   * the first `scaleModelInput`/`step` then takes `i = beginIndex`. Multistep state (PLMS warm-up, DPM-Solver
+   * order) starts fresh at the begin index, as in diffusers.
+   * @throws RangeError when `beginIndex` is outside `[0, timesteps.length)` or a step already ran
+   */
+  setBeginIndex(beginIndex: number): void;
+  /**
+   * diffusers' `add_noise`: the clean `original` latents noised to the level of position `index` of `timesteps`
+   * (ᾱ at that timestep for DDIM/PLMS, σ at that position for the σ-grid samplers and DPM-Solver).
+   * @param original float32 `[B, C, H, W]`
+   * @param noise N(0, 1) draws, same dims
+   */
+  addNoise(original: Tensor, noise: Tensor, index: number): Tensor;
   /**
    * Scales the model input for loop index `i` (identity for DDIM/PNDM/DPM; ÷√(σ²+1) for Euler).
    * @param sample float32 `[N, C, H, W]` (any batch, e.g. the CFG-doubled batch)

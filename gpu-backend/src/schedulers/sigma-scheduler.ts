@@ -7,12 +7,12 @@
 import type { SchedulerName } from '../../../shared/scheduler.js';
 import type { NoiseSource } from '../noise/noise-source.js';
 import { tensor, type Tensor } from '../tensor/tensor.js';
-import { alphasCumprod, makeBetas, trainingSigmas } from './common.js';
+import { alphasCumprod, makeBetas, scaledSum, trainingSigmas } from './common.js';
 import type { BetaConfig } from './common.js';
 import type { TimestepSpacing } from './config.js';
 import type { Scheduler, StepOutput } from './scheduler.js';
 import { eulerInitNoiseSigma, eulerSigmaGrid, scaleBySigma, type SigmaGridOptions } from './sigma-grid.js';
-import { checkLoopIndex } from './step-checks.js';
+import { checkAddNoise, checkBeginIndex, checkLoopIndex } from './step-checks.js';
 
 /** Config keys every σ-grid scheduler reads. */
 export interface SigmaSchedulerConfig extends BetaConfig {
@@ -30,6 +30,7 @@ export abstract class SigmaGridScheduler<C extends SigmaSchedulerConfig> impleme
   protected timestepList: number[] = [];
   protected sigmaList: Float32Array = new Float32Array(0);
   protected index = 0;
+  #begin = 0;
   #initNoiseSigma = 1;
 
   constructor(config: C) {
@@ -77,6 +78,19 @@ export abstract class SigmaGridScheduler<C extends SigmaSchedulerConfig> impleme
     this.sigmaList = grid.sigmas;
     this.#initNoiseSigma = eulerInitNoiseSigma(grid.sigmas, this.config.timestep_spacing);
     this.index = 0;
+    this.#begin = 0;
+  }
+
+  setBeginIndex(beginIndex: number): void {
+    checkBeginIndex(this.name, this.timestepList, this.index - this.#begin, beginIndex);
+    this.#begin = beginIndex;
+    this.index = beginIndex;
+  }
+
+  /** x_0 + σ·ε with σ at position `index` (diffusers: σ at the begin index before the first step, at the step index after). */
+  addNoise(original: Tensor, noise: Tensor, index: number): Tensor {
+    checkAddNoise(this.name, this.timestepList, index, original, noise);
+    return scaledSum(original, 1, noise, this.sigmaList[index]!);
   }
 
   scaleModelInput(sample: Tensor, i: number): Tensor {

@@ -35,3 +35,28 @@ export function checkStepArgs(
   }
 }
 
+
+/**
+ * Checks a `setBeginIndex` call: after `setTimesteps`, before any step, inside the grid.
+ * @throws Error or RangeError naming the problem
+ */
+export function checkBeginIndex(name: string, timesteps: readonly number[], stepsTaken: number, beginIndex: number): void {
+  if (timesteps.length === 0) throw new Error(`${name}: call setTimesteps before setBeginIndex`);
+  if (stepsTaken !== 0) throw new Error(`${name}: setBeginIndex must come before the first step`);
+  if (!Number.isInteger(beginIndex) || beginIndex < 0 || beginIndex >= timesteps.length) {
+    throw new RangeError(`${name}: begin index must be an integer in [0, ${timesteps.length}), got ${beginIndex}`);
+  }
+}
+
+/**
+ * Checks an `addNoise` call: equal dims and an index inside the grid.
+ * @throws RangeError naming the problem
+ */
+export function checkAddNoise(name: string, timesteps: readonly number[], index: number, original: Tensor, noise: Tensor): void {
+  if (!Number.isInteger(index) || index < 0 || index >= timesteps.length) {
+    throw new RangeError(`${name}: addNoise index must be an integer in [0, ${timesteps.length}), got ${index}`);
+  }
+  if (!sameDims(original.dims, noise.dims)) {
+    throw new RangeError(`${name}: noise dims [${noise.dims.join(', ')}] differ from sample dims [${original.dims.join(', ')}]`);
+  }
+}

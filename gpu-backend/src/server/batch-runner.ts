@@ -10,6 +10,7 @@ import { writeOutputs, OutputError, type OutputWriterDeps } from './output-write
 import type { ImageJob, ImagePipeline, JobResult, StepProgress } from './pipeline-port.js';
 import { abortOutcome, type PredictionRecord } from './prediction-record.js';
 import type { EventInput } from './prediction-service.js';
+import { readInputImages } from './input-images.js';
 
 export interface BatchRunnerDeps {
   outputs: OutputWriterDeps;
@@ -47,14 +48,19 @@ export async function runBatch(deps: BatchRunnerDeps, pipeline: ImagePipeline, b
     void deps.emit(r, { type: 'started' });
   }
   deps.logger.info('batch started', { predictions: batch.map((r) => r.job.id), images, model: pipeline.modelId });
-  const jobs: ImageJob[] = batch.map((r) => ({
-    id: r.job.id,
-    input: r.job.input,
-    signal: r.controller.signal,
-    onProgress: (p) => onProgress(deps, r, p),
-  }));
+  // input images (image-to-image, inpainting): a job whose inputs cannot be read or decoded fails alone
+  const inputs = await Promise.all(batch.map((r) => readInputImages(deps.outputs.store, r.job.input).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
+  const runnable = batch.map((_, i) => !(inputs[i] instanceof Error));
+  const jobs: ImageJob[] = batch.flatMap((r, i) => {
+    const given = inputs[i];
+    if (given instanceof Error) return [];
+    return [{ id: r.job.id, input: r.job.input, signal: r.controller.signal, onProgress: (p: StepProgress) => onProgress(deps, r, p), ...(given ? { inputImages: given } : {}) }];
+  });
   const t0 = performance.now();
-  const results = await pipeline.run(jobs);
+  const ran = jobs.length ? await pipeline.run(jobs) : [];
+  if (ran.length !== jobs.length) throw new Error(`pipeline returned ${ran.length} results for ${jobs.length} jobs`);
+  let next = 0;
+  const results = batch.map((_, i) => (runnable[i] ? ran[next++]! : (inputs[i] as Error)));
   const inferenceMs = performance.now() - t0;
   deps.metrics.stageSeconds.observe(inferenceMs / 1000, { stage: 'inference' });
   if (results.length !== batch.length) throw new Error(`pipeline returned ${results.length} results for ${batch.length} jobs`);

@@ -27,6 +27,14 @@ describe('S3 output store', () => {
     expect(got.metadata).toEqual({ seed: '43', model: 'm' });
   });
 
+  it('reads an object back by key and refuses one above the size limit', async () => {
+    const key = 'outputs/pred_store_0000002/input/image';
+    await store().putImage({ key, body: new Uint8Array([9, 8, 7, 6]), contentType: 'image/png', metadata: {} });
+    expect([...(await store().getObject(key, 4))]).toEqual([9, 8, 7, 6]);
+    await expect(store().getObject(key, 3)).rejects.toThrow(/more than 3/);
+    await expect(store().getObject('outputs/none', 10)).rejects.toThrow();
+  });
+
   it('fails when the signature is wrong (the server verifies SigV4)', async () => {
     await expect(store('wrong-secret').putImage({ key: 'outputs/x/0.png', body: new Uint8Array([1]), contentType: 'image/png', metadata: {} })).rejects.toThrow();
   });

@@ -1,9 +1,10 @@
 /**
  * Output storage on S3 (or any S3-compatible store: R2, MinIO, s3rver): one PutObject per image at
- * `<prefix>/<prediction id>/<index>.<ext>`, so a retried prediction overwrites the same keys.
+ * `<prefix>/<prediction id>/<index>.<ext>`, so a retried prediction overwrites the same keys. Input images
+ * (image-to-image, inpainting) are stored beside the outputs by the edge and read back here by key.
  * @module
  */
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 export interface S3OutputStoreOptions {
   endpoint: string | undefined;
@@ -30,6 +31,11 @@ export interface PutImageInput {
 export interface OutputStore {
   readonly bucket: string;
   putImage(input: PutImageInput): Promise<void>;
+  /**
+   * Reads an object (a stored input image), refusing one larger than `maxBytes`.
+   * @throws Error when it is missing, larger than `maxBytes` or unreadable
+   */
+  getObject(key: string, maxBytes: number): Promise<Uint8Array>;
   close(): void;
 }
 
@@ -61,6 +67,13 @@ export function createS3OutputStore(options: S3OutputStoreOptions): OutputStore 
           Metadata: input.metadata,
         }),
       );
+    },
+    async getObject(key, maxBytes) {
+      const out = await client.send(new GetObjectCommand({ Bucket: options.bucket, Key: key }));
+      if (out.ContentLength !== undefined && out.ContentLength > maxBytes) throw new Error(`object ${key} has ${out.ContentLength} bytes, more than ${maxBytes}`);
+      const body = await out.Body!.transformToByteArray();
+      if (body.byteLength > maxBytes) throw new Error(`object ${key} has ${body.byteLength} bytes, more than ${maxBytes}`);
+      return body;
     },
     close() {
       client.destroy();

@@ -17,6 +17,7 @@ export {
 export { buildUnet, buildUnetFromSpec, type BuildUnetOptions } from './unet.js';
 export { CLIP_MAX_LENGTH, CLIP_VOCAB_SIZE, TEXT_ENCODER_SPECS, buildClipTextEncoder, textEncoderConfigJson, type BuildClipOptions, type ClipTextSpec } from './clip-text.js';
 export { VAE_SPECS, buildVaeDecoder, vaeConfigJson, type BuildVaeOptions, type VaeSpec } from './vae-decoder.js';
+export { buildVaeEncoder } from './vae-encoder.js';
 export { DEFAULT_IMAGE_SIDE, SCHEDULER_CONFIGS, VAE_SCALING_FACTOR, modelIndexJson } from './pipeline-configs.js';
 export {
   DEFAULT_CLIP_BPE, EXTERNAL_DATA_THRESHOLD, makeModelDirectory, type MakeModelDirectoryOptions, type MakeModelDirectoryResult,

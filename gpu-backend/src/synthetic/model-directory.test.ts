@@ -89,6 +89,22 @@ for (const arch of ['sd15', 'sd21', 'sdxl'] as const satisfies readonly Syntheti
       expect(std).toBeLessThan(10);
       await Promise.all([unet.release(), vae.release()]);
     });
+
+    it('has a VAE encoder giving mean ‖ logvar [B, 8, H/8, W/8], logvar well inside the clamp', async () => {
+      const d = await readModelDirectory(made.dir);
+      expect(d.components.vaeEncoder?.model).toBe(path.join(made.dir, 'vae_encoder', 'model.onnx'));
+      const enc = await cpuSession(path.join(made.dir, 'vae_encoder', 'model.onnx'));
+      const pixels = Float32Array.from({ length: 2 * 3 * 64 * 48 }, (_, i) => Math.sin(i * 0.37));
+      const out = (await enc.run({ sample: new ort.Tensor('float32', pixels, [2, 3, 64, 48]) })).latent_parameters!;
+      expect(out.dims).toEqual([2, 8, 8, 6]);
+      const data = out.data as Float32Array;
+      const plane = 4 * 8 * 6;
+      const logvar = Array.from({ length: 2 }, (_, r) => Array.from(data.subarray(r * 2 * plane + plane, (r + 1) * 2 * plane))).flat();
+      const mean = Array.from({ length: 2 }, (_, r) => Array.from(data.subarray(r * 2 * plane, r * 2 * plane + plane))).flat();
+      expect(meanStd(mean).std).toBeGreaterThan(0.01);
+      expect(Math.max(...logvar.map(Math.abs))).toBeLessThan(20);
+      await enc.release();
+    });
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * Writes a complete synthetic model directory in the diffusers ONNX (Optimum) layout: `model_index.json`,
- * `scheduler/`, `tokenizer/` (+ `tokenizer_2/`), `text_encoder/` (+ `text_encoder_2/`), `unet/`, `vae_decoder/`,
+ * `scheduler/`, `tokenizer/` (+ `tokenizer_2/`), `text_encoder/` (+ `text_encoder_2/`), `unet/`, `vae_decoder/`, `vae_encoder/`,
  * each graph with its `config.json`. Random weights, real architectures and I/O; the same options give
  * byte-identical files.
  * @module
@@ -16,6 +16,7 @@ import { DEFAULT_IMAGE_SIDE, SCHEDULER_CONFIGS, VAE_SCALING_FACTOR, modelIndexJs
 import { buildUnet } from './unet.js';
 import { UNET_SPECS, unetConfigJson, type SyntheticArch, type SyntheticScale } from './unet-config.js';
 import { VAE_SPECS, buildVaeDecoder, vaeConfigJson } from './vae-decoder.js';
+import { buildVaeEncoder } from './vae-encoder.js';
 
 /** CLIP's merges file, shipped beside the tokenizer (`tokenizer/vocab/`, MIT licence notice there). */
 export const DEFAULT_CLIP_BPE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../tokenizer/vocab/bpe_simple_vocab_16e6.txt.gz');
@@ -97,6 +98,8 @@ export async function makeModelDirectory(options: MakeModelDirectoryOptions): Pr
   await writeGraph('unet', () => buildUnet(arch, scale, { seed, float }), unetConfigJson(UNET_SPECS[arch][scale], sampleSize));
   const vae = VAE_SPECS[scale];
   await writeGraph('vae_decoder', () => buildVaeDecoder(vae, { seed: seed + 201, float }),
+    vaeConfigJson(vae, VAE_SCALING_FACTOR[arch], sampleSize * 8));
+  await writeGraph('vae_encoder', () => buildVaeEncoder(vae, { seed: seed + 202, float }),
     vaeConfigJson(vae, VAE_SCALING_FACTOR[arch], sampleSize * 8));
   return { dir, files: files.sort() };
 }
