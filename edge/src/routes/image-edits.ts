@@ -16,13 +16,8 @@ import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
 import { defaultHook, fieldErrors } from '../errors/default-hook.js';
 import { acceptPrediction } from '../predictions/accept.js';
-import { storedImages } from '../predictions/present.js';
-import { finishPrediction } from '../predictions/transition.js';
-import { waitForPrediction } from '../predictions/wait.js';
-import { streamImagesJson } from '../storage/b64-stream.js';
-import { presignGet } from '../storage/s3.js';
 import { INPUT_IMAGE_LIMITS } from '../../../shared/input-image.js';
-import { inOpenAITerms } from './images.js';
+import { answerWithImages, inOpenAITerms } from './images.js';
 import { ImagesResponseSchema, openAIErrorResponse, rateLimitedResponse } from '../schemas/components.js';
 
 /** The multipart body as the reference documents it (the handler reads the form itself: files are not JSON). */
@@ -139,20 +134,5 @@ imageEditRoutes.post('/v1/images/edits', async (c) => {
   const accepted = await acceptPrediction(c.env, c.get('caller'), request).catch((err: unknown) => {
     throw err instanceof ApiError ? inOpenAITerms(err) : err;
   });
-  const row = await waitForPrediction(c.env, accepted, config.OPENAI_WAIT_S);
-  if (row.status === 'starting' || row.status === 'processing') {
-    // Canceling also tells the backend that holds it to stop (the stop-work listener), so no unpaid job runs on.
-    await finishPrediction(c.env, row.id, { status: 'canceled', error: 'Not finished within the synchronous wait' });
-    throw new ApiError(503, 'backend-unavailable', `The images were not ready within ${config.OPENAI_WAIT_S} s`, { headers: { 'retry-after': '30' } });
-  }
-  if (row.status !== 'succeeded') throw new ApiError(500, 'internal-error', `Edit ${row.status}${row.error === null ? '' : `: ${row.error}`}`);
-  const created = Math.floor(Date.parse(row.created_at) / 1000);
-  const images = storedImages(row);
-  if (responseFormat === 'b64_json') {
-    // Streamed like the generations route: memory per request stays at a few chunks.
-    c.set('responseNotStored', true);
-    return c.body(await streamImagesJson(config, created, images.map((img) => img.key)), 200, { 'content-type': 'application/json' });
-  }
-  const data = await Promise.all(images.map(async (img) => ({ url: await presignGet(config, img.key) })));
-  return c.json({ created, data }, 200);
+  return answerWithImages(c, accepted, responseFormat, 'Edit');
 });

@@ -5,7 +5,7 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import type { TypedResponse } from 'hono';
+import type { Context, TypedResponse } from 'hono';
 import type { ImageData, ImageGenerationRequest, ImagesResponse } from '../../../shared/openai.js';
 import { PredictionInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
@@ -15,6 +15,7 @@ import { defaultHook, fieldErrors } from '../errors/default-hook.js';
 import { acceptPrediction, predictionOfKey } from '../predictions/accept.js';
 import { MAX_WAIT_S } from '../predictions/headers.js';
 import { storedImages } from '../predictions/present.js';
+import type { PredictionRow } from '../predictions/row.js';
 import { finishPrediction } from '../predictions/transition.js';
 import { waitForPrediction } from '../predictions/wait.js';
 import { ImageGenerationRequestSchema, ImagesResponseSchema, openAIErrorResponse, rateLimitedResponse } from '../schemas/components.js';
@@ -96,22 +97,32 @@ export const imageRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(crea
       : await acceptPrediction(c.env, c.get('caller'), toCreateRequest({ ...body, model: body.model ?? config.SERVED_MODELS[0] }), { idempotency: c.get('idempotencyClaim') }).catch((err: unknown) => {
           throw err instanceof ApiError ? inOpenAITerms(err) : err;
         });
+  const response = await answerWithImages(c, accepted, body.response_format, 'Generation');
+  return response as unknown as TypedResponse<ImagesResponse, 200, 'json'>;
+});
+
+/**
+ * The OpenAI images answer for an accepted prediction (generations and edits): waits up to `OPENAI_WAIT_S`; a
+ * prediction not finished by then is canceled — which also tells the backend holding it to stop (the stop-work
+ * listener), so no unpaid job runs on — and answered 503. Images come as presigned URLs, or as base64 streamed from
+ * S3: memory per request stays at a few chunks whatever the images' size, and the response is not stored for replay
+ * (a retry with the Idempotency-Key streams the same prediction's images again).
+ */
+export async function answerWithImages(c: Context<AppEnv>, accepted: PredictionRow, responseFormat: 'url' | 'b64_json', what: string): Promise<Response> {
+  const config = configFrom(c.env);
   const row = await waitForPrediction(c.env, accepted, config.OPENAI_WAIT_S);
   if (row.status === 'starting' || row.status === 'processing') {
-    // Canceling also tells the backend that holds it to stop (the stop-work listener), so no unpaid job runs on.
     await finishPrediction(c.env, row.id, { status: 'canceled', error: 'Not finished within the synchronous wait' });
     throw new ApiError(503, 'backend-unavailable', `The images were not ready within ${config.OPENAI_WAIT_S} s`, { headers: { 'retry-after': '30' } });
   }
-  if (row.status !== 'succeeded') throw new ApiError(500, 'internal-error', `Generation ${row.status}${row.error === null ? '' : `: ${row.error}`}`);
+  if (row.status !== 'succeeded') throw new ApiError(500, 'internal-error', `${what} ${row.status}${row.error === null ? '' : `: ${row.error}`}`);
   const images = storedImages(row);
   const created = Math.floor(Date.parse(row.created_at) / 1000);
-  if (body.response_format === 'b64_json') {
-    // Streamed: memory per request stays at a few chunks whatever the images' size; not stored for replay (a
-    // retry with the Idempotency-Key streams the same prediction's images again).
+  if (responseFormat === 'b64_json') {
     c.set('responseNotStored', true);
     const stream = await streamImagesJson(config, created, images.map((img) => img.key));
-    return c.body(stream, 200, { 'content-type': 'application/json' }) as unknown as TypedResponse<ImagesResponse, 200, 'json'>;
+    return c.body(stream, 200, { 'content-type': 'application/json' });
   }
   const data: ImageData[] = await Promise.all(images.map(async (img): Promise<ImageData> => ({ url: await presignGet(config, img.key) })));
   return c.json({ created, data }, 200);
-});
+}
