@@ -256,10 +256,11 @@ export async function denoiseLanes(opts: {
       let row = 0;
       for (const l of active) {
         const st = stateOf(l);
-        const k = l.latents.dims[0]!;
+        const laneRowCount = l.latents.dims[0]!;
         // One lane: the whole tensor; several: a copy of the lane's rows (schedulers may keep model outputs).
-        const own = active.length === 1 ? guided : { data: sliceRows(guided, row, row + k).data.slice(), dims: [k, ...guided.dims.slice(1)] };
-        row += k;
+        const own =
+          active.length === 1 ? guided : { data: sliceRows(guided, row, row + laneRowCount).data.slice(), dims: [laneRowCount, ...guided.dims.slice(1)] };
+        row += laneRowCount;
         st.latents = l.scheduler.step(own, i, st.latents, l.noise).prevSample;
         if (l.afterStep) st.latents = l.afterStep(st.latents, k, i);
         l.onStep?.(k + 1, total, kind, st.latents);

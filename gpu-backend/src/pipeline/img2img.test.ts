@@ -174,6 +174,31 @@ describe('StableDiffusionPipeline from an input image (tiny synthetic SDXL)', ()
     }
   });
 
+  it('drops an image job canceled mid-batch at the next step: no U-Net work after its cancel, the others unchanged', async () => {
+    // 8 steps at strength 0.5 run 4 loop steps; the cancel lands after run step 2. CFG: 2 U-Net rows per image.
+    for (const extra of [{}, { mask: 'inputs/x/mask.png' }]) {
+      const ctrl = new AbortController();
+      const canceled: ImageJob = {
+        ...job({ ...extra, seed: 3, num_outputs: 2 }, 'canceled'),
+        signal: ctrl.signal,
+        onProgress: (p) => {
+          if (p.step === 2) ctrl.abort(new DOMException('canceled', 'AbortError'));
+        },
+      };
+      const before = { ...pipeline.usage };
+      const [r1, rc, r2] = await pipeline.run([job({ ...extra, seed: 1 }, 'a'), canceled, job({ ...extra, seed: 2 }, 'b')]);
+      const spent = { rows: pipeline.usage.unetRows - before.unetRows, afterAbort: pipeline.usage.unetRowsAfterAbort - before.unetRowsAfterAbort };
+      expect(rc).toBeInstanceOf(Error);
+      expect((rc as Error).name).toBe('AbortError');
+      // Run steps 1–2 with all 4 images (8 rows), steps 3–4 with the 2 others (4 rows).
+      expect(spent).toEqual({ rows: 2 * 8 + 2 * 4, afterAbort: 0 });
+      const [alone1] = await pipeline.run([job({ ...extra, seed: 1 })]);
+      const [alone2] = await pipeline.run([job({ ...extra, seed: 2 })]);
+      expect(bytes(ok(r1)).equals(bytes(ok(alone1)))).toBe(true);
+      expect(bytes(ok(r2)).equals(bytes(ok(alone2)))).toBe(true);
+    }
+  });
+
   it('keeps the unmasked half of an inpainted image closer to the input than the repainted half', async () => {
     const [r] = await pipeline.run([job({ mask: 'inputs/x/mask.png', prompt_strength: 1 })]);
     const out = ok(r).images[0]!.rgb;

@@ -13,7 +13,7 @@
 import type { Tensor } from '../tensor/tensor.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import type { NoiseSource } from '../noise/noise-source.js';
-import { denoise, type DenoiseResult } from './denoise.js';
+import { denoiseLanes, type DenoiseLane, type DenoiseResult } from './denoise.js';
 import { FeatureCache, type StepKind } from './feature-cache.js';
 import type { DeepCacheSettings } from '../../../shared/deepcache.js';
 import { concatRows } from './guidance.js';
@@ -172,10 +172,20 @@ export function imageStartLatents(scheduler: Scheduler, schedule: StrengthSchedu
   return scheduler.addNoise(imageLatents, noise, schedule.beginIndex);
 }
 
-/** Runs image-to-image or inpainting from encoded inputs. */
-export async function sampleFromImage(opts: ImageSamplingOptions): Promise<ImageSamplingResult> {
+/** What one lane of an image run needs beyond its own scheduler (the job's rows of the batch's inputs). */
+export type ImageLaneOptions = Pick<
+  ImageSamplingOptions,
+  'scheduler' | 'schedule' | 'imageLatents' | 'noise' | 'inpaint' | 'cond' | 'guidanceScales' | 'noiseSource' | 'signal' | 'onStep' | 'onSchedulerStep'
+>;
+
+/**
+ * One job of an image-to-image or inpainting run as a lane of the denoising loop: its start latents (add_noise at
+ * the run's first timestep, or pure noise for inpainting at strength 1), the 9-channel U-Net's extra channels, and
+ * for a regular U-Net the known region re-noised to the next timestep and blended back after every step.
+ */
+export function imageLane(opts: ImageLaneOptions): { lane: DenoiseLane; start: Tensor } {
   const { scheduler, schedule, imageLatents, noise, inpaint } = opts;
-  if (scheduler.stepIndex !== 0) throw new Error('sampleFromImage needs a scheduler with no step taken');
+  if (scheduler.stepIndex !== 0) throw new Error('an image run needs a scheduler with no step taken');
   const blend = inpaint !== undefined && inpaint.maskedImageLatents === undefined;
   if (blend && !imageLatents) throw new RangeError('inpainting with a regular U-Net needs the image latents');
   const start = imageStartLatents(scheduler, schedule, imageLatents, noise, inpaint !== undefined);
@@ -192,15 +202,12 @@ export async function sampleFromImage(opts: ImageSamplingOptions): Promise<Image
     extraChannels = opts.guidanceScales ? concatRows([rows, rows]) : rows;
   }
   const last = scheduler.timesteps.length - 1;
-  const result = await denoise({
-    unet: opts.unet,
+  const lane: DenoiseLane = {
     scheduler,
     latents: start,
     startLatents: true,
-    beginIndex: schedule.beginIndex,
     cond: opts.cond,
     guidanceScales: opts.guidanceScales,
-    cache: opts.cache,
     ...(extraChannels ? { extraChannels } : {}),
     ...(opts.noiseSource ? { noise: opts.noiseSource } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -211,8 +218,17 @@ export async function sampleFromImage(opts: ImageSamplingOptions): Promise<Image
       const known = i < last ? scheduler.addNoise(imageLatents!, noise, i + 1) : imageLatents!;
       return blendKnown(latents, known, inpaint!.mask);
     },
-  });
-  return { ...result, start };
+  };
+  return { lane, start };
+}
+
+/** Runs image-to-image or inpainting from encoded inputs (one lane). */
+export async function sampleFromImage(opts: ImageSamplingOptions): Promise<ImageSamplingResult> {
+  const { lane, start } = imageLane(opts);
+  const run = await denoiseLanes({ unet: opts.unet, cache: opts.cache, lanes: [lane], beginIndex: opts.schedule.beginIndex });
+  const [only] = run.lanes;
+  if (only instanceof Error) throw only;
+  return { latents: only!.latents, fullSteps: run.fullSteps, shallowSteps: run.shallowSteps, stepKinds: run.stepKinds, start };
 }
 
 /**

@@ -17,7 +17,6 @@ import type { Tensor } from '../tensor/tensor.js';
 import { denoiseLanes, type DenoiseLane } from './denoise.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import { DEFAULT_PROMPT_STRENGTH } from '../../../shared/input-image.js';
-import { BatchNoise } from './batch-noise.js';
 import { FeatureCache } from './feature-cache.js';
 import { concatRows, sliceRows } from './guidance.js';
 import type { ImageJob, ImagePipeline, JobResult } from './port.js';
@@ -25,7 +24,7 @@ import type { PromptEmbedding, PromptEncoder } from './text-encoder.js';
 import type { UNetConditioning, UNetModel } from './unet.js';
 import type { VaeDecoder } from './vae.js';
 import type { VaeEncoder } from './vae-encoder.js';
-import { imageRunCache, imageToTensor, latentMask, maskedImage, maskToTensor, sampleFromImage, strengthSchedule } from './img2img.js';
+import { imageLane, imageRunCache, imageToTensor, latentMask, maskedImage, maskToTensor, strengthSchedule } from './img2img.js';
 
 export interface SdComponents {
   modelId: string;
@@ -147,87 +146,88 @@ export class StableDiffusionPipeline implements ImagePipeline {
     }
     timings.encode_prompt = performance.now() - t0;
 
-    const fromImage = first.image !== undefined;
-    t0 = performance.now();
-    let perJob: Array<Tensor | Error>;
-    let fullSteps: number;
-    let shallowSteps: number;
-    if (fromImage) {
-      // 2. timesteps, 3. encoded image and start latents (draws from each job's stream in diffusers' order)
+    // Each job is a lane of the loop: its own rows of the conditioning, scheduler (its state is per job), noise
+    // stream and abort signal; a canceled job leaves the batch at the next step boundary.
+    const half = cond.encoderHiddenStates.dims[0]! / (cfg ? 2 : 1);
+    const laneRows = (t: Tensor | undefined, start: number, k: number): Tensor | undefined =>
+      t === undefined ? undefined : cfg ? concatRows([sliceRows(t, start, start + k), sliceRows(t, half + start, half + start + k)]) : sliceRows(t, start, start + k);
+    const laneParts = jobs.map((j, n) => {
+      const k = j.input.num_outputs;
+      const row = jobs.slice(0, n).reduce((sum, o) => sum + o.input.num_outputs, 0);
+      const laneCond: UNetConditioning = { encoderHiddenStates: laneRows(cond.encoderHiddenStates, row, k)! };
+      if (cond.textEmbeds) laneCond.textEmbeds = laneRows(cond.textEmbeds, row, k)!;
+      if (cond.timeIds) laneCond.timeIds = laneRows(cond.timeIds, row, k)!;
       const scheduler = createScheduler(first.scheduler, this.#c.schedulerConfig);
       scheduler.setTimesteps(steps);
-      const sources = jobs.map((j) => this.#c.noise(j.input.seed));
-      const noise = new BatchNoise(sources, jobs.map((j) => j.input.num_outputs));
-      const image = await this.#prepareImageRun(jobs, sources, scheduler);
+      return {
+        row,
+        k,
+        scheduler,
+        noise: this.#c.noise(j.input.seed),
+        cond: laneCond,
+        guidanceScales: cfg ? Array.from({ length: k }, () => j.input.guidance_scale) : null,
+        signal: j.signal,
+        onStep: (step: number, total: number, kind: 'full' | 'shallow') => {
+          if (!j.signal.aborted) j.onProgress?.({ step, total, unet: kind });
+        },
+      };
+    });
+
+    let lanes: DenoiseLane[];
+    let cache: FeatureCache;
+    let beginIndex = 0;
+    if (first.image !== undefined) {
+      // 2. timesteps, 3. encoded image and start latents (draws from each job's stream in diffusers' order)
+      const image = await this.#prepareImageRun(jobs, laneParts.map((p) => p.noise), laneParts[0]!.scheduler);
       timings.encode_image = image.encodeMs;
-      const cache = imageRunCache(image.schedule, first.deepcache);
-      if (cache.branch !== null) await this.#c.unet.ensureBranch(cache.branch);
-
-      // 4. denoising loop with DeepCache over the batch; stops early only when every job is aborted
-      const all = new AbortController();
-      const onAbort = () => {
-        if (jobs.every((j) => j.signal.aborted)) all.abort(abortError(jobs[0]!.signal));
-      };
-      for (const j of jobs) j.signal.addEventListener('abort', onAbort);
-      onAbort();
-      t0 = performance.now();
-      const guidanceScales = cfg ? jobs.flatMap((j) => Array.from({ length: j.input.num_outputs }, () => j.input.guidance_scale)) : null;
-      const onStep = (step: number, total: number, kind: 'full' | 'shallow') => {
-        for (const j of jobs) if (!j.signal.aborted) j.onProgress?.({ step, total, unet: kind });
-      };
-      let result;
-      try {
-        result = await sampleFromImage({ unet: this.#c.unet, scheduler, ...image.sampling, cond, guidanceScales, cache, noiseSource: noise, signal: all.signal, onStep });
-      } finally {
-        for (const j of jobs) j.signal.removeEventListener('abort', onAbort);
-      }
-      let rowStart = 0;
-      perJob = jobs.map((j) => {
-        const k = j.input.num_outputs;
-        const latents = sliceRows(result.latents, rowStart, rowStart + k);
-        rowStart += k;
-        return latents;
-      });
-      ({ fullSteps, shallowSteps } = result);
+      const { sampling } = image;
+      const rowsOf = (t: Tensor, p: { row: number; k: number }) => sliceRows(t, p.row, p.row + p.k);
+      lanes = laneParts.map(
+        (p) =>
+          imageLane({
+            scheduler: p.scheduler,
+            schedule: image.schedule,
+            imageLatents: sampling.imageLatents === null ? null : rowsOf(sampling.imageLatents, p),
+            noise: rowsOf(sampling.noise, p),
+            ...(sampling.inpaint
+              ? {
+                  inpaint: {
+                    mask: rowsOf(sampling.inpaint.mask, p),
+                    ...(sampling.inpaint.maskedImageLatents ? { maskedImageLatents: rowsOf(sampling.inpaint.maskedImageLatents, p) } : {}),
+                  },
+                }
+              : {}),
+            cond: p.cond,
+            guidanceScales: p.guidanceScales,
+            noiseSource: p.noise,
+            signal: p.signal,
+            onStep: p.onStep,
+          }).lane,
+      );
+      cache = imageRunCache(image.schedule, first.deepcache);
+      beginIndex = image.schedule.beginIndex;
     } else {
-      // 2. timesteps (one scheduler per job: its state is per job), 3. initial latents (one seeded stream per job)
-      const lanes: DenoiseLane[] = [];
-      let condRow = 0;
-      const half = cond.encoderHiddenStates.dims[0]! / (cfg ? 2 : 1);
-      const laneRows = (t: Tensor | undefined, start: number, k: number): Tensor | undefined =>
-        t === undefined ? undefined : cfg ? concatRows([sliceRows(t, start, start + k), sliceRows(t, half + start, half + start + k)]) : sliceRows(t, start, start + k);
-      for (const j of jobs) {
-        const k = j.input.num_outputs;
-        const scheduler = createScheduler(first.scheduler, this.#c.schedulerConfig);
-        scheduler.setTimesteps(steps);
-        const noise = this.#c.noise(j.input.seed);
-        const laneCond: UNetConditioning = { encoderHiddenStates: laneRows(cond.encoderHiddenStates, condRow, k)! };
-        if (cond.textEmbeds) laneCond.textEmbeds = laneRows(cond.textEmbeds, condRow, k)!;
-        if (cond.timeIds) laneCond.timeIds = laneRows(cond.timeIds, condRow, k)!;
-        condRow += k;
-        lanes.push({
-          scheduler,
-          latents: noise.randn([k, 4, height / f, width / f]),
-          cond: laneCond,
-          guidanceScales: cfg ? Array.from({ length: k }, () => j.input.guidance_scale) : null,
-          noise,
-          signal: j.signal,
-          onStep: (step, total, kind) => {
-            if (!j.signal.aborted) j.onProgress?.({ step, total, unet: kind });
-          },
-        });
-      }
-      const cache = FeatureCache.forRun(lanes[0]!.scheduler.timesteps.length, steps, first.deepcache);
-      if (cache.branch !== null) await this.#c.unet.ensureBranch(cache.branch);
-
-      // 4. denoising loop with DeepCache; an aborted job leaves the batch at the next step boundary
-      t0 = performance.now();
-      const result = await denoiseLanes({ unet: this.#c.unet, cache, lanes });
-      this.usage.unetRows += result.unetRows;
-      this.usage.unetRowsAfterAbort += result.unetRowsAfterAbort;
-      perJob = result.lanes.map((lane) => (lane instanceof Error ? lane : lane.latents));
-      ({ fullSteps, shallowSteps } = result);
+      // 2. timesteps, 3. initial latents (one seeded stream per job)
+      lanes = laneParts.map((p) => ({
+        scheduler: p.scheduler,
+        latents: p.noise.randn([p.k, 4, height / f, width / f]),
+        cond: p.cond,
+        guidanceScales: p.guidanceScales,
+        noise: p.noise,
+        signal: p.signal,
+        onStep: p.onStep,
+      }));
+      cache = FeatureCache.forRun(laneParts[0]!.scheduler.timesteps.length, steps, first.deepcache);
     }
+    if (cache.branch !== null) await this.#c.unet.ensureBranch(cache.branch);
+
+    // 4. denoising loop with DeepCache; an aborted job leaves the batch at the next step boundary
+    t0 = performance.now();
+    const result = await denoiseLanes({ unet: this.#c.unet, cache, lanes, beginIndex });
+    this.usage.unetRows += result.unetRows;
+    this.usage.unetRowsAfterAbort += result.unetRowsAfterAbort;
+    const perJob = result.lanes.map((lane) => (lane instanceof Error ? lane : lane.latents));
+    const { fullSteps, shallowSteps } = result;
     timings.denoise = performance.now() - t0;
 
     // 5. decode and convert, per job
