@@ -5,8 +5,8 @@
  */
 import type { ModelProto } from '../onnx/types.js';
 import { GraphBuilder, type FloatKind } from './graph-builder.js';
-import { attention, conv2d, groupNorm, silu, upsample2d } from './layers.js';
-import { RESIDUAL_GAIN, resnetBlock } from './unet-blocks.js';
+import { conv2d, groupNorm, silu, upsample2d } from './layers.js';
+import { vaeMidBlock, vaeResnet } from './vae-blocks.js';
 import type { SyntheticScale } from './unet-config.js';
 
 /** Hyper-parameters of the decoder (diffusers `AutoencoderKL` config terms). */
@@ -35,25 +35,13 @@ export function buildVaeDecoder(spec: VaeSpec, options: BuildVaeOptions = {}): M
   const groups = spec.normNumGroups;
   const eps = 1e-6;
   const rev = [...spec.blockOutChannels].reverse();
-  const resnet = (x: string, name: string, cin: number, cout: number): string =>
-    resnetBlock(b, x, name, { inChannels: cin, outChannels: cout, groups, eps, temb: null, actNames: ['nonlinearity', 'nonlinearity_1', 'nonlinearity_2'] });
+  const resnet = (x: string, name: string, cin: number, cout: number): string => vaeResnet(b, x, name, cin, cout, groups, eps);
   const latent = b.input('latent_sample', ft, ['batch_size', 4, 'latent_height', 'latent_width']);
   const z = conv2d(b, latent, 'post_quant_conv', 4, 4, { kernel: 1 });
   const out = b.scope('decoder', () => {
     const top = rev[0]!;
     let h = conv2d(b, z, 'conv_in', 4, top);
-    h = b.scope('mid_block', () => {
-      let x = resnet(h, 'resnets.0', top, top);
-      x = b.scope('attentions.0', () => {
-        const normed = groupNorm(b, x, 'group_norm', groups, top, eps);
-        const nhwc = b.op('Transpose', [normed], { perm: [0, 2, 3, 1] });
-        const seq = b.op('Reshape', [nhwc, b.ints([0, -1, top])]);
-        const a = attention(b, seq, null, top, { heads: 1, headDim: top, qkvBias: true, outGain: RESIDUAL_GAIN });
-        const back = b.op('Transpose', [b.op('Reshape', [a, b.op('Shape', [nhwc])])], { perm: [0, 3, 1, 2] });
-        return b.op('Div', [b.op('Add', [back, x]), b.scalar(1)]);
-      });
-      return resnet(x, 'resnets.1', top, top);
-    });
+    h = vaeMidBlock(b, h, top, groups, eps);
     let prev = top;
     rev.forEach((cOut, i) => {
       h = b.scope(`up_blocks.${i}`, () => {

@@ -6,8 +6,8 @@
  */
 import type { ModelProto } from '../onnx/types.js';
 import { GraphBuilder } from './graph-builder.js';
-import { attention, conv2d, downsample2d, groupNorm, silu } from './layers.js';
-import { RESIDUAL_GAIN, resnetBlock } from './unet-blocks.js';
+import { conv2d, downsample2d, groupNorm, silu } from './layers.js';
+import { vaeMidBlock, vaeResnet } from './vae-blocks.js';
 import type { BuildVaeOptions, VaeSpec } from './vae-decoder.js';
 
 /** Builds the encoder: conv_in → 4 down blocks (downsampling but the last) → mid (resnet, attention, resnet) → norm, SiLU, conv_out → quant_conv. */
@@ -17,8 +17,7 @@ export function buildVaeEncoder(spec: VaeSpec, options: BuildVaeOptions = {}): M
   const groups = spec.normNumGroups;
   const eps = 1e-6;
   const chans = spec.blockOutChannels;
-  const resnet = (x: string, name: string, cin: number, cout: number): string =>
-    resnetBlock(b, x, name, { inChannels: cin, outChannels: cout, groups, eps, temb: null, actNames: ['nonlinearity', 'nonlinearity_1', 'nonlinearity_2'] });
+  const resnet = (x: string, name: string, cin: number, cout: number): string => vaeResnet(b, x, name, cin, cout, groups, eps);
   const sample = b.input('sample', ft, ['batch_size', 'num_channels', 'height', 'width']);
   const moments = b.scope('encoder', () => {
     let h = conv2d(b, sample, 'conv_in', 3, chans[0]!);
@@ -32,18 +31,7 @@ export function buildVaeEncoder(spec: VaeSpec, options: BuildVaeOptions = {}): M
       prev = cOut;
     });
     const top = chans[chans.length - 1]!;
-    h = b.scope('mid_block', () => {
-      let x = resnet(h, 'resnets.0', top, top);
-      x = b.scope('attentions.0', () => {
-        const normed = groupNorm(b, x, 'group_norm', groups, top, eps);
-        const nhwc = b.op('Transpose', [normed], { perm: [0, 2, 3, 1] });
-        const seq = b.op('Reshape', [nhwc, b.ints([0, -1, top])]);
-        const a = attention(b, seq, null, top, { heads: 1, headDim: top, qkvBias: true, outGain: RESIDUAL_GAIN });
-        const back = b.op('Transpose', [b.op('Reshape', [a, b.op('Shape', [nhwc])])], { perm: [0, 3, 1, 2] });
-        return b.op('Div', [b.op('Add', [back, x]), b.scalar(1)]);
-      });
-      return resnet(x, 'resnets.1', top, top);
-    });
+    h = vaeMidBlock(b, h, top, groups, eps);
     // small output gain: a random encoder's logvar stays near 0 (std ≈ 1), as a trained one is far from the clamp
     return conv2d(b, silu(b, groupNorm(b, h, 'conv_norm_out', groups, top, eps), 'conv_act'), 'conv_out', top, 8, { gain: 0.5 });
   });
