@@ -45,7 +45,10 @@ function fieldsOf(node: JsonSchemaNode, path: string[] = []): Field[] {
 
 /** Values that break `node`'s rules (wrong type, out of range, non-finite spelled as strings or huge numbers). */
 function badValues(node: JsonSchemaNode): unknown[] {
-  const bad: unknown[] = [null, [], { nested: { deeper: true } }, 'NaN', 'Infinity', '-Infinity'];
+  const bad: unknown[] = [null, [], { nested: { deeper: true } }];
+  // Non-finite numbers spelled as strings break every field except a free-form string, where they are plain text
+  // (a prompt may say "NaN").
+  if (node.type !== 'string' || node.enum) bad.push('NaN', 'Infinity', '-Infinity');
   if (node.type === 'integer' || node.type === 'number') {
     bad.push('12', true, 1e308, -1e308);
     if (node.maximum !== undefined) bad.push(node.maximum + 1, node.maximum * 1000);
