@@ -4,11 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { backendBundleOptions, externalsMissingFromProduction, packageNameOf } from './backend-bundle.js';
+import { backendBundleOptions, backendManifest, externalsMissingFromProduction, packageNameOf } from './backend-bundle.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const readDependencies = async () =>
-  (JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
+  (JSON.parse(await readFile(path.join(repoRoot, backendManifest), 'utf8')) as { dependencies: Record<string, string> }).dependencies;
 
 describe('backend bundle', () => {
   it('names the package of scoped and deep imports', () => {

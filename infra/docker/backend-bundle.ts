@@ -3,7 +3,7 @@
  *
  * Only the project's own code (`gpu-backend/src/**`, `shared/**`) is bundled; every npm package stays
  * external and is loaded from the image's `node_modules`, which holds production dependencies only
- * (`npm ci --omit=dev`). The Dockerfile runs `bundle-backend.ts` with these options, and
+ * (`npm ci --omit=dev -w @image-api/gpu-backend`). The Dockerfile runs `bundle-backend.ts` with these options, and
  * `backend-bundle.test.ts` runs the same options on the real entry point.
  * @module
  */
@@ -13,6 +13,9 @@ import type { BuildOptions, Metafile } from 'esbuild';
 
 /** The service entry point, relative to the repository root. */
 export const backendEntry = 'gpu-backend/src/main.ts';
+
+/** The backend workspace's manifest: its `dependencies` are all the production image installs. */
+export const backendManifest = 'gpu-backend/package.json';
 
 /** esbuild options for the backend bundle (ESM, Node 22, packages external, source maps linked). */
 export function backendBundleOptions(repoRoot: string, outfile: string): BuildOptions {
@@ -40,7 +43,7 @@ export function packageNameOf(specifier: string): string {
 
 /**
  * The external imports of a bundle that would fail in the production image: packages that are not
- * production `dependencies` of the root package.json (Node built-ins are fine).
+ * production `dependencies` of the backend workspace (Node built-ins are fine).
  */
 export function externalsMissingFromProduction(metafile: Metafile, dependencies: Record<string, string>): string[] {
   const builtins = new Set(builtinModules);

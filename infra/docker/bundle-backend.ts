@@ -1,6 +1,6 @@
 /**
  * Build step of the production image: bundles the backend and refuses to produce an image whose code
- * imports a package that `npm ci --omit=dev` would not install.
+ * imports a package that the backend workspace's production install would not hold.
  *
  * Usage (repository root): `node --import tsx infra/docker/bundle-backend.ts <outfile>`
  * @module
@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { backendBundleOptions, externalsMissingFromProduction } from './backend-bundle.js';
+import { backendBundleOptions, backendManifest, externalsMissingFromProduction } from './backend-bundle.js';
 
 const outfile = process.argv[2];
 if (outfile === undefined) {
@@ -17,7 +17,7 @@ if (outfile === undefined) {
 }
 const repoRoot = process.cwd();
 const result = await build(backendBundleOptions(repoRoot, path.resolve(outfile)));
-const pkg = JSON.parse(await readFile(path.join(repoRoot, 'package.json'), 'utf8')) as {
+const pkg = JSON.parse(await readFile(path.join(repoRoot, backendManifest), 'utf8')) as {
   dependencies?: Record<string, string>;
 };
 const missing = externalsMissingFromProduction(result.metafile!, pkg.dependencies ?? {});

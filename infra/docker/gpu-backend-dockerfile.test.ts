@@ -89,9 +89,11 @@ describe('infra/docker/gpu-backend.Dockerfile', () => {
     expect(text).toContain('sha256sum -c');
   });
 
-  it('installs production dependencies only and forces the CUDA 12 provider of onnxruntime-node, checked', () => {
+  it('installs only the production dependencies of the backend workspace and forces the CUDA 12 provider of onnxruntime-node, checked', async () => {
     const runs = stages.flatMap((s) => argsOf(s, 'RUN'));
-    expect(runs.some((r) => /npm ci --omit=dev\b/.test(r))).toBe(true);
+    const backend = JSON.parse(await readFile(path.join(repoRoot, 'gpu-backend/package.json'), 'utf8')) as { name: string };
+    const prodInstall = runs.find((r) => /npm ci --omit=dev\b/.test(r));
+    expect(prodInstall).toContain(`-w ${backend.name}`);
     const ort = runs.find((r) => r.includes('onnxruntime-node/script/install.js'));
     expect(ort).toMatch(/ONNXRUNTIME_NODE_INSTALL_CUDA=v12 /);
     expect(ort).toContain('libonnxruntime_providers_cuda.so');

@@ -38,7 +38,11 @@ FROM ${BUILD_IMAGE} AS build
 COPY --from=node-dist /opt/node /opt/node
 ENV PATH=/opt/node/bin:$PATH
 WORKDIR /src
+# npm workspaces: the lockfile covers every workspace, so npm ci needs each workspace's manifest.
 COPY package.json package-lock.json ./
+COPY shared/package.json ./shared/
+COPY edge/package.json ./edge/
+COPY gpu-backend/package.json ./gpu-backend/
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
@@ -54,10 +58,16 @@ COPY --from=node-dist /opt/node /opt/node
 ENV PATH=/opt/node/bin:$PATH
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY shared/package.json ./shared/
+COPY edge/package.json ./edge/
+COPY gpu-backend/package.json ./gpu-backend/
+# -w: the backend workspace's production dependencies only (none of the edge's, none of the tools').
+# The workspace links under node_modules/@image-api are dropped: the bundle already holds that code.
 # --ignore-scripts: the only install script that matters is onnxruntime-node's, run explicitly below so a
 # failed download fails the build (npm's install-script policy may otherwise skip it).
 RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund -w @image-api/gpu-backend \
+ && rm -rf node_modules/@image-api
 # ONNXRUNTIME_NODE_INSTALL_CUDA=v12 forces the linux/x64 "cuda12" manifest (script/install-utils.js);
 # the script downloads Microsoft.ML.OnnxRuntime.Gpu.Linux <same version> and extracts the provider .so files.
 RUN ONNXRUNTIME_NODE_INSTALL_CUDA=v12 node node_modules/onnxruntime-node/script/install.js \
