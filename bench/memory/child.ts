@@ -17,7 +17,7 @@ import { unetFeeds } from '../../gpu-backend/src/synthetic/testing.js';
 import { benchInput, timeRun } from '../deepcache/loops.js';
 
 /** Resident and peak resident memory of this process, MiB (Linux /proc). */
-export function memoryMiB(): { rss: number; peak: number } {
+function memoryMiB(): { rss: number; peak: number } {
   const status = readFileSync('/proc/self/status', 'utf8');
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };

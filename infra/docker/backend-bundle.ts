@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { BuildOptions, Metafile } from 'esbuild';
 
 /** The service entry point, relative to the repository root. */
-export const backendEntry = 'gpu-backend/src/main.ts';
+const backendEntry = 'gpu-backend/src/main.ts';
 
 /** esbuild options for the backend bundle (ESM, Node 22, packages external, source maps linked). */
 export function backendBundleOptions(repoRoot: string, outfile: string): BuildOptions {

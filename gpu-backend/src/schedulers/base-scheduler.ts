@@ -20,7 +20,7 @@ import { checkAddNoise, checkBeginIndex, checkLoopIndex, checkStepArgs } from '.
  * ᾱ_t for t = 0..T-1 (float32) from the config's beta schedule. With `rescale_betas_zero_snr` the last ᾱ is
  * exactly 0 after rescaling; diffusers then sets it to 2⁻²⁴ so that σ and 1/√ᾱ stay finite.
  */
-export function trainingAlphasCumprod(config: BetaConfig): Float32Array {
+function trainingAlphasCumprod(config: BetaConfig): Float32Array {
   const table = alphasCumprod(makeBetas(config));
   if (config.rescale_betas_zero_snr === true) table[table.length - 1] = 2 ** -24;
   return table;

@@ -33,7 +33,7 @@ export const DdimConfig = z.object({
 export type DdimConfig = z.infer<typeof DdimConfig>;
 
 /** DDIM timesteps (descending, integers) as diffusers' `set_timesteps` spaces them. */
-export function ddimTimesteps(n: number, cfg: Pick<DdimConfig, 'num_train_timesteps' | 'timestep_spacing' | 'steps_offset'>): number[] {
+function ddimTimesteps(n: number, cfg: Pick<DdimConfig, 'num_train_timesteps' | 'timestep_spacing' | 'steps_offset'>): number[] {
   const T = cfg.num_train_timesteps;
   if (cfg.timestep_spacing === 'linspace') return npLinspace(0, T - 1, n).map(roundHalfEven).reverse();
   if (cfg.timestep_spacing === 'leading') {

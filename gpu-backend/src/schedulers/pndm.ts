@@ -46,7 +46,7 @@ function baseTimesteps(n: number, cfg: PndmConfig): number[] {
 }
 
 /** PLMS timesteps: `[…ts[:-1], ts[-2], ts[-1]]` reversed, n + 1 entries (the second one repeated). */
-export function plmsTimesteps(n: number, cfg: PndmConfig): number[] {
+function plmsTimesteps(n: number, cfg: PndmConfig): number[] {
   const ts = baseTimesteps(n, cfg);
   return [...ts.slice(0, -1), ...ts.slice(-2, -1), ...ts.slice(-1)].reverse();
 }
