@@ -15,7 +15,7 @@ import type { SyntheticArch, SyntheticScale } from '../gpu-backend/src/synthetic
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Default cache folder of benchmark models. */
-export const BENCH_MODEL_ROOT = path.join(REPO_ROOT, '.cache', 'bench-models');
+const BENCH_MODEL_ROOT = path.join(REPO_ROOT, '.cache', 'bench-models');
 
 /** Which synthetic model to build. */
 export interface BenchModelSpec {

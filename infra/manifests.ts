@@ -43,9 +43,6 @@ const models: Record<string, ModelFactory> = {
   'monitoring.coreos.com/v1/ServiceMonitor': (d) => new ServiceMonitor(d as never),
 };
 
-/** `apiVersion/kind` pairs `validateManifest` knows. */
-export const knownKinds = Object.keys(models);
-
 /**
  * Validates one manifest against its JSON schema.
  * @throws Error naming the object and the schema violation, or the unknown kind

@@ -10,7 +10,7 @@ import { SCHEDULER_CONFIGS, UNET_SPECS, buildUnet, type SyntheticArch } from '..
 import { DEEPCACHE_CASES, caseLabel, planCeiling, planCounts } from '../deepcache/cases.js';
 
 /** U-Net input dims for one sample at an image side. */
-export function unetDims(arch: SyntheticArch, side: number): Record<string, number[]> {
+function unetDims(arch: SyntheticArch, side: number): Record<string, number[]> {
   const spec = UNET_SPECS[arch].full;
   const l = side / 8;
   const dims: Record<string, number[]> = { sample: [1, 4, l, l], timestep: [1], encoder_hidden_states: [1, 77, spec.crossAttentionDim] };

@@ -36,7 +36,7 @@ export interface DeepCacheHeadline {
 }
 
 /** Whether the run has the peer's setting (256², 50 steps). */
-export function matchesPeer(r: DeepCacheReport): boolean {
+function matchesPeer(r: DeepCacheReport): boolean {
   return r.side === PEER.side && r.steps === PEER.steps;
 }
 

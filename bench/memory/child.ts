@@ -13,11 +13,11 @@ import * as ort from 'onnxruntime-node';
 import { readModelDirectory } from '../../gpu-backend/src/models/model-directory.js';
 import { loadPipeline } from '../../gpu-backend/src/pipeline/load.js';
 import type { ExecutionProvider } from '../../gpu-backend/src/pipeline/ort-session.js';
-import { unetFeeds } from '../../gpu-backend/src/synthetic/testing.js';
+import { unetFeeds } from '../../test/support/synthetic.js';
 import { benchInput, timeRun } from '../deepcache/loops.js';
 
 /** Resident and peak resident memory of this process, MiB (Linux /proc). */
-export function memoryMiB(): { rss: number; peak: number } {
+function memoryMiB(): { rss: number; peak: number } {
   const status = readFileSync('/proc/self/status', 'utf8');
   const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };

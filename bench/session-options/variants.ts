@@ -13,7 +13,7 @@ export interface SessionVariant {
 }
 
 /** The project's current options (ort-session.ts). */
-export function projectOptions(provider: string, threads: number): ort.InferenceSession.SessionOptions {
+function projectOptions(provider: string, threads: number): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: [provider], graphOptimizationLevel: 'all', executionMode: 'sequential', enableCpuMemArena: true, enableMemPattern: true,
     ...(threads ? { intraOpNumThreads: threads } : {}),

@@ -17,7 +17,7 @@ export function parseDurationSeconds(text: string): number | null {
 }
 
 /** Longest presigned URL lifetime S3 accepts (SigV4 query signing: 7 days). */
-export const MAX_URL_TTL_S = 604_800;
+const MAX_URL_TTL_S = 604_800;
 
 const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
 

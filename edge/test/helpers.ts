@@ -34,7 +34,7 @@ export function admin(method: string, path: string, body?: unknown): Promise<Res
 }
 
 /** Credits a new test customer starts with (enough for every test that does not test the balance itself). */
-export const DEFAULT_TEST_CREDITS = 1_000_000;
+const DEFAULT_TEST_CREDITS = 1_000_000;
 
 /** Creates an account topped up with `credits` (none when 0) and one key. */
 export async function newCustomer(name = 'customer', credits = DEFAULT_TEST_CREDITS): Promise<{ accountId: string; keyId: string; key: string }> {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { BuildOptions, Metafile } from 'esbuild';
 
 /** The service entry point, relative to the repository root. */
-export const backendEntry = 'gpu-backend/src/main.ts';
+const backendEntry = 'gpu-backend/src/main.ts';
 
 /** The backend workspace's manifest: its `dependencies` are all the production image installs. */
 export const backendManifest = 'gpu-backend/package.json';

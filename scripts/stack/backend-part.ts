@@ -38,7 +38,7 @@ export interface BackendPart {
 }
 
 /** Reads the backend's health (signed); undefined when it does not answer. */
-export async function readBackendHealth(url: string, secret: string): Promise<BackendHealth | undefined> {
+async function readBackendHealth(url: string, secret: string): Promise<BackendHealth | undefined> {
   const headers = await signInternalRequest(secret, 'GET', '/health-check', '');
   const res = await fetch(`${url}/health-check`, { headers, signal: AbortSignal.timeout(2_000) });
   const parsed = BackendHealth.safeParse(await res.json());

@@ -38,7 +38,7 @@ export interface EdgePart {
  * Environment for every wrangler invocation: no network, no telemetry, logs inside the state folder. Names in
  * `shadowed` are removed: wrangler dev lets process variables override the env file, and ours must win.
  */
-export function wranglerEnv(stateDir: string, shadowed: readonly string[] = []): NodeJS.ProcessEnv {
+function wranglerEnv(stateDir: string, shadowed: readonly string[] = []): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of shadowed) delete env[name];
   return {

@@ -30,7 +30,7 @@ export async function devAccountSql(apiKey: string, accountId: string = DEV_ACCO
 }
 
 /** The account's balance as `GET /v1/account` reports it. */
-export async function readBalance(edgeUrl: string, apiKey: string): Promise<number> {
+async function readBalance(edgeUrl: string, apiKey: string): Promise<number> {
   const res = await fetch(`${edgeUrl}/v1/account`, { headers: { authorization: `Bearer ${apiKey}` } });
   if (!res.ok) throw new Error(`GET /v1/account answered ${res.status}: ${await res.text()}`);
   const body = (await res.json()) as { balance: { credits: number } };

@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../scripts/stack/ports.js';
 import { call, eventually, tinyRequest, WAIT_DEADLINE_MS, waitForEnd, type PredictionJson } from './helpers/api.js';
 import { useStack } from './helpers/stack-fixture.js';
-import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const h = useStack({ edgeVars: { WEBHOOK_RETRY_SCHEDULE: '1s,1s,2s,2s,2s,2s' } });
 

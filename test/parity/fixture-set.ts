@@ -7,8 +7,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { fixturesRoot, repoRoot } from '../../gpu-backend/src/onnx/testing/fixture-tensors.js';
-import { SamplingCase as SchedulerSamplingCase } from '../../gpu-backend/src/schedulers/testing/fixture.js';
+import { fixturesRoot, repoRoot } from '../support/fixtures.js';
+import { SamplingCase as SchedulerSamplingCase } from '../support/schedulers/sampling-fixture.js';
 
 export const DeepCacheCase = z.looseObject({
   cache_interval: z.number().int(),

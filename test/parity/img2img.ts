@@ -10,7 +10,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { deepcacheStepPlan } from '../../shared/deepcache-schedule.js';
 import type { DeepCacheSettings } from '../../shared/deepcache.js';
-import { fixtureTensor } from '../../gpu-backend/src/onnx/testing/fixture-tensors.js';
+import { fixtureTensor } from '../support/fixtures.js';
 import { FeatureCache, type StepKind } from '../../gpu-backend/src/pipeline/feature-cache.js';
 import { imageRunCache, imageToTensor, latentMask, maskedImage, maskToTensor, sampleFromImage, strengthSchedule, type StrengthSchedule } from '../../gpu-backend/src/pipeline/img2img.js';
 import { schedulerFromDiffusersCase } from '../../gpu-backend/src/schedulers/index.js';

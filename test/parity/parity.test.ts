@@ -13,8 +13,8 @@
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { deepcacheStepPlan } from '../../shared/deepcache-schedule.js';
-import { compareToReference } from '../../gpu-backend/src/onnx/testing/compare.js';
-import { fixtureTensor } from '../../gpu-backend/src/onnx/testing/fixture-tensors.js';
+import { compareToReference } from '../support/onnx/compare.js';
+import { fixtureTensor } from '../support/fixtures.js';
 import { toUint8Hwc } from '../../gpu-backend/src/image/postprocess.js';
 import { DEEPCACHE_FEATURE } from '../../gpu-backend/src/pipeline/unet.js';
 import type { Tensor } from '../../gpu-backend/src/tensor/tensor.js';

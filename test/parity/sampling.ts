@@ -3,7 +3,7 @@
  * DeepCache step kinds as recorded by the reference), returning the final and per-step latents.
  * @module
  */
-import { fixtureTensor } from '../../gpu-backend/src/onnx/testing/fixture-tensors.js';
+import { fixtureTensor } from '../support/fixtures.js';
 import { denoise } from '../../gpu-backend/src/pipeline/denoise.js';
 import { FeatureCache } from '../../gpu-backend/src/pipeline/feature-cache.js';
 import { concatRows } from '../../gpu-backend/src/pipeline/guidance.js';

@@ -7,12 +7,12 @@
  */
 
 /** How long a key and its stored response are kept. */
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 /** How long an in-flight request holds its key (longer than any synchronous wait). */
-export const IDEMPOTENCY_LOCK_MS = 150_000;
+const IDEMPOTENCY_LOCK_MS = 150_000;
 
 /** Largest response body stored for replay (D1 rows are limited; `b64_json` image responses can exceed it). */
-export const MAX_STORED_BODY_BYTES = 1024 * 1024;
+const MAX_STORED_BODY_BYTES = 1024 * 1024;
 
 /** Response headers kept with the stored response. */
 export const STORED_HEADERS = ['content-type', 'location', 'preference-applied'] as const;

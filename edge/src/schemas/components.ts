@@ -11,12 +11,12 @@ import { Problem } from '../../../shared/problem.js';
 import { SchedulerName } from '../../../shared/scheduler.js';
 import { BackendEvent } from '../../../shared/internal.js';
 
-export const ProblemSchema = Problem.openapi('Problem');
+const ProblemSchema = Problem.openapi('Problem');
 export const PredictionSchema = Prediction.openapi('Prediction');
 export const CreatePredictionRequestSchema = CreatePredictionRequest.openapi('CreatePredictionRequest');
 export const ImageGenerationRequestSchema = ImageGenerationRequest.openapi('ImageGenerationRequest');
 export const ImagesResponseSchema = ImagesResponse.openapi('ImagesResponse');
-export const OpenAIErrorSchema = OpenAIError.openapi('OpenAIError');
+const OpenAIErrorSchema = OpenAIError.openapi('OpenAIError');
 export const BackendEventSchema = BackendEvent.openapi('BackendEvent');
 
 export const PredictionListSchema = z
@@ -69,7 +69,7 @@ export const ModelInfoSchema = z
 
 export const ModelListSchema = z.object({ data: z.array(ModelInfoSchema) }).openapi('ModelList');
 
-export const UsageSchema = z
+const UsageSchema = z
   .object({
     period_start: z.iso.datetime(),
     predictions: z.number().int(),
@@ -88,7 +88,7 @@ export const AccountSchema = z
   })
   .openapi('Account');
 
-export const KeyUsageSchema = UsageSchema.extend({ key_id: z.string() }).openapi('KeyUsage');
+const KeyUsageSchema = UsageSchema.extend({ key_id: z.string() }).openapi('KeyUsage');
 
 export const AccountWithUsageSchema = AccountSchema.extend({
   key_id: z.string(),

@@ -15,7 +15,7 @@ function client(s3: S3Settings): AwsClient {
 }
 
 /** Unsigned path-style URL of an object (each key segment percent-encoded). */
-export function objectUrl(s3: Pick<S3Settings, 'S3_ENDPOINT' | 'S3_BUCKET'>, key: string): string {
+function objectUrl(s3: Pick<S3Settings, 'S3_ENDPOINT' | 'S3_BUCKET'>, key: string): string {
   return `${s3.S3_ENDPOINT}/${encodeURIComponent(s3.S3_BUCKET)}/${key.split('/').map(encodeURIComponent).join('/')}`;
 }
 

@@ -96,7 +96,7 @@ function inV4(a: readonly number[], net: readonly number[], bits: number): boole
 }
 
 /** Class of an IPv4 address (4 bytes). */
-export function classifyIPv4(a: readonly number[]): AddressClass {
+function classifyIPv4(a: readonly number[]): AddressClass {
   const table: [number[], number, AddressClass][] = [
     [[169, 254, 169, 254], 32, 'metadata'],
     [[168, 63, 129, 16], 32, 'metadata'],
@@ -130,7 +130,7 @@ function startsWith(bytes: Uint8Array, prefix: readonly number[], bits: number):
 }
 
 /** Class of an IPv6 address (16 bytes); embedded IPv4 addresses are classified as IPv4. */
-export function classifyIPv6(b: Uint8Array): AddressClass {
+function classifyIPv6(b: Uint8Array): AddressClass {
   const zero = (from: number, to: number): boolean => b.subarray(from, to).every((x) => x === 0);
   const v4 = (at: number): number[] => [...b.subarray(at, at + 4)];
   if (zero(0, 16)) return 'unspecified';

@@ -10,11 +10,11 @@ import { randomToken } from '../ids.js';
 import type { PredictionRow } from '../predictions/row.js';
 
 /** At most one `logs` (progress) delivery per prediction in this interval. */
-export const LOGS_THROTTLE_MS = 2_000;
+const LOGS_THROTTLE_MS = 2_000;
 /** A claimed attempt that has not finished after this long is considered lost (the worker died). */
-export const STALE_CLAIM_MS = 5 * 60_000;
+const STALE_CLAIM_MS = 5 * 60_000;
 /** A pending delivery whose message has not arrived this long after its due time is queued again. */
-export const LOST_MESSAGE_MS = 10 * 60_000;
+const LOST_MESSAGE_MS = 10 * 60_000;
 
 export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'failed' | 'disabled' | 'refused';
 
@@ -44,7 +44,7 @@ export interface AttemptRow {
 }
 
 /** Events the prediction subscribed to (all four when it gave no filter). */
-export function subscribedEvents(row: Pick<PredictionRow, 'webhook_events_filter'>): WebhookEvent[] {
+function subscribedEvents(row: Pick<PredictionRow, 'webhook_events_filter'>): WebhookEvent[] {
   if (row.webhook_events_filter === null) return [...WebhookEvent.options];
   return WebhookEvent.array().parse(JSON.parse(row.webhook_events_filter));
 }

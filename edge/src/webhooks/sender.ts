@@ -18,8 +18,8 @@ import { parseRetryAfter, retryDelay } from './retry.js';
 import { checkWebhookUrl } from './url-guard.js';
 
 /** How long a receiver gets to answer. */
-export const DELIVERY_TIMEOUT_MS = 10_000;
-export const USER_AGENT = 'deepcache-edge-webhooks/1';
+const DELIVERY_TIMEOUT_MS = 10_000;
+const USER_AGENT = 'deepcache-edge-webhooks/1';
 
 export type AttemptOutcome = 'skipped' | Exclude<DeliveryStatus, 'sending'>;
 
@@ -30,7 +30,7 @@ export interface SendOptions {
 }
 
 /** The signed request for a delivery. */
-export async function buildRequest(env: Env, delivery: DeliveryRow, nowMs: number): Promise<Request> {
+async function buildRequest(env: Env, delivery: DeliveryRow, nowMs: number): Promise<Request> {
   const row = await getPredictionRow(env.DB, delivery.prediction_id);
   if (!row) throw new Error(`prediction ${delivery.prediction_id} of delivery ${delivery.id} is gone`);
   const body = JSON.stringify(await presentPrediction(configFrom(env), row));

@@ -15,7 +15,7 @@ interface Records {
 }
 
 /** Names every test can rely on. */
-export const INITIAL_ZONE: Record<string, Records> = {
+const INITIAL_ZONE: Record<string, Records> = {
   'public.hooks.test': { A: ['93.184.216.34'], AAAA: ['2606:2800:220:1:248:1893:25c8:1946'] },
   'private.evil.test': { A: ['10.1.2.3'] },
   'metadata.evil.test': { A: ['169.254.169.254'] },

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHubTestServer } from '../models/hub-test-server.js';
+import { startHubTestServer } from '../../../test/support/models/hub-server.js';
 
 const run = promisify(execFile);
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -29,10 +29,10 @@ import { ModelDirectoryError } from './model-directory-error.js';
  * `StableDiffusionOnnxPipeline`, the name diffusers ≤ 0.6 wrote into ONNX exports (e.g. CompVis/stable-diffusion-v1-4
  * at revision `onnx`).
  */
-export const PIPELINE_CLASS = /^((Onnx|ORT)?StableDiffusion(XL)?(Img2Img|Inpaint)?Pipeline|StableDiffusionOnnxPipeline)$/;
+const PIPELINE_CLASS = /^((Onnx|ORT)?StableDiffusion(XL)?(Img2Img|Inpaint)?Pipeline|StableDiffusionOnnxPipeline)$/;
 
 /** VAE latent scaling factor defaults (diffusers' AutoencoderKL configs): SD 1.x/2.x 0.18215, SDXL 0.13025. */
-export const DEFAULT_VAE_SCALING_FACTOR = { sd15: 0.18215, sd21: 0.18215, sdxl: 0.13025 } as const satisfies Record<ModelFamily, number>;
+const DEFAULT_VAE_SCALING_FACTOR = { sd15: 0.18215, sd21: 0.18215, sdxl: 0.13025 } as const satisfies Record<ModelFamily, number>;
 
 const OnnxComponent = z.strictObject({
   dir: z.string(),

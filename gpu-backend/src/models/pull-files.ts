@@ -35,7 +35,7 @@ export function selectPullFiles(paths: readonly string[], selection: PullSelecti
 }
 
 /** `owner/name`, as the Hub spells model repositories. */
-export const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
+const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
 
 /**
  * The folder a pull writes: `<cacheDir>/<owner>--<name>/<revision>/` (a `/` inside the revision, as in

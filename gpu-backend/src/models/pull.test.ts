@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startHubTestServer, type HubTestServer } from './hub-test-server.js';
+import { startHubTestServer, type HubTestServer } from '../../../test/support/models/hub-server.js';
 import { selectPullFiles } from './pull-files.js';
 import { PullError, pullModel, type PullProgress } from './pull.js';
 

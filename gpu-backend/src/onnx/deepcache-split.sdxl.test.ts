@@ -1,3 +1,3 @@
-import { describeDeepCacheSplit } from './testing/deepcache-split-suite.js';
+import { describeDeepCacheSplit } from '../../../test/support/onnx/deepcache-split-suite.js';
 
 describeDeepCacheSplit('deepcache-sdxl-tiny', 9);

@@ -6,7 +6,7 @@
  */
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import path from 'node:path';
-import { dataTypeByteSize, elementCount, float32ToFloat16 } from './tensor-data.js';
+import { dataTypeByteSize, elementCount } from './tensor-data.js';
 import {
   DataLocation, DataType, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type SparseTensorProto,
   type TensorProto,
@@ -107,13 +107,6 @@ export function inMemoryByteSize(t: TensorProto): number {
   return elementCount(t.dims) * dataTypeByteSize(t.dataType ?? DataType.UNDEFINED);
 }
 
-/** Replaces a tensor's float32 payload by fp16 (same name/dims, dataType FLOAT16, raw bytes). */
-export function toFloat16Tensor(t: TensorProto, values: Float32Array): TensorProto {
-  const half = float32ToFloat16(values);
-  const { floatData: _f, externalData: _e, dataLocation: _l, ...rest } = t;
-  return { ...rest, dataType: DataType.FLOAT16, rawData: new Uint8Array(half.buffer) };
-}
-
 type TensorFn = (t: TensorProto) => TensorProto;
 
 function mapSparse(s: SparseTensorProto, fn: TensorFn): SparseTensorProto {
@@ -136,7 +129,7 @@ function mapNode(n: NodeProto, fn: TensorFn): NodeProto {
 }
 
 /** A copy of `g` with `fn` applied to every tensor (initializers, sparse initializers, attributes, subgraphs). */
-export function mapGraphTensors(g: GraphProto, fn: TensorFn): GraphProto {
+function mapGraphTensors(g: GraphProto, fn: TensorFn): GraphProto {
   return {
     ...g,
     initializer: g.initializer.map(fn),

@@ -6,7 +6,7 @@
 import type { GraphProto, NodeProto } from './types.js';
 
 /** Names a subgraph reads from its enclosing scope (used but not defined inside it). */
-export function outerScopeNames(g: GraphProto): Set<string> {
+function outerScopeNames(g: GraphProto): Set<string> {
   const defined = new Set<string>([...g.input.map((i) => i.name), ...g.initializer.map((t) => t.name ?? '')]);
   for (const n of g.node) for (const o of n.output) defined.add(o);
   const used = new Set<string>();

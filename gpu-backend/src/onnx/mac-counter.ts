@@ -35,7 +35,7 @@ function isWeight(model: ModelProto, name: string, index: ReturnType<typeof inde
 const prod = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
 
 /** MACs of one Conv/ConvTranspose/MatMul/Gemm node given its input infos (0 for other ops). */
-export function nodeMacs(node: NodeProto, ins: ReadonlyArray<TensorInfo | undefined>, out: TensorInfo | undefined): number {
+function nodeMacs(node: NodeProto, ins: ReadonlyArray<TensorInfo | undefined>, out: TensorInfo | undefined): number {
   const [a, b] = ins;
   if (!a || !b) return 0;
   switch (node.opType) {
@@ -78,9 +78,4 @@ export function countMacs(model: ModelProto, inputDims: InputDims): MacCounts {
     else attention += macs;
   }
   return { conv, linear, attention, total: conv + linear + attention, paper: conv + linear };
-}
-
-/** GMACs per sample: `macs / batch / 1e9`. */
-export function gmacsPerSample(macs: number, batch: number): number {
-  return macs / batch / 1e9;
 }

@@ -7,9 +7,9 @@ import { makeGraph, makeModel, makeNode, makeTensor, makeValueInfo } from './bui
 import { externalDataRef } from './external-data.js';
 import { decodeModel, loadModel, saveModel, serializeModel } from './model-io.js';
 import { float16ToFloat32, float32ToFloat16, tensorToFloat32 } from './tensor-data.js';
-import { compareToReference } from './testing/compare.js';
-import { fixturePath, fixtureTensor, readFixtureJson } from './testing/fixture-tensors.js';
-import { createCpuSession, runFloat32 } from './testing/run-session.js';
+import { compareToReference } from '../../../test/support/onnx/compare.js';
+import { fixturePath, fixtureTensor, readFixtureJson } from '../../../test/support/fixtures.js';
+import { createCpuSession, runFloat32 } from '../../../test/support/onnx/session.js';
 import { DataType } from './types.js';
 
 const fixtures = ['deepcache-sd15-tiny', 'deepcache-sd21v-tiny', 'deepcache-sdxl-tiny'] as const;

@@ -69,7 +69,7 @@ export function tensorToNumbers(t: TensorProto, raw?: Uint8Array): number[] {
 }
 
 /** Values of an INT64 tensor. @throws TypeError for other data types */
-export function tensorToBigInt64(t: TensorProto, raw?: Uint8Array): BigInt64Array {
+function tensorToBigInt64(t: TensorProto, raw?: Uint8Array): BigInt64Array {
   if (t.dataType !== DataType.INT64) throw new TypeError(`tensor ${t.name ?? ''} is data type ${t.dataType}, not INT64`);
   const bytes = rawOrThrow(t, raw);
   if (bytes) return new BigInt64Array(aligned(bytes));
@@ -89,7 +89,7 @@ export function tensorToFloat32(t: TensorProto, raw?: Uint8Array): Float32Array 
  * Values of a numeric tensor as float64.
  * @throws TypeError for STRING, complex and float8 tensors
  */
-export function tensorToFloat64(t: TensorProto, raw?: Uint8Array): Float64Array {
+function tensorToFloat64(t: TensorProto, raw?: Uint8Array): Float64Array {
   const dt = t.dataType ?? DataType.UNDEFINED;
   const bytes = rawOrThrow(t, raw);
   if (bytes) {

@@ -17,7 +17,7 @@ export interface Poly {
 }
 
 /** Size unit (pixels) of each family: 8 × 2^(levels − 1). */
-export const SIZE_UNIT: Record<Family, number> = { sd15: 64, sd21: 64, sdxl: 32 };
+const SIZE_UNIT: Record<Family, number> = { sd15: 64, sd21: 64, sdxl: 32 };
 
 /** Sizes (width = height, pixels) the coefficients are solved from. */
 const FIT_SIDES: Record<Family, readonly [number, number, number]> = { sd15: [256, 512, 768], sd21: [256, 512, 768], sdxl: [512, 768, 1024] };

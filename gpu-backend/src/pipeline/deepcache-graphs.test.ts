@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fixturePath } from '../onnx/testing/fixture-tensors.js';
+import { fixturePath } from '../../../test/support/fixtures.js';
 import { readModelDirectory } from '../models/model-directory.js';
 import { makeModelDirectory } from '../synthetic/model-directory.js';
 import { loadModel, saveModel } from '../onnx/model-io.js';

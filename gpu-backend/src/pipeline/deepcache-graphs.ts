@@ -144,7 +144,7 @@ export class DeepCacheGraphs {
  * The U-Net plus one feature output per DeepCache branch (`deepcache_feature_<b>`), with types from each branch's split.
  * @returns the graph and the number of branches
  */
-export function fullGraphForAllBranches(unet: ModelProto): { full: ModelProto; branchCount: number } {
+function fullGraphForAllBranches(unet: ModelProto): { full: ModelProto; branchCount: number } {
   const first = splitUnetForDeepCache(unet, 0);
   const branchCount = first.info.branchCount;
   let full = unet;

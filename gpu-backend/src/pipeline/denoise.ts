@@ -62,7 +62,7 @@ export interface DenoiseResult {
 }
 
 /** Concatenates [N, Ca, h, w] and [N, Cb, h, w] on the channel axis. */
-export function concatChannels(a: Tensor, b: Tensor): Tensor {
+function concatChannels(a: Tensor, b: Tensor): Tensor {
   const [n, ca, h, w] = a.dims as [number, number, number, number];
   const cb = b.dims[1]!;
   if (b.dims.length !== 4 || b.dims[0] !== n || b.dims[2] !== h || b.dims[3] !== w) {

@@ -19,7 +19,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { denoise } from './denoise.js';
 import { FeatureCache } from './feature-cache.js';
 import { imageRunCache, imageToTensor, minimumStrength, sampleFromImage, strengthSchedule } from './img2img.js';
-import { load as loadAll } from './img2img-testing.js';
+import { load as loadAll } from '../../../test/support/pipeline/img2img.js';
 import { loadPipeline } from './load.js';
 import type { ImageJob, JobResult } from './port.js';
 import type { StableDiffusionPipeline } from './sd-pipeline.js';

@@ -108,7 +108,7 @@ export function latentMask(mask: Tensor, h: number, w: number): Tensor {
 }
 
 /** (1 − mask)·known + mask·latents, the mask [B, 1, h, w] broadcast over channels. */
-export function blendKnown(latents: Tensor, known: Tensor, mask: Tensor): Tensor {
+function blendKnown(latents: Tensor, known: Tensor, mask: Tensor): Tensor {
   const [b, c, h, w] = latents.dims as [number, number, number, number];
   const plane = h * w;
   const data = new Float32Array(latents.data.length);
@@ -161,7 +161,7 @@ export interface ImageSamplingResult extends DenoiseResult {
 }
 
 /** The loop's start latents (diffusers' `prepare_latents` of the img2img / inpaint pipelines). */
-export function imageStartLatents(scheduler: Scheduler, schedule: StrengthSchedule, imageLatents: Tensor | null, noise: Tensor, inpaint: boolean): Tensor {
+function imageStartLatents(scheduler: Scheduler, schedule: StrengthSchedule, imageLatents: Tensor | null, noise: Tensor, inpaint: boolean): Tensor {
   if (inpaint && schedule.strength === 1) {
     const s = f32(scheduler.initNoiseSigma);
     const data = new Float32Array(noise.data.length);

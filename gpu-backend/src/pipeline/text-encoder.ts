@@ -94,7 +94,7 @@ function row(t: Tensor, r: number): Tensor {
 }
 
 /** Concatenates [1, S, A] and [1, S, B] on the last axis → [1, S, A+B]. */
-export function concatLastAxis(a: Tensor, b: Tensor): Tensor {
+function concatLastAxis(a: Tensor, b: Tensor): Tensor {
   const [n, s, da] = a.dims as [number, number, number];
   const db = b.dims[2]!;
   if (b.dims[0] !== n || b.dims[1] !== s) throw new RangeError(`cannot concatenate [${a.dims}] and [${b.dims}] on the last axis`);

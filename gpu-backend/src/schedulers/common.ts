@@ -107,7 +107,7 @@ export function alphasCumprod(betas: Float32Array): Float32Array {
 }
 
 /** Rescales β so that the last ᾱ is 0 (arXiv:2305.08891, Algorithm 1); float32 output. */
-export function rescaleZeroTerminalSnr(betas: Float32Array): Float32Array {
+function rescaleZeroTerminalSnr(betas: Float32Array): Float32Array {
   const acp = alphasCumprod(betas);
   const n = acp.length;
   const sqrt = Array.from(acp, (a) => Math.sqrt(a));

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { SchedulerName } from '../../../shared/scheduler.js';
 import { parseSchedulerConfigText } from './config.js';
 import { schedulers } from './registry.js';
-import { describeSchedulerConformance } from './testing/conformance.js';
-import { fixtureDir } from './testing/fixture.js';
+import { describeSchedulerConformance } from '../../../test/support/schedulers/conformance.js';
+import { fixtureDir } from '../../../test/support/schedulers/sampling-fixture.js';
 
 // The SD 1.5 model's own scheduler config (a PNDMScheduler config), as every scheduler is built in production.
 const sd15Config = parseSchedulerConfigText(

@@ -11,10 +11,10 @@
 import { z } from 'zod';
 import { tensor, type Tensor } from '../tensor/tensor.js';
 import type { NoiseSource } from '../noise/noise-source.js';
-import { addNoiseVp, alphasCumprod, makeBetas, npArange, npLinspace, roundHalfEven } from './common.js';
+import { addNoiseVp, npArange, npLinspace, roundHalfEven } from './common.js';
 import { betaScheduleShape, parseSchedulerConfig, PredictionType, SchedulerConfigError, TimestepSpacing } from './config.js';
-import type { Scheduler, SchedulerOptions, StepOutput } from './scheduler.js';
-import { checkAddNoise, checkBeginIndex, checkLoopIndex, checkStepArgs } from './step-checks.js';
+import { BaseScheduler } from './base-scheduler.js';
+import type { SchedulerOptions, StepOutput } from './scheduler.js';
 
 const f32 = Math.fround;
 
@@ -33,7 +33,7 @@ export const DdimConfig = z.object({
 export type DdimConfig = z.infer<typeof DdimConfig>;
 
 /** DDIM timesteps (descending, integers) as diffusers' `set_timesteps` spaces them. */
-export function ddimTimesteps(n: number, cfg: Pick<DdimConfig, 'num_train_timesteps' | 'timestep_spacing' | 'steps_offset'>): number[] {
+function ddimTimesteps(n: number, cfg: Pick<DdimConfig, 'num_train_timesteps' | 'timestep_spacing' | 'steps_offset'>): number[] {
   const T = cfg.num_train_timesteps;
   if (cfg.timestep_spacing === 'linspace') return npLinspace(0, T - 1, n).map(roundHalfEven).reverse();
   if (cfg.timestep_spacing === 'leading') {
@@ -45,28 +45,20 @@ export function ddimTimesteps(n: number, cfg: Pick<DdimConfig, 'num_train_timest
 }
 
 /** DDIM sampler; deterministic for η = 0, stochastic (needs a `NoiseSource`) for η > 0. */
-export class DdimScheduler implements Scheduler {
+export class DdimScheduler extends BaseScheduler<DdimConfig> {
   readonly name = 'ddim' as const;
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
   readonly needsNoise: boolean;
-  readonly config: DdimConfig;
   readonly eta: number;
-  readonly #acp: Float32Array;
-  readonly #finalAcp: number;
-  #timesteps: number[] = [];
-  #stepIndex = 0;
-  #beginIndex = 0;
-  #numInferenceSteps = 0;
+  /** ᾱ_{t−δ} where t − δ < 0 (diffusers' `final_alpha_cumprod`). */
+  readonly #finalAlphaCumprod: number;
 
   constructor(config: DdimConfig, options: SchedulerOptions = {}) {
-    this.config = config;
-    this.eta = options.eta ?? 0;
-    if (!(this.eta >= 0)) throw new SchedulerConfigError(`ddim: eta must be >= 0, got ${this.eta}`);
-    this.needsNoise = this.eta > 0;
-    this.#acp = alphasCumprod(makeBetas(config));
-    if (config.rescale_betas_zero_snr) this.#acp[this.#acp.length - 1] = 2 ** -24;
-    this.#finalAcp = config.set_alpha_to_one ? 1 : this.#acp[0]!;
+    const eta = options.eta ?? 0;
+    if (!(eta >= 0)) throw new SchedulerConfigError(`ddim: eta must be >= 0, got ${eta}`);
+    super(config);
+    this.eta = eta;
+    this.needsNoise = eta > 0;
+    this.#finalAlphaCumprod = config.set_alpha_to_one ? 1 : this.alphasCumprod[0]!;
   }
 
   /** Builds a DDIM scheduler from a diffusers scheduler config (unknown keys ignored). */
@@ -74,45 +66,19 @@ export class DdimScheduler implements Scheduler {
     return new DdimScheduler(parseSchedulerConfig(DdimConfig, 'DDIMScheduler', json, overrides), options);
   }
 
-  get timesteps(): readonly number[] {
-    return this.#timesteps;
+  protected buildTimesteps(numInferenceSteps: number): number[] {
+    return ddimTimesteps(numInferenceSteps, this.config);
   }
 
-  get stepIndex(): number {
-    return this.#stepIndex;
-  }
-
-  setTimesteps(numInferenceSteps: number): void {
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1 || numInferenceSteps > this.config.num_train_timesteps) {
-      throw new RangeError(`ddim: numInferenceSteps must be an integer in [1, ${this.config.num_train_timesteps}], got ${numInferenceSteps}`);
-    }
-    this.#timesteps = ddimTimesteps(numInferenceSteps, this.config);
-    this.#numInferenceSteps = numInferenceSteps;
-    this.#stepIndex = 0;
-    this.#beginIndex = 0;
-  }
-
-  setBeginIndex(beginIndex: number): void {
-    checkBeginIndex(this.name, this.#timesteps, this.#stepIndex - this.#beginIndex, beginIndex);
-    this.#beginIndex = beginIndex;
-    this.#stepIndex = beginIndex;
-  }
-
-  addNoise(original: Tensor, noise: Tensor, index: number): Tensor {
-    checkAddNoise(this.name, this.#timesteps, index, original, noise);
-    return addNoiseVp(original, noise, this.#acp[this.#timesteps[index]!]!);
-  }
-
-  scaleModelInput(sample: Tensor, i: number): Tensor {
-    checkLoopIndex(this.name, this.#timesteps, this.#stepIndex, i);
-    return sample;
+  protected noiseTo(original: Tensor, noise: Tensor, index: number): Tensor {
+    return addNoiseVp(original, noise, this.alphasCumprod[this.timesteps[index]!]!);
   }
 
   /** ᾱ_t and ᾱ_{t−δ} for loop index `i` (δ = T // n, as diffusers, whatever the spacing). */
   alphas(i: number): { aT: number; aPrev: number } {
-    const t = this.#timesteps[i]!;
-    const prevT = t - Math.floor(this.config.num_train_timesteps / this.#numInferenceSteps);
-    return { aT: this.#acp[t]!, aPrev: prevT >= 0 ? this.#acp[prevT]! : this.#finalAcp };
+    const t = this.timesteps[i]!;
+    const prevT = t - Math.floor(this.config.num_train_timesteps / this.numInferenceSteps);
+    return { aT: this.alphasCumprod[t]!, aPrev: prevT >= 0 ? this.alphasCumprod[prevT]! : this.#finalAlphaCumprod };
   }
 
   /** σ_t² / η² of eq. 16: (1−ᾱ_{t−δ})/(1−ᾱ_t) · (1 − ᾱ_t/ᾱ_{t−δ}) (diffusers' `_get_variance`). */
@@ -122,7 +88,7 @@ export class DdimScheduler implements Scheduler {
   }
 
   step(modelOutput: Tensor, i: number, sample: Tensor, noise?: NoiseSource): StepOutput {
-    checkStepArgs(this.name, this.#timesteps, this.#stepIndex, i, modelOutput, sample);
+    this.checkStep(modelOutput, i, sample);
     if (this.needsNoise && noise === undefined) throw new Error('ddim: eta > 0 needs a noise source');
     // 1. ᾱ_t, ᾱ_{t−δ}, 1 − ᾱ_t
     const { aT, aPrev } = this.alphas(i);
@@ -163,7 +129,7 @@ export class DdimScheduler implements Scheduler {
       const z = noise!.randn(sample.dims).data;
       for (let k = 0; k < n; k++) prev[k] = prev[k]! + std * z[k]!;
     }
-    this.#stepIndex += 1;
+    this.completeStep();
     return { prevSample: tensor(prev, sample.dims), predOriginalSample: tensor(x0, sample.dims) };
   }
 }

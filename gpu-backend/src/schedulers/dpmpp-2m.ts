@@ -14,10 +14,10 @@
  */
 import { z } from 'zod';
 import { tensor, type Tensor } from '../tensor/tensor.js';
-import { alphasCumprod, scaledSum, interpAtIndex, karrasSigmas, logSigmas, makeBetas, npArange, npLinspace, roundHalfEven, sigmaToT, trainingSigmas } from './common.js';
+import { scaledSum, interpAtIndex, karrasSigmas, logSigmas, npArange, npLinspace, roundHalfEven, sigmaToT, trainingSigmas } from './common.js';
 import { betaScheduleShape, ExtendedNumber, parseSchedulerConfig, PredictionType, SchedulerConfigError, TimestepSpacing } from './config.js';
-import type { Scheduler, StepOutput } from './scheduler.js';
-import { checkAddNoise, checkBeginIndex, checkLoopIndex, checkStepArgs } from './step-checks.js';
+import { BaseScheduler } from './base-scheduler.js';
+import type { StepOutput } from './scheduler.js';
 
 const f32 = Math.fround;
 
@@ -50,40 +50,23 @@ function alphaSigma(sigma: number): { alpha: number; sig: number } {
 }
 
 /** DPM-Solver++ multistep sampler (deterministic). `name` says whether Karras σ are used. */
-export class DpmSolverMultistepScheduler implements Scheduler {
+export class DpmSolverMultistepScheduler extends BaseScheduler<DpmSolverConfig> {
   readonly name: 'dpmpp_2m' | 'dpmpp_2m_karras';
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
   readonly needsNoise = false;
-  readonly config: DpmSolverConfig;
-  readonly #acp: Float32Array;
   readonly #trainSigmas: Float32Array;
-  #timesteps: number[] = [];
   #sigmas: Float32Array = new Float32Array(0);
-  #stepIndex = 0;
-  #begin = 0;
   #lowerOrderNums = 0;
   #prevX0: Float32Array | null = null;
 
   constructor(config: DpmSolverConfig) {
-    this.config = config;
+    super(config);
     this.name = config.use_karras_sigmas ? 'dpmpp_2m_karras' : 'dpmpp_2m';
-    this.#acp = alphasCumprod(makeBetas(config));
-    if (config.rescale_betas_zero_snr) this.#acp[this.#acp.length - 1] = 2 ** -24;
-    this.#trainSigmas = trainingSigmas(this.#acp);
+    this.#trainSigmas = trainingSigmas(this.alphasCumprod);
   }
 
   /** Builds the scheduler from a diffusers scheduler config (unknown keys ignored). */
   static fromConfig(json: unknown, overrides?: Record<string, unknown>): DpmSolverMultistepScheduler {
     return new DpmSolverMultistepScheduler(parseSchedulerConfig(DpmSolverConfig, 'DPMSolverMultistepScheduler', json, overrides));
-  }
-
-  get timesteps(): readonly number[] {
-    return this.#timesteps;
-  }
-
-  get stepIndex(): number {
-    return this.#stepIndex;
   }
 
   /** σ_0 … σ_n (float32; the last one is the final σ). */
@@ -96,7 +79,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     const T = this.config.num_train_timesteps;
     let clipped = 0; // searchsorted(flip(λ), lambda_min_clipped), λ ascending after the flip
     while (clipped < T) {
-      const a = this.#acp[T - 1 - clipped]!;
+      const a = this.alphasCumprod[T - 1 - clipped]!;
       const lambda = f32(f32(Math.log(f32(Math.sqrt(a)))) - f32(Math.log(f32(Math.sqrt(f32(1 - a))))));
       if (lambda >= this.config.lambda_min_clipped) break;
       clipped += 1;
@@ -104,13 +87,10 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     return T - clipped;
   }
 
-  setTimesteps(numInferenceSteps: number): void {
+  protected buildTimesteps(numInferenceSteps: number): number[] {
     const cfg = this.config;
     const T = cfg.num_train_timesteps;
     const n = numInferenceSteps;
-    if (!Number.isInteger(n) || n < 1 || n > T) {
-      throw new RangeError(`${this.name}: numInferenceSteps must be an integer in [1, ${T}], got ${n}`);
-    }
     // 1. timesteps over [0, last) as in Table 2 of arXiv:2305.08891
     const last = this.#lastTimestep();
     let timesteps: number[];
@@ -137,36 +117,25 @@ export class DpmSolverMultistepScheduler implements Scheduler {
       finalSigma = cfg.final_sigmas_type === 'zero' ? 0 : this.#trainSigmas[0]!;
     }
     this.#sigmas = Float32Array.from([...sigmas, finalSigma]);
-    this.#timesteps = timesteps;
-    this.#stepIndex = 0;
-    this.#begin = 0;
+    return timesteps;
+  }
+
+  protected override resetRun(): void {
     this.#lowerOrderNums = 0;
     this.#prevX0 = null;
   }
 
-  setBeginIndex(beginIndex: number): void {
-    checkBeginIndex(this.name, this.#timesteps, this.#stepIndex - this.#begin, beginIndex);
-    this.#begin = beginIndex;
-    this.#stepIndex = beginIndex;
-  }
-
   /** α_t·x_0 + σ_t·ε at the σ of position `index` (float32 factors, as diffusers' `add_noise`). */
-  addNoise(original: Tensor, noise: Tensor, index: number): Tensor {
-    checkAddNoise(this.name, this.#timesteps, index, original, noise);
+  protected noiseTo(original: Tensor, noise: Tensor, index: number): Tensor {
     const sigma = this.#sigmas[index]!;
     const alpha = f32(1 / f32(Math.sqrt(f32(f32(sigma * sigma) + 1))));
     return scaledSum(original, alpha, noise, f32(sigma * alpha));
   }
 
-  scaleModelInput(sample: Tensor, i: number): Tensor {
-    checkLoopIndex(this.name, this.#timesteps, this.#stepIndex, i);
-    return sample;
-  }
-
   step(modelOutput: Tensor, i: number, sample: Tensor): StepOutput {
-    checkStepArgs(this.name, this.#timesteps, this.#stepIndex, i, modelOutput, sample);
+    this.checkStep(modelOutput, i, sample);
     const cfg = this.config;
-    const len = this.#timesteps.length;
+    const len = this.timesteps.length;
     // 1. order for this step (lower orders at the start and, for few steps or σ_last = 0, at the end)
     const lowerOrderFinal =
       i === len - 1 && (cfg.euler_at_final || (cfg.lower_order_final && len < 15) || cfg.final_sigmas_type === 'zero');
@@ -201,7 +170,7 @@ export class DpmSolverMultistepScheduler implements Scheduler {
     }
     this.#prevX0 = x0;
     if (this.#lowerOrderNums < cfg.solver_order) this.#lowerOrderNums += 1;
-    this.#stepIndex += 1;
+    this.completeStep();
     return { prevSample: tensor(prev, sample.dims), predOriginalSample: tensor(x0, sample.dims) };
   }
 

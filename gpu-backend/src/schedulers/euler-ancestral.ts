@@ -15,7 +15,6 @@ import type { NoiseSource } from '../noise/noise-source.js';
 import { betaScheduleShape, parseSchedulerConfig, PredictionType, TimestepSpacing } from './config.js';
 import type { StepOutput } from './scheduler.js';
 import { SigmaGridScheduler } from './sigma-scheduler.js';
-import { checkStepArgs } from './step-checks.js';
 
 const f32 = Math.fround;
 
@@ -55,11 +54,11 @@ export class EulerAncestralScheduler extends SigmaGridScheduler<EulerAncestralCo
   }
 
   step(modelOutput: Tensor, i: number, sample: Tensor, noise?: NoiseSource): StepOutput {
-    checkStepArgs(this.name, this.timestepList, this.index, i, modelOutput, sample);
+    this.checkStep(modelOutput, i, sample);
     if (noise === undefined) throw new Error('euler_ancestral: step needs a noise source');
     // 1. σ_i, σ_{i+1} → σ_up, σ_down
-    const sigma = this.sigmaList[i]!;
-    const { sigmaUp, sigmaDown } = ancestralSigmas(sigma, this.sigmaList[i + 1]!);
+    const sigma = this.sigmas[i]!;
+    const { sigmaUp, sigmaDown } = ancestralSigmas(sigma, this.sigmas[i + 1]!);
     const dt = sigmaDown - sigma;
     const v = this.config.prediction_type === 'v_prediction';
     const vScale = -sigma / Math.sqrt(sigma * sigma + 1);
@@ -75,7 +74,7 @@ export class EulerAncestralScheduler extends SigmaGridScheduler<EulerAncestralCo
       x0[k] = xo;
       prev[k] = s[k]! + ((s[k]! - xo) / sigma) * dt + z[k]! * sigmaUp;
     }
-    this.index += 1;
+    this.completeStep();
     return { prevSample: tensor(prev, sample.dims), predOriginalSample: tensor(x0, sample.dims) };
   }
 }

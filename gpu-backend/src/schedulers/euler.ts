@@ -15,7 +15,6 @@ import { tensor, type Tensor } from '../tensor/tensor.js';
 import { betaScheduleShape, parseSchedulerConfig, PredictionType, TimestepSpacing } from './config.js';
 import type { StepOutput } from './scheduler.js';
 import { SigmaGridScheduler } from './sigma-scheduler.js';
-import { checkStepArgs } from './step-checks.js';
 
 /** The keys of diffusers' EulerDiscreteScheduler config this implementation reads (with diffusers' defaults). */
 export const EulerConfig = z.object({
@@ -49,10 +48,10 @@ export class EulerScheduler extends SigmaGridScheduler<EulerConfig> {
   }
 
   step(modelOutput: Tensor, i: number, sample: Tensor): StepOutput {
-    checkStepArgs(this.name, this.timestepList, this.index, i, modelOutput, sample);
+    this.checkStep(modelOutput, i, sample);
     // 1. σ_i and the step size (s_churn = 0, so σ̂ = σ)
-    const sigma = this.sigmaList[i]!;
-    const dt = this.sigmaList[i + 1]! - sigma;
+    const sigma = this.sigmas[i]!;
+    const dt = this.sigmas[i + 1]! - sigma;
     const vScale = -sigma / Math.sqrt(sigma * sigma + 1);
     const vShift = 1 / (sigma * sigma + 1);
     const kind = this.config.prediction_type;
@@ -67,7 +66,7 @@ export class EulerScheduler extends SigmaGridScheduler<EulerConfig> {
       // 3. Euler step: x + (x − x̂_0)/σ · dt
       prev[k] = s[k]! + ((s[k]! - xo) / sigma) * dt;
     }
-    this.index += 1;
+    this.completeStep();
     return { prevSample: tensor(prev, sample.dims), predOriginalSample: tensor(x0, sample.dims) };
   }
 }

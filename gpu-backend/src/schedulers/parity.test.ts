@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixturesRoot } from '../onnx/testing/fixture-tensors.js';
+import { fixturesRoot } from '../../../test/support/fixtures.js';
 import { schedulerFromDiffusersCase } from './registry.js';
 import {
   fixtureDir,
@@ -17,9 +17,9 @@ import {
   SamplingInputs,
   SamplingResult,
   toTensor,
-} from './testing/fixture.js';
-import { fixtureNoisePredictor } from './testing/ort-unet.js';
-import { runGuidedSamplingLoop } from './testing/sampling-loop.js';
+} from '../../../test/support/schedulers/sampling-fixture.js';
+import { fixtureNoisePredictor } from '../../../test/support/schedulers/ort-unet.js';
+import { runGuidedSamplingLoop } from '../../../test/support/schedulers/sampling-loop.js';
 
 /** Every text-to-image fixture in the repository: a directory whose references hold `sampling_inputs.json`. */
 const FIXTURES = readdirSync(fixturesRoot)

@@ -6,17 +6,17 @@
  * | here | diffusers |
  * | --- | --- |
  * | `#ets` | `ets`: the last ≤ 4 raw model outputs |
- * | `#counter` | `counter`: calls so far in this run (a run that begins later still warms up from 0) |
- * | `#begin` | the pipeline's slice start (`timesteps[t_start·order:]`; PNDM has no `set_begin_index`) |
+ * | `counter` (`stepsTaken`) | `counter`: calls so far in this run (a run that begins later still warms up from 0) |
+ * | begin index | the pipeline's slice start (`timesteps[t_start·order:]`; PNDM has no `set_begin_index`) |
  * | `#curSample` | `cur_sample`: x at the first call, reused by the second |
  * @module
  */
 import { z } from 'zod';
 import { tensor, type Tensor } from '../tensor/tensor.js';
-import { addNoiseVp, alphasCumprod, makeBetas, npArange, npLinspace, roundHalfEven } from './common.js';
+import { addNoiseVp, npArange, npLinspace, roundHalfEven } from './common.js';
 import { betaScheduleShape, parseSchedulerConfig, PredictionType, SchedulerConfigError, TimestepSpacing } from './config.js';
-import type { Scheduler, StepOutput } from './scheduler.js';
-import { checkAddNoise, checkBeginIndex, checkLoopIndex, checkStepArgs } from './step-checks.js';
+import { BaseScheduler } from './base-scheduler.js';
+import type { StepOutput } from './scheduler.js';
 
 const f32 = Math.fround;
 
@@ -46,31 +46,23 @@ function baseTimesteps(n: number, cfg: PndmConfig): number[] {
 }
 
 /** PLMS timesteps: `[…ts[:-1], ts[-2], ts[-1]]` reversed, n + 1 entries (the second one repeated). */
-export function plmsTimesteps(n: number, cfg: PndmConfig): number[] {
+function plmsTimesteps(n: number, cfg: PndmConfig): number[] {
   const ts = baseTimesteps(n, cfg);
   return [...ts.slice(0, -1), ...ts.slice(-2, -1), ...ts.slice(-1)].reverse();
 }
 
 /** PLMS sampler (deterministic). */
-export class PndmScheduler implements Scheduler {
+export class PndmScheduler extends BaseScheduler<PndmConfig> {
   readonly name = 'pndm' as const;
-  readonly order = 1;
-  readonly initNoiseSigma = 1;
   readonly needsNoise = false;
-  readonly config: PndmConfig;
-  readonly #acp: Float32Array;
-  readonly #finalAcp: number;
-  #timesteps: number[] = [];
-  #numInferenceSteps = 0;
-  #counter = 0;
-  #begin = 0;
+  /** ᾱ_{t−δ} where t − δ < 0 (diffusers' `final_alpha_cumprod`). */
+  readonly #finalAlphaCumprod: number;
   #ets: Float32Array[] = [];
   #curSample: Float32Array | null = null;
 
   constructor(config: PndmConfig) {
-    this.config = config;
-    this.#acp = alphasCumprod(makeBetas(config));
-    this.#finalAcp = config.set_alpha_to_one ? 1 : this.#acp[0]!;
+    super(config);
+    this.#finalAlphaCumprod = config.set_alpha_to_one ? 1 : this.alphasCumprod[0]!;
   }
 
   /** Builds a PLMS scheduler from a diffusers scheduler config (unknown keys ignored). */
@@ -78,48 +70,27 @@ export class PndmScheduler implements Scheduler {
     return new PndmScheduler(parseSchedulerConfig(PndmConfig, 'PNDMScheduler', json, overrides));
   }
 
-  get timesteps(): readonly number[] {
-    return this.#timesteps;
+  protected buildTimesteps(numInferenceSteps: number): number[] {
+    return plmsTimesteps(numInferenceSteps, this.config);
   }
 
-  get stepIndex(): number {
-    return this.#begin + this.#counter;
-  }
-
-  setTimesteps(numInferenceSteps: number): void {
-    if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1 || numInferenceSteps > this.config.num_train_timesteps) {
-      throw new RangeError(`pndm: numInferenceSteps must be an integer in [1, ${this.config.num_train_timesteps}], got ${numInferenceSteps}`);
-    }
-    this.#timesteps = plmsTimesteps(numInferenceSteps, this.config);
-    this.#numInferenceSteps = numInferenceSteps;
-    this.#counter = 0;
-    this.#begin = 0;
+  protected override resetRun(): void {
     this.#ets = [];
     this.#curSample = null;
   }
 
-  setBeginIndex(beginIndex: number): void {
-    checkBeginIndex(this.name, this.#timesteps, this.#counter, beginIndex);
-    this.#begin = beginIndex;
-  }
-
-  addNoise(original: Tensor, noise: Tensor, index: number): Tensor {
-    checkAddNoise(this.name, this.#timesteps, index, original, noise);
-    return addNoiseVp(original, noise, this.#acp[this.#timesteps[index]!]!);
-  }
-
-  scaleModelInput(sample: Tensor, i: number): Tensor {
-    checkLoopIndex(this.name, this.#timesteps, this.stepIndex, i);
-    return sample;
+  protected noiseTo(original: Tensor, noise: Tensor, index: number): Tensor {
+    return addNoiseVp(original, noise, this.alphasCumprod[this.timesteps[index]!]!);
   }
 
   step(modelOutput: Tensor, i: number, sample: Tensor): StepOutput {
-    checkStepArgs(this.name, this.#timesteps, this.stepIndex, i, modelOutput, sample);
-    const delta = Math.floor(this.config.num_train_timesteps / this.#numInferenceSteps);
-    let timestep = this.#timesteps[i]!;
+    this.checkStep(modelOutput, i, sample);
+    const counter = this.stepsTaken;
+    const delta = Math.floor(this.config.num_train_timesteps / this.numInferenceSteps);
+    let timestep = this.timesteps[i]!;
     let prevTimestep = timestep - delta;
     // 1. keep the last 4 model outputs (the repeated call at counter 1 is averaged in, not stored)
-    if (this.#counter !== 1) {
+    if (counter !== 1) {
       this.#ets = this.#ets.slice(-3);
       this.#ets.push(modelOutput.data);
     } else {
@@ -131,10 +102,10 @@ export class PndmScheduler implements Scheduler {
     const len = e.length;
     let x = sample.data;
     let combined: Float32Array;
-    if (len === 1 && this.#counter === 0) {
+    if (len === 1 && counter === 0) {
       combined = modelOutput.data;
       this.#curSample = sample.data;
-    } else if (len === 1 && this.#counter === 1) {
+    } else if (len === 1 && counter === 1) {
       combined = lincomb([modelOutput.data, e[0]!], [0.5, 0.5]);
       x = this.#curSample!;
       this.#curSample = null;
@@ -147,13 +118,13 @@ export class PndmScheduler implements Scheduler {
     }
     // 3. x_{t−δ} from x_t and e′ (eq. 9, diffusers' `_get_prev_sample`)
     const prev = this.#prevSample(x, timestep, prevTimestep, combined);
-    this.#counter += 1;
+    this.completeStep();
     return { prevSample: tensor(prev, sample.dims) };
   }
 
   #prevSample(x: Float32Array, t: number, prevT: number, out: Float32Array): Float32Array {
-    const aT = this.#acp[t]!;
-    const aPrev = prevT >= 0 ? this.#acp[prevT]! : this.#finalAcp;
+    const aT = this.alphasCumprod[t]!;
+    const aPrev = prevT >= 0 ? this.alphasCumprod[prevT]! : this.#finalAlphaCumprod;
     const bT = f32(1 - aT);
     const bPrev = f32(1 - aPrev);
     const v = this.config.prediction_type === 'v_prediction';

@@ -32,7 +32,7 @@ export interface SigmaGrid {
 }
 
 /** Euler-family timesteps before σ conversion (float32 values, descending). */
-export function eulerTimesteps(n: number, T: number, spacing: TimestepSpacing, stepsOffset: number): number[] {
+function eulerTimesteps(n: number, T: number, spacing: TimestepSpacing, stepsOffset: number): number[] {
   if (spacing === 'linspace') return npLinspace(0, T - 1, n).map(f32).reverse();
   if (spacing === 'leading') {
     const ratio = Math.floor(T / n);

@@ -2,8 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jobFor, newId, startHarness, type Harness } from './testing/backend-harness.js';
-import { loadPipelineUnderTest, makeTinyModelDir } from './testing/pipeline-under-test.js';
+import { jobFor, newId, startHarness, type Harness } from '../../../test/support/server/backend-harness.js';
+import { loadPipelineUnderTest, makeTinyModelDir } from '../../../test/support/server/pipeline-under-test.js';
 
 describe('dynamic batching', () => {
   let h: Harness;

@@ -3,7 +3,7 @@ import type { BackendEvent } from '../../../shared/internal.js';
 import { CallbackDispatcher } from './callbacks.js';
 import { createLogger } from './logger.js';
 import { BackendMetricsRegistry } from './metrics.js';
-import { startCallbackReceiver, type CallbackReceiver } from './testing/callback-receiver.js';
+import { startCallbackReceiver, type CallbackReceiver } from '../../../test/support/server/callback-receiver.js';
 
 const secret = 'callback-test-secret-0123456789abcdef';
 const id = 'pred_callbacks_0001';

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BackendHealth } from '../../../shared/internal.js';
 import { Problem } from '../../../shared/problem.js';
 import type { LoadPipeline } from './pipeline-port.js';
-import { jobFor, newId, startHarness, type Harness } from './testing/backend-harness.js';
-import { breakModelDir, loadPipelineUnderTest, makeTinyModelDir } from './testing/pipeline-under-test.js';
+import { jobFor, newId, startHarness, type Harness } from '../../../test/support/server/backend-harness.js';
+import { breakModelDir, loadPipelineUnderTest, makeTinyModelDir } from '../../../test/support/server/pipeline-under-test.js';
 
 describe('health states', () => {
   let h: Harness | undefined;

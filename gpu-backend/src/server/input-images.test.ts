@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResolvedInput } from '../../../shared/prediction.js';
 import { createS3OutputStore, type OutputStore } from '../storage/s3-output-store.js';
-import { startTestS3, type TestS3 } from '../storage/testing-s3.js';
+import { startTestS3, type TestS3 } from '../../../test/support/s3.js';
 import { InputImageError, readInputImages } from './input-images.js';
 
 const input = (extra: Partial<ResolvedInput>): ResolvedInput => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BackendMetricsRegistry, Counter, Histogram } from './metrics.js';
-import { parsePrometheusText } from './testing/prometheus-text.js';
+import { parsePrometheusText } from '../../../test/support/server/prometheus-text.js';
 
 describe('metrics registry', () => {
   it('exposes valid Prometheus text with live gauges, labelled counters and cumulative histograms', () => {

@@ -5,9 +5,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendHealth, BackendPredictionState } from '../../../shared/internal.js';
 import { Problem } from '../../../shared/problem.js';
-import { jobFor, newId, startHarness, type Harness } from './testing/backend-harness.js';
-import { loadPipelineUnderTest, makeTinyModelDir } from './testing/pipeline-under-test.js';
-import { parsePrometheusText } from './testing/prometheus-text.js';
+import { jobFor, newId, startHarness, type Harness } from '../../../test/support/server/backend-harness.js';
+import { loadPipelineUnderTest, makeTinyModelDir } from '../../../test/support/server/pipeline-under-test.js';
+import { parsePrometheusText } from '../../../test/support/server/prometheus-text.js';
 
 describe('backend HTTP API (real pipeline, s3rver, callback receiver)', () => {
   let h: Harness;

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendEvent } from '../../../shared/internal.js';
-import { jobFor, newId, startHarness, type Harness } from './testing/backend-harness.js';
-import { loadPipelineUnderTest, makeTinyModelDir } from './testing/pipeline-under-test.js';
+import { jobFor, newId, startHarness, type Harness } from '../../../test/support/server/backend-harness.js';
+import { loadPipelineUnderTest, makeTinyModelDir } from '../../../test/support/server/pipeline-under-test.js';
 
 const LONG = { num_inference_steps: 150 };
 const completedOf = (h: Harness, id: string) => h.receiver.waitFor((e) => e.prediction_id === id && e.type === 'completed') as Promise<Extract<BackendEvent, { type: 'completed' }>>;

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackendEvent } from '../../../shared/internal.js';
-import { startTestS3, type TestS3 } from '../storage/testing-s3.js';
+import { startTestS3, type TestS3 } from '../../../test/support/s3.js';
 import { RETRYABLE_ERROR_PREFIX } from './prediction-record.js';
-import { jobFor, newId, startHarness, TEST_MODEL, TEST_SECRET } from './testing/backend-harness.js';
-import { startCallbackReceiver, type CallbackReceiver } from './testing/callback-receiver.js';
-import { loadPipelineUnderTest, makeTinyModelDir } from './testing/pipeline-under-test.js';
-import { startServiceProcess, type ServiceProcess } from './testing/service-process.js';
+import { jobFor, newId, startHarness, TEST_MODEL, TEST_SECRET } from '../../../test/support/server/backend-harness.js';
+import { startCallbackReceiver, type CallbackReceiver } from '../../../test/support/server/callback-receiver.js';
+import { loadPipelineUnderTest, makeTinyModelDir } from '../../../test/support/server/pipeline-under-test.js';
+import { startServiceProcess, type ServiceProcess } from '../../../test/support/server/service-process.js';
 
 type Completed = Extract<BackendEvent, { type: 'completed' }>;
 const LONG = { num_inference_steps: 100 };

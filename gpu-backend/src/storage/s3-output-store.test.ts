@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3OutputStore, outputKey } from './s3-output-store.js';
-import { startTestS3, type TestS3 } from './testing-s3.js';
+import { startTestS3, type TestS3 } from '../../../test/support/s3.js';
 
 describe('S3 output store', () => {
   let s3: TestS3;

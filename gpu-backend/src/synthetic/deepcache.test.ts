@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEEPCACHE_FEATURE, splitUnetForDeepCache, type DeepCacheSplit } from '../onnx/deepcache-split.js';
 import { countMacs } from '../onnx/mac-counter.js';
 import { serializeModel } from '../onnx/model-io.js';
-import { compareToReference } from '../onnx/testing/compare.js';
+import { compareToReference } from '../../../test/support/onnx/compare.js';
 import type { ModelProto } from '../onnx/types.js';
-import { cpuSession, unetFeeds } from './testing.js';
+import { cpuSession, unetFeeds } from '../../../test/support/synthetic.js';
 import { buildUnet } from './unet.js';
 import { UNET_SPECS, type SyntheticArch } from './unet-config.js';
 

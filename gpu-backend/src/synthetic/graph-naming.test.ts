@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { readFixtureJson } from '../onnx/testing/fixture-tensors.js';
+import { readFixtureJson } from '../../../test/support/fixtures.js';
 import { DataType } from '../onnx/types.js';
 import { GraphBuilder } from './graph-builder.js';
 import { conv2d } from './layers.js';

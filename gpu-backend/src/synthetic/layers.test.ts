@@ -1,12 +1,12 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { serializeModel } from '../onnx/model-io.js';
-import { compareToReference } from '../onnx/testing/compare.js';
+import { compareToReference } from '../../../test/support/onnx/compare.js';
 import { DataType } from '../onnx/types.js';
 import { GraphBuilder } from './graph-builder.js';
 import { groupNorm, timestepProj } from './layers.js';
 import { fillNormal } from './random.js';
-import { cpuSession } from './testing.js';
+import { cpuSession } from '../../../test/support/synthetic.js';
 
 async function run(b: GraphBuilder, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
   const s = await cpuSession(serializeModel(b.build('t')));

@@ -14,7 +14,7 @@ export const START_OF_TEXT = '<|startoftext|>';
 /** CLIP's end-of-text token (also SD 1.x's pad token). */
 export const END_OF_TEXT = '<|endoftext|>';
 /** Number of merges CLIP uses from `bpe_simple_vocab_16e6.txt.gz` (49152 − 256 − 2). */
-export const CLIP_MERGE_COUNT = 48894;
+const CLIP_MERGE_COUNT = 48894;
 
 /** A BPE vocabulary: token → id, merges in rank order, and the pad token named by the folder's config. */
 export interface BpeModel {
@@ -42,7 +42,7 @@ export class TokenizerFilesError extends Error {
  * symbols, the same with `</w>`, one token per merge (the first 48894 merge lines after the header), then
  * `<|startoftext|>` (49406) and `<|endoftext|>` (49407).
  */
-export function bpeModelFromMergesText(text: string, mergeCount = CLIP_MERGE_COUNT): BpeModel {
+function bpeModelFromMergesText(text: string, mergeCount = CLIP_MERGE_COUNT): BpeModel {
   const lines = text.split('\n').slice(1, mergeCount + 1);
   if (lines.length !== mergeCount) throw new RangeError(`expected ${mergeCount} merge lines, found ${lines.length}`);
   const merges = lines.map((line, i) => parseMerge(line, `merge line ${i + 2}`));

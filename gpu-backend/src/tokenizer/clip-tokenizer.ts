@@ -24,7 +24,7 @@ export function normalizeClipText(text: string): string {
 }
 
 /** Splits normalised text into CLIP pre-tokens. */
-export function preTokenize(normalized: string): string[] {
+function preTokenize(normalized: string): string[] {
   return normalized.match(PRE_TOKENIZER) ?? [];
 }
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { randomStackPorts, startStack, type Stack, type StackOptions } from '../../../scripts/stack/start-stack.js';
 
 /** Start-up takes a wrangler start, two wrangler D1 runs and a model load. */
-export const STACK_START_TIMEOUT_MS = 360_000;
+const STACK_START_TIMEOUT_MS = 360_000;
 
 export interface StackHandle {
   /** The running stack (available inside tests, after `beforeAll`). */

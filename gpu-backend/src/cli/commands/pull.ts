@@ -12,7 +12,7 @@ const Options = z.strictObject({
 });
 
 /** Default model cache: `$MODEL_CACHE_DIR`, else `~/.cache/deepcache-image-api/models`. */
-export function defaultModelCache(): string {
+function defaultModelCache(): string {
   return process.env.MODEL_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'deepcache-image-api', 'models');
 }
 

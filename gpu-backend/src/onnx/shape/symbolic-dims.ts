@@ -12,7 +12,7 @@ const BASE = 8;
 const PROBE = 16;
 
 /** The symbolic parameters of the graph inputs in order of first appearance. */
-export function inputParams(model: ModelProto): string[] {
+function inputParams(model: ModelProto): string[] {
   const params: string[] = [];
   for (const v of model.graph.input) {
     for (const d of v.type?.tensorType?.shape?.dim ?? []) if (d.dimParam && !params.includes(d.dimParam)) params.push(d.dimParam);

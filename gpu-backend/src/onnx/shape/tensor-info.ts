@@ -16,7 +16,7 @@ export interface TensorInfo {
 }
 
 /** Constant values are tracked for tensors up to this many elements (shape arithmetic is tiny). */
-export const MAX_CONST_ELEMENTS = 4096;
+const MAX_CONST_ELEMENTS = 4096;
 
 export function numel(dims: readonly number[]): number {
   let n = 1;

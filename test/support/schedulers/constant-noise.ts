@@ -3,8 +3,8 @@
  * noise scale it applies). For tests.
  * @module
  */
-import { numel, tensor, type Tensor } from '../../tensor/tensor.js';
-import type { NoiseSource } from '../../noise/noise-source.js';
+import { numel, tensor, type Tensor } from '../../../gpu-backend/src/tensor/tensor.js';
+import type { NoiseSource } from '../../../gpu-backend/src/noise/noise-source.js';
 
 /** Every draw is `value`; `draws` counts the values handed out. */
 export class ConstantNoise implements NoiseSource {

@@ -3,15 +3,15 @@
  * callback receiver, with helpers to send signed requests and build jobs.
  * @module
  */
-import type { BackendJob, BackendPredictionState } from '../../../../shared/internal.js';
-import type { ResolvedInput } from '../../../../shared/prediction.js';
-import { signInternalRequest } from '../../../../shared/signing.js';
-import { encodeImage } from '../../image/encode.js';
-import { startTestS3, type TestS3 } from '../../storage/testing-s3.js';
-import { createBackend, type Backend } from '../backend.js';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
-import type { LoadPipeline } from '../pipeline-port.js';
+import type { BackendJob, BackendPredictionState } from '../../../shared/internal.js';
+import type { ResolvedInput } from '../../../shared/prediction.js';
+import { signInternalRequest } from '../../../shared/signing.js';
+import { encodeImage } from '../../../gpu-backend/src/image/encode.js';
+import { startTestS3, type TestS3 } from '../s3.js';
+import { createBackend, type Backend } from '../../../gpu-backend/src/server/backend.js';
+import { loadConfig } from '../../../gpu-backend/src/server/config.js';
+import { createLogger } from '../../../gpu-backend/src/server/logger.js';
+import type { LoadPipeline } from '../../../gpu-backend/src/server/pipeline-port.js';
 import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver.js';
 
 export const TEST_SECRET = 'backend-test-secret-0123456789abcdef';

@@ -3,7 +3,7 @@
  * @module
  */
 import * as ort from 'onnxruntime-node';
-import type { FixtureTensor } from './fixture-tensors.js';
+import type { FixtureTensor } from '../fixtures.js';
 
 /** Creates a CPU session (single intra-op thread keeps test runs predictable on shared machines). */
 export async function createCpuSession(model: string | Uint8Array): Promise<ort.InferenceSession> {

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { Tensor } from '../../tensor/tensor.js';
-import { FixtureTensorJson, fixtureTensor, fixturesRoot } from '../../onnx/testing/fixture-tensors.js';
+import type { Tensor } from '../../../gpu-backend/src/tensor/tensor.js';
+import { FixtureTensorJson, fixtureTensor, fixturesRoot } from '../fixtures.js';
 
-export { repoRoot } from '../../onnx/testing/fixture-tensors.js';
+export { repoRoot } from '../fixtures.js';
 
 /** Absolute path of a fixture directory under `test/fixtures`. */
 export function fixtureDir(name: string): string {
@@ -76,4 +76,4 @@ export function readFixtureJson<S extends z.ZodType>(dir: string, rel: string, s
   return schema.parse(JSON.parse(readFileSync(path.join(dir, rel), 'utf8')));
 }
 
-export { maxAbs, maxAbsDiff } from '../../onnx/testing/compare.js';
+export { maxAbs, maxAbsDiff } from '../onnx/compare.js';

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
-/** The repository root (three folders above `gpu-backend/src/onnx/testing`). */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+/** The repository root (two folders above `test/support`). */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The reference fixtures kept in this repository (`test/fixtures`, described by its README). */
 export const fixturesRoot = path.resolve(repoRoot, 'test/fixtures');

@@ -5,8 +5,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { BackendEvent } from '../../../../shared/internal.js';
-import { verifyInternalRequest } from '../../../../shared/signing.js';
+import { BackendEvent } from '../../../shared/internal.js';
+import { verifyInternalRequest } from '../../../shared/signing.js';
 
 /** What the receiver does with one request. */
 export type ReceiverAction = 'ok' | 'fail-500' | 'busy-429' | 'drop-socket' | 'reject-400';

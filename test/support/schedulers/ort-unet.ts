@@ -5,9 +5,9 @@
  */
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { tensor, type Tensor } from '../../tensor/tensor.js';
+import { tensor, type Tensor } from '../../../gpu-backend/src/tensor/tensor.js';
 import type { GuidedNoisePredictor } from './sampling-loop.js';
-import { toTensor, type SamplingInputs } from './fixture.js';
+import { toTensor, type SamplingInputs } from './sampling-fixture.js';
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 

@@ -5,9 +5,9 @@
  */
 import { truncate } from 'node:fs/promises';
 import path from 'node:path';
-import { loadPipeline } from '../../pipeline/load.js';
-import { makeModelDirectory } from '../../synthetic/model-directory.js';
-import type { LoadPipeline } from '../pipeline-port.js';
+import { loadPipeline } from '../../../gpu-backend/src/pipeline/load.js';
+import { makeModelDirectory } from '../../../gpu-backend/src/synthetic/model-directory.js';
+import type { LoadPipeline } from '../../../gpu-backend/src/server/pipeline-port.js';
 
 export const loadPipelineUnderTest: LoadPipeline = loadPipeline;
 

@@ -4,11 +4,11 @@
  * @module
  */
 import { describe, expect, it } from 'vitest';
-import { tensor, type Tensor } from '../../tensor/tensor.js';
-import { PhiloxNoiseSource, RowNoiseSource } from '../../noise/philox-noise.js';
-import type { NoiseSource } from '../../noise/noise-source.js';
-import type { Scheduler, SchedulerFactory } from '../scheduler.js';
-import { SchedulerConfigError } from '../config.js';
+import { tensor, type Tensor } from '../../../gpu-backend/src/tensor/tensor.js';
+import { PhiloxNoiseSource, RowNoiseSource } from '../../../gpu-backend/src/noise/philox-noise.js';
+import type { NoiseSource } from '../../../gpu-backend/src/noise/noise-source.js';
+import type { Scheduler, SchedulerFactory } from '../../../gpu-backend/src/schedulers/scheduler.js';
+import { SchedulerConfigError } from '../../../gpu-backend/src/schedulers/config.js';
 
 /** Inputs of `describeSchedulerConformance`. */
 export interface ConformanceOptions {

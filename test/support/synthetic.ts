@@ -3,7 +3,7 @@
  * @module
  */
 import * as ort from 'onnxruntime-node';
-import { fillNormal } from './random.js';
+import { fillNormal } from '../../gpu-backend/src/synthetic/random.js';
 
 /** A CPU session with one intra-op thread (tests share two cores). */
 export function cpuSession(model: string | Uint8Array): Promise<ort.InferenceSession> {

@@ -5,15 +5,15 @@
  */
 import type * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEEPCACHE_FEATURE, splitUnetForDeepCache, type DeepCacheSplit } from '../deepcache-split.js';
-import { countMacs } from '../mac-counter.js';
-import { promoteToOutput } from '../promote-output.js';
-import { loadModel, serializeModel } from '../model-io.js';
-import type { ModelProto } from '../types.js';
-import { validateModel } from '../validate.js';
+import { DEEPCACHE_FEATURE, splitUnetForDeepCache, type DeepCacheSplit } from '../../../gpu-backend/src/onnx/deepcache-split.js';
+import { countMacs } from '../../../gpu-backend/src/onnx/mac-counter.js';
+import { promoteToOutput } from '../../../gpu-backend/src/onnx/promote-output.js';
+import { loadModel, serializeModel } from '../../../gpu-backend/src/onnx/model-io.js';
+import type { ModelProto } from '../../../gpu-backend/src/onnx/types.js';
+import { validateModel } from '../../../gpu-backend/src/onnx/validate.js';
 import { compareToReference } from './compare.js';
-import { fixturePath, fixtureTensor, readFixtureJson, type FixtureTensor } from './fixture-tensors.js';
-import { createCpuSession, runFloat32 } from './run-session.js';
+import { fixturePath, fixtureTensor, readFixtureJson, type FixtureTensor } from '../fixtures.js';
+import { createCpuSession, runFloat32 } from './session.js';
 
 interface BranchRecord {
   cache_branch_id: number;

@@ -3,13 +3,13 @@
  * branch 0, VAE encoder and decoder, scheduler config) and a fixed random CFG conditioning of the U-Net's shapes.
  * @module
  */
-import type { ModelDirectory } from '../models/model-directory.js';
-import { PhiloxNoiseSource } from '../noise/philox-noise.js';
-import type { UnetSpec } from '../synthetic/unet-config.js';
-import { loadUnetWithDeepCache } from './load-unet.js';
-import type { UNetConditioning } from './unet.js';
-import { VaeDecoder } from './vae.js';
-import { VaeEncoder } from './vae-encoder.js';
+import type { ModelDirectory } from '../../../gpu-backend/src/models/model-directory.js';
+import { PhiloxNoiseSource } from '../../../gpu-backend/src/noise/philox-noise.js';
+import type { UnetSpec } from '../../../gpu-backend/src/synthetic/unet-config.js';
+import { loadUnetWithDeepCache } from '../../../gpu-backend/src/pipeline/load-unet.js';
+import type { UNetConditioning } from '../../../gpu-backend/src/pipeline/unet.js';
+import { VaeDecoder } from '../../../gpu-backend/src/pipeline/vae.js';
+import { VaeEncoder } from '../../../gpu-backend/src/pipeline/vae-encoder.js';
 
 export async function load(desc: ModelDirectory, spec: UnetSpec, schedulerConfig: unknown) {
   const c = desc.components;

@@ -3,9 +3,9 @@
  * behind a narrow model port so that parity tests (plain or DeepCache) can reuse it.
  * @module
  */
-import { tensor, type Tensor } from '../../tensor/tensor.js';
-import type { NoiseSource } from '../../noise/noise-source.js';
-import type { Scheduler } from '../scheduler.js';
+import { tensor, type Tensor } from '../../../gpu-backend/src/tensor/tensor.js';
+import type { NoiseSource } from '../../../gpu-backend/src/noise/noise-source.js';
+import type { Scheduler } from '../../../gpu-backend/src/schedulers/scheduler.js';
 
 /**
  * Predicts noise for the CFG batch.
