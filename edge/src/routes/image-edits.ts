@@ -14,7 +14,8 @@ import { PredictionInput, type CreatePredictionRequest } from '../../../shared/p
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
-import { defaultHook, fieldErrors } from '../errors/default-hook.js';
+import { fieldErrors } from '../../../shared/http/field-errors.js';
+import { defaultHook } from '../errors/default-hook.js';
 import { acceptPrediction } from '../predictions/accept.js';
 import { INPUT_IMAGE_LIMITS } from '../../../shared/input-image.js';
 import { answerWithImages, inOpenAITerms } from './images.js';

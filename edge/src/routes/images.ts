@@ -11,7 +11,8 @@ import { PredictionInput, type CreatePredictionRequest } from '../../../shared/p
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
-import { defaultHook, fieldErrors } from '../errors/default-hook.js';
+import { fieldErrors } from '../../../shared/http/field-errors.js';
+import { defaultHook } from '../errors/default-hook.js';
 import { acceptPrediction, predictionOfKey } from '../predictions/accept.js';
 import { MAX_WAIT_S } from '../predictions/headers.js';
 import { storedImages } from '../predictions/present.js';
