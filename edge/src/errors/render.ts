@@ -5,7 +5,7 @@
 import type { Context } from 'hono';
 import { problemDocument, renderProblem } from '../../../shared/http/problem-response.js';
 import type { ProblemCode } from '../../../shared/problem.js';
-import type { OpenAIError } from '../../../shared/openai.js';
+import type { OpenAIError } from '../schemas/openai.js';
 import type { AppEnv } from '../app-env.js';
 import type { ApiError } from './api-error.js';
 

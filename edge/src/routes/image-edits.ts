@@ -9,7 +9,7 @@
  * @module
  */
 import { OpenAPIHono, z } from '@hono/zod-openapi';
-import { ImageSize } from '../../../shared/openai.js';
+import { ImageSize } from '../schemas/openai.js';
 import { PredictionInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';

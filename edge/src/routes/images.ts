@@ -6,7 +6,7 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, TypedResponse } from 'hono';
-import type { ImageData, ImageGenerationRequest, ImagesResponse } from '../../../shared/openai.js';
+import type { ImageData, ImageGenerationRequest, ImagesResponse } from '../schemas/openai.js';
 import { PredictionInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';

@@ -5,7 +5,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { ModelSpec } from '../../../shared/models.js';
-import { ImageGenerationRequest, ImagesResponse, OpenAIError } from '../../../shared/openai.js';
+import { ImageGenerationRequest, ImagesResponse, OpenAIError } from './openai.js';
 import { CreatePredictionRequest, Prediction } from '../../../shared/prediction.js';
 import { Problem } from '../../../shared/problem.js';
 import { BackendEvent } from '../../../shared/internal.js';

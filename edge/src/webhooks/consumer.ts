@@ -4,7 +4,7 @@
  * already claimed and is acked without sending.
  * @module
  */
-import { WebhookMessage } from '../../../shared/webhooks.js';
+import { WebhookMessage } from './queue-message.js';
 import { edgeLogger } from '../logging.js';
 import { attemptDelivery } from './sender.js';
 
