@@ -3,6 +3,7 @@
  * by the backend when it decodes them.
  * @module
  */
+import { ImageFormat } from './image-format.js';
 
 export const INPUT_IMAGE_LIMITS = {
   /** Encoded size of one image or mask. */
@@ -12,13 +13,13 @@ export const INPUT_IMAGE_LIMITS = {
   /** Largest side. */
   max_side: 4096,
   /** Formats accepted (detected from the bytes, not the declared type). */
-  formats: ['png', 'jpeg', 'webp'] as const,
+  formats: ImageFormat.options,
 } as const;
 
 /** Body limit of the routes that take input images: two base64-encoded images plus the JSON around them. */
 export const INPUT_IMAGE_BODY_BYTES = Math.ceil((INPUT_IMAGE_LIMITS.max_bytes * 2 * 4) / 3) + 65_536;
 
-export type InputImageFormat = (typeof INPUT_IMAGE_LIMITS.formats)[number];
+export type InputImageFormat = ImageFormat;
 
 /** The format of encoded image bytes by their signature, or null for anything else. */
 export function sniffImageFormat(bytes: Uint8Array): InputImageFormat | null {

@@ -7,7 +7,19 @@
  */
 import { z } from 'zod';
 import { ModelId } from './models.js';
-import { ResolvedInput } from './prediction.js';
+import { ImageContentType } from './image-format.js';
+import { ResolvedInput, TerminalStatus } from './prediction.js';
+
+/**
+ * Shortest `INTERNAL_SECRET` (and `INTERNAL_SECRET_PREVIOUS`) the edge and the backends accept: the HMAC key of
+ * every internal request and callback.
+ */
+export const INTERNAL_SECRET_MIN_LENGTH = 32;
+
+/** An internal secret setting named `name`, at least {@link INTERNAL_SECRET_MIN_LENGTH} characters. */
+export function internalSecretSetting(name: string) {
+  return z.string().min(INTERNAL_SECRET_MIN_LENGTH, `${name} must be at least ${INTERNAL_SECRET_MIN_LENGTH} characters`);
+}
 
 /** Prediction ids: URL-safe, 16–64 characters. */
 export const PredictionId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'not a prediction id');
@@ -30,14 +42,14 @@ export const BackendJob = z.strictObject({
 });
 export type BackendJob = z.infer<typeof BackendJob>;
 
-export const BackendJobStatus = z.enum(['queued', 'processing', 'succeeded', 'failed', 'canceled', 'aborted']);
+export const BackendJobStatus = z.enum(['queued', 'processing', ...TerminalStatus.options]);
 export type BackendJobStatus = z.infer<typeof BackendJobStatus>;
 
 /** One stored output image. */
 export const StoredImage = z.object({
   index: z.number().int().min(0),
   key: z.string(),
-  content_type: z.enum(['image/png', 'image/webp', 'image/jpeg']),
+  content_type: ImageContentType,
   bytes: z.number().int().min(0),
   width: z.number().int(),
   height: z.number().int(),
@@ -86,7 +98,7 @@ export const BackendEvent = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('completed'),
     ...EventBase,
-    status: z.enum(['succeeded', 'failed', 'canceled', 'aborted']),
+    status: TerminalStatus,
     output: z.array(StoredImage).nullable(),
     error: z.string().nullable(),
     metrics: BackendMetrics,

@@ -7,6 +7,10 @@
 import { z } from 'zod';
 import { SchedulerName } from './scheduler.js';
 
+/** What a model's U-Net predicts (diffusers' `prediction_type`; the schedulers accept all three). */
+export const PredictionType = z.enum(['epsilon', 'v_prediction', 'sample']);
+export type PredictionType = z.infer<typeof PredictionType>;
+
 export const ModelFamily = z.enum(['sd15', 'sd21', 'sdxl']);
 export type ModelFamily = z.infer<typeof ModelFamily>;
 
@@ -20,7 +24,7 @@ export const ModelSpec = z.strictObject({
   description: z.string(),
   /** Latent U-Net levels: SD 1.x/2.x 4, SDXL 3. DeepCache branch ids are 0 … 3·levels − 1. */
   unet_levels: z.number().int().min(1).max(8),
-  prediction_type: z.enum(['epsilon', 'v_prediction']),
+  prediction_type: PredictionType.exclude(['sample']),
   default_width: z.number().int(),
   default_height: z.number().int(),
   min_side: z.number().int(),

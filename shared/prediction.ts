@@ -8,6 +8,7 @@ import { DeepCacheSettings } from './deepcache.js';
 import { SchedulerName } from './scheduler.js';
 import { ModelRef, branchRange, type ModelSpec } from './models.js';
 import { DEFAULT_PROMPT_STRENGTH, stepsForStrength } from './input-image.js';
+import { ImageFormat } from './image-format.js';
 
 /**
  * An input image given by the client: an https URL (fetched under the webhook SSRF rules) or a `data:` URI
@@ -19,7 +20,7 @@ const ImageRef = z.string().min(1).max(15_000_000);
 export const MaskMode = z.enum(['white', 'transparent']);
 export type MaskMode = z.infer<typeof MaskMode>;
 
-export const OutputFormat = z.enum(['png', 'webp', 'jpeg']);
+export const OutputFormat = ImageFormat;
 export type OutputFormat = z.infer<typeof OutputFormat>;
 
 /** Largest seed accepted (seeds are unsigned 32-bit). */
@@ -129,10 +130,15 @@ export const CreatePredictionRequest = z
   });
 export type CreatePredictionRequest = z.infer<typeof CreatePredictionRequest>;
 
-export const PredictionStatus = z.enum(['starting', 'processing', 'succeeded', 'failed', 'canceled', 'aborted']);
+/** The statuses a prediction ends in and never leaves (also what a backend reports when it ends a job). */
+export const TerminalStatus = z.enum(['succeeded', 'failed', 'canceled', 'aborted']);
+export type TerminalStatus = z.infer<typeof TerminalStatus>;
+
+export const PredictionStatus = z.enum(['starting', 'processing', ...TerminalStatus.options]);
 export type PredictionStatus = z.infer<typeof PredictionStatus>;
 
-export const terminalStatuses = ['succeeded', 'failed', 'canceled', 'aborted'] as const satisfies readonly PredictionStatus[];
+/** The terminal statuses as a list (e.g. for SQL `IN (…)` lists). */
+export const terminalStatuses = TerminalStatus.options;
 
 /** True for a status no prediction ever leaves. */
 export function isTerminal(status: PredictionStatus): boolean {
@@ -141,8 +147,8 @@ export function isTerminal(status: PredictionStatus): boolean {
 
 /** Allowed status transitions; anything else is refused (a terminal state is never left). */
 export const statusTransitions = {
-  starting: ['processing', 'succeeded', 'failed', 'canceled', 'aborted'],
-  processing: ['succeeded', 'failed', 'canceled', 'aborted'],
+  starting: ['processing', ...terminalStatuses],
+  processing: terminalStatuses,
   succeeded: [],
   failed: [],
   canceled: [],

@@ -2,6 +2,7 @@
  * The Hono environment every route and middleware shares: Worker bindings plus typed context variables.
  * @module
  */
+import type { Logger } from '../../shared/http/logger.js';
 
 /** Who made an authenticated public request. */
 export interface Caller {
@@ -14,6 +15,8 @@ export type ErrorStyle = 'problem' | 'openai';
 
 export interface AppVariables {
   requestId: string;
+  /** The request's logger, bound to its request id (set by `requestLogger`). */
+  logger?: Logger;
   caller: Caller;
   errorStyle: ErrorStyle;
   /** Set by the idempotency middleware while this request holds an Idempotency-Key: the prediction it creates is linked to it. */

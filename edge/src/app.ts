@@ -23,6 +23,7 @@ import { idempotency } from './middleware/idempotency/index.js';
 import { internalAuth } from './middleware/internal-auth/index.js';
 import { rateLimit } from './middleware/rate-limit/index.js';
 import { requestId } from './middleware/request-id/index.js';
+import { requestLogger } from './logging.js';
 import { accountRoutes } from './routes/account.js';
 import { adminRoutes } from './routes/admin.js';
 import { adminBillingRoutes } from './routes/admin-billing.js';
@@ -41,6 +42,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ defaultHook });
   app.use('*', requestId());
+  app.use('*', requestLogger());
   app.use('*', async function defaultErrorStyle(c, next) {
     c.set('errorStyle', 'problem');
     await next();

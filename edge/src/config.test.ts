@@ -35,6 +35,17 @@ describe('configFrom', () => {
     });
   });
 
+  describe('INTERNAL_SECRET', () => {
+    it('refuses a secret shorter than 32 characters, the minimum the backends apply too', () => {
+      expect(() => configFrom(envWith({ INTERNAL_SECRET: 'x'.repeat(31) }))).toThrow(/INTERNAL_SECRET must be at least 32 characters/);
+      expect(configFrom(envWith({ INTERNAL_SECRET: 'x'.repeat(32) })).INTERNAL_SECRET).toBe('x'.repeat(32));
+    });
+
+    it('refuses a short INTERNAL_SECRET_PREVIOUS', () => {
+      expect(() => configFrom(envWith({ INTERNAL_SECRET_PREVIOUS: 'x'.repeat(31) }))).toThrow(/INTERNAL_SECRET_PREVIOUS must be at least 32 characters/);
+    });
+  });
+
   describe('dispatch watchdog', () => {
     it('parses DISPATCH_WATCHDOG_S and DISPATCH_WATCHDOG_STRIKES as integers', () => {
       const config = configFrom(envWith({ DISPATCH_WATCHDOG_S: '7', DISPATCH_WATCHDOG_STRIKES: '3' }));

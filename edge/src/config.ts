@@ -3,6 +3,7 @@
  * @module
  */
 import { z } from 'zod';
+import { internalSecretSetting } from '../../shared/internal.js';
 import { findModel } from '../../shared/models.js';
 
 /** Delays before webhook retries 1..7 (Standard Webhooks' suggested schedule, about 28 h in all). */
@@ -49,9 +50,9 @@ export const EdgeConfig = z.object({
   CORS_ORIGINS: csv,
   MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(65_536),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters'),
-  INTERNAL_SECRET: z.string().min(16, 'INTERNAL_SECRET must be at least 16 characters'),
+  INTERNAL_SECRET: internalSecretSetting('INTERNAL_SECRET'),
   /** During a rotation: the previous secret, still accepted on `/internal/*` (requests are signed with INTERNAL_SECRET). */
-  INTERNAL_SECRET_PREVIOUS: z.string().min(16, 'INTERNAL_SECRET_PREVIOUS must be at least 16 characters').optional(),
+  INTERNAL_SECRET_PREVIOUS: internalSecretSetting('INTERNAL_SECRET_PREVIOUS').optional(),
   DEFAULT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   DEFAULT_CONCURRENT_PREDICTIONS: z.coerce.number().int().min(1).max(10_000).default(8),
   /** Only loopback (127/8, ::1, localhost): private, link-local and metadata addresses are refused regardless. */

@@ -2,25 +2,19 @@
  * Random identifiers from the Web Crypto CSPRNG (rejection sampling, so every character is uniform).
  * @module
  */
+import { z } from 'zod';
+import { randomToken } from '../../shared/random-token.js';
 
-const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** A random string of `length` characters drawn uniformly from `alphabet` (≤ 256 characters). */
-export function randomToken(length: number, alphabet: string = ALNUM): string {
-  const limit = 256 - (256 % alphabet.length);
-  let out = '';
-  while (out.length < length) {
-    for (const b of crypto.getRandomValues(new Uint8Array(length * 2))) {
-      if (b < limit && out.length < length) out += alphabet[b % alphabet.length];
-    }
-  }
-  return out;
-}
+export { randomToken } from '../../shared/random-token.js';
 
 /** A new prediction id: 24 lowercase base-36 characters (matches `PredictionId`). */
 export function newPredictionId(): string {
   return randomToken(24, 'abcdefghijklmnopqrstuvwxyz0123456789');
 }
+
+/** Account ids: `acct_` + 16 lowercase base-36 characters (what `newAccountId` mints). */
+export const AccountId = z.string().regex(/^acct_[a-z0-9]{16}$/, 'not an account id');
+export type AccountId = z.infer<typeof AccountId>;
 
 /** A new account id. */
 export function newAccountId(): string {

@@ -6,7 +6,7 @@
  */
 import { createApp } from './app.js';
 import type { DispatchMessage } from '../../shared/dispatch.js';
-import type { WebhookMessage } from '../../shared/webhooks.js';
+import type { WebhookMessage } from './webhooks/queue-message.js';
 import { consumeDeadLetters, consumeDispatchBatch } from './dispatch/consumer.js';
 import { runMaintenance } from './maintenance/scheduled.js';
 import { consumeWebhookBatch } from './webhooks/consumer.js';

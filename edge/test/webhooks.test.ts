@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from 'clou
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { Prediction } from '../../shared/prediction.js';
-import type { WebhookMessage } from '../../shared/webhooks.js';
+import type { WebhookMessage } from '../src/webhooks/queue-message.js';
 import worker from '../src/index.js';
 import { admin, auth, call, createBody, createPrediction, deliver, jsonInit, newCustomer, runToSuccess, waitForJob } from './helpers.js';
 import type { ReceivedDelivery } from './servers/webhook-receiver.js';

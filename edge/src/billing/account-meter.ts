@@ -12,6 +12,7 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import { configFrom } from '../config.js';
+import { edgeLogger } from '../logging.js';
 import { countRequest, type WindowState } from './rate-window.js';
 import {
   CommitRequest,
@@ -129,7 +130,7 @@ export class AccountMeter extends DurableObject<Env> {
       );
       for (const r of rows) this.#sql.exec('DELETE FROM outbox WHERE entry_id = ?', r.entry_id);
     } catch (err) {
-      console.error(JSON.stringify({ level: 'error', message: 'ledger flush failed; retrying', error: String(err) }));
+      edgeLogger.error('ledger flush failed; retrying', { error: err });
       await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
     }
   }

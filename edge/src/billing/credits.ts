@@ -4,12 +4,16 @@
  * D1 ledger.
  * @module
  */
+import { isTerminal, terminalStatuses } from '../../../shared/prediction.js';
 import type { Caller } from '../app-env.js';
 import { ApiError } from '../errors/api-error.js';
 import type { StatusListener } from '../predictions/listeners.js';
 import type { PredictionRow } from '../predictions/row.js';
 import { meterOf } from './account-meter.js';
 import type { SettleResult } from './rpc.js';
+
+/** The terminal statuses as an SQL list literal (constants, never user input). */
+const TERMINAL_STATUS_SQL_LIST = terminalStatuses.map((status) => `'${status}'`).join(', ');
 
 /**
  * Holds the price of a prediction on the caller's account.
@@ -49,7 +53,7 @@ async function settle(env: Env, row: PredictionRow): Promise<void> {
   if (row.status === 'succeeded') {
     const images = row.output_json === null ? 0 : (JSON.parse(row.output_json) as unknown[]).length;
     await meterOf(env, row.account_id).commit({ accountId: row.account_id, predictionId: row.id, images });
-  } else if (row.status === 'failed' || row.status === 'canceled' || row.status === 'aborted') {
+  } else if (isTerminal(row.status)) {
     await releaseCredits(env, row.account_id, row.id);
   }
 }
@@ -62,7 +66,7 @@ async function settle(env: Env, row: PredictionRow): Promise<void> {
 export async function settleEndedHolds(env: Env, limit = 100): Promise<number> {
   const { results } = await env.DB.prepare(
     `SELECT p.* FROM predictions p JOIN credit_ledger r ON r.prediction_id = p.id AND r.kind = 'reserve'
-      WHERE p.status IN ('succeeded', 'failed', 'canceled', 'aborted')
+      WHERE p.status IN (${TERMINAL_STATUS_SQL_LIST})
         AND NOT EXISTS (SELECT 1 FROM credit_ledger s WHERE s.prediction_id = p.id AND s.kind IN ('commit', 'release'))
       LIMIT ?`,
   )

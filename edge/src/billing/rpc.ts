@@ -5,8 +5,8 @@
  */
 import { z } from 'zod';
 import { PredictionId } from '../../../shared/internal.js';
+import { AccountId } from '../ids.js';
 
-const AccountId = z.string().regex(/^acct_[a-z0-9]{16}$/);
 const KeyId = z.string().min(1).max(64);
 
 export const ReserveRequest = z.strictObject({

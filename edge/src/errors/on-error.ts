@@ -6,6 +6,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from '../app-env.js';
+import { loggerOf } from '../logging.js';
 import { ApiError } from './api-error.js';
 import { renderApiError } from './render.js';
 
@@ -21,6 +22,6 @@ function fromHttpException(err: HTTPException): ApiError {
 export function onError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof ApiError) return renderApiError(c, err);
   if (err instanceof HTTPException) return renderApiError(c, fromHttpException(err));
-  console.error(JSON.stringify({ level: 'error', request_id: c.get('requestId'), message: err.message, stack: err.stack }));
+  loggerOf(c).error('unhandled error', { error: err });
   return renderApiError(c, new ApiError(500, 'internal-error', 'Internal error'));
 }

@@ -3,8 +3,9 @@
  * @module
  */
 import type { Context } from 'hono';
-import { problem, type ProblemCode } from '../../../shared/problem.js';
-import type { OpenAIError } from '../../../shared/openai.js';
+import { problemDocument, renderProblem } from '../../../shared/http/problem-response.js';
+import type { ProblemCode } from '../../../shared/problem.js';
+import type { OpenAIError } from '../schemas/openai.js';
 import type { AppEnv } from '../app-env.js';
 import type { ApiError } from './api-error.js';
 
@@ -41,16 +42,11 @@ export function toOpenAIError(err: ApiError): OpenAIError {
 
 /** The response for an ApiError on this request. */
 export function renderApiError(c: Context<AppEnv>, err: ApiError): Response {
-  const headers = new Headers(err.headers);
   if (c.get('errorStyle') === 'openai') {
+    const headers = new Headers(err.headers);
     headers.set('content-type', 'application/json');
     return new Response(JSON.stringify(toOpenAIError(err)), { status: err.status, headers });
   }
-  headers.set('content-type', 'application/problem+json');
-  const body = problem(err.code, err.status, err.detail, {
-    instance: new URL(c.req.url).pathname,
-    ...(c.get('requestId') ? { request_id: c.get('requestId') } : {}),
-    ...(err.errors ? { errors: err.errors } : {}),
-  });
-  return new Response(JSON.stringify(body), { status: err.status, headers });
+  const body = problemDocument(err.code, err.status, err.detail, { instance: new URL(c.req.url).pathname, requestId: c.get('requestId'), errors: err.errors });
+  return renderProblem(body, err.headers);
 }

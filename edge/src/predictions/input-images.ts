@@ -7,6 +7,7 @@
  * @module
  */
 import { imageHeader, inputObjectKey, INPUT_IMAGE_LIMITS, type InputImageFormat } from '../../../shared/input-image.js';
+import { imageContentTypes } from '../../../shared/image-format.js';
 import type { ModelSpec } from '../../../shared/models.js';
 import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
@@ -86,7 +87,7 @@ export async function loadInputImage(env: Env, raw: string, pointer: string, res
     if (!verdict.ok) throw invalid(pointer, verdict.transient ? `the host could not be checked (${verdict.reason}); retry later` : verdict.reason);
     let res: Response;
     try {
-      res = await fetch(url.toString(), { redirect: 'manual', headers: { accept: 'image/png, image/jpeg, image/webp' } });
+      res = await fetch(url.toString(), { redirect: 'manual', headers: { accept: Object.values(imageContentTypes).join(', ') } });
     } catch (err) {
       throw invalid(pointer, `the image could not be fetched (${err instanceof Error ? err.message : String(err)})`);
     }
@@ -133,15 +134,14 @@ export function checkMaskSize(image: InputImage, mask: InputImage, pointer = '/i
   }
 }
 
-const CONTENT_TYPE: Record<InputImageFormat, string> = { png: 'image/png', jpeg: 'image/jpeg', webp: 'image/webp' };
 
 /** Stores a prediction's inputs beside its outputs; returns their object keys. */
 export async function storeInputImages(env: Env, predictionId: string, inputs: { image: InputImage; mask?: InputImage }): Promise<{ image: string; mask?: string }> {
   const config = configFrom(env);
   const image = inputObjectKey(config.S3_PREFIX, predictionId, 'image');
-  await putObject(config, image, inputs.image.bytes, CONTENT_TYPE[inputs.image.format]);
+  await putObject(config, image, inputs.image.bytes, imageContentTypes[inputs.image.format]);
   if (!inputs.mask) return { image };
   const mask = inputObjectKey(config.S3_PREFIX, predictionId, 'mask');
-  await putObject(config, mask, inputs.mask.bytes, CONTENT_TYPE[inputs.mask.format]);
+  await putObject(config, mask, inputs.mask.bytes, imageContentTypes[inputs.mask.format]);
   return { image, mask };
 }

@@ -10,12 +10,13 @@ import { meterOf } from '../billing/account-meter.js';
 import { checkLedger } from '../billing/credits.js';
 import { RateLimits } from '../billing/rpc.js';
 import { defaultHook } from '../errors/default-hook.js';
+import { AccountId } from '../ids.js';
 import { enableEndpoint } from '../webhooks/endpoints.js';
 import { problemResponse } from '../schemas/components.js';
 
 const security = [{ adminAuth: [] }];
 const tags = ['admin'];
-const AccountParam = z.object({ account_id: z.string().regex(/^acct_[a-z0-9]{16}$/) });
+const AccountParam = z.object({ account_id: AccountId });
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } }) as const;
 const common = { 400: problemResponse('Malformed account id'), 401: problemResponse('Admin token missing or invalid'), 404: problemResponse('No such account') };
 

@@ -10,12 +10,12 @@ import { meterOf } from '../billing/account-meter.js';
 import { ApiError } from '../errors/api-error.js';
 import { parseIdempotencyKey } from '../middleware/idempotency/index.js';
 import { defaultHook } from '../errors/default-hook.js';
-import { newAccountId } from '../ids.js';
+import { AccountId, newAccountId } from '../ids.js';
 import { AccountSchema, ApiKeyInfoSchema, CreatedApiKeySchema, problemResponse } from '../schemas/components.js';
 
 const security = [{ adminAuth: [] }];
 const tags = ['admin'];
-const AccountParam = z.object({ account_id: z.string().regex(/^acct_[a-z0-9]{16}$/) });
+const AccountParam = z.object({ account_id: AccountId });
 const KeyParam = z.object({ key_id: z.string().regex(/^[a-z0-9]{12}$/) });
 const unauthorized = problemResponse('Admin token missing or invalid');
 const invalid = problemResponse('The request failed validation');

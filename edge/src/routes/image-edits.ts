@@ -9,12 +9,13 @@
  * @module
  */
 import { OpenAPIHono, z } from '@hono/zod-openapi';
-import { ImageSize } from '../../../shared/openai.js';
+import { ImageSize } from '../schemas/openai.js';
 import { PredictionInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
-import { defaultHook, fieldErrors } from '../errors/default-hook.js';
+import { fieldErrors } from '../../../shared/http/field-errors.js';
+import { defaultHook } from '../errors/default-hook.js';
 import { acceptPrediction } from '../predictions/accept.js';
 import { INPUT_IMAGE_LIMITS } from '../../../shared/input-image.js';
 import { answerWithImages, inOpenAITerms } from './images.js';

@@ -6,12 +6,13 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, TypedResponse } from 'hono';
-import type { ImageData, ImageGenerationRequest, ImagesResponse } from '../../../shared/openai.js';
+import type { ImageData, ImageGenerationRequest, ImagesResponse } from '../schemas/openai.js';
 import { PredictionInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
-import { defaultHook, fieldErrors } from '../errors/default-hook.js';
+import { fieldErrors } from '../../../shared/http/field-errors.js';
+import { defaultHook } from '../errors/default-hook.js';
 import { acceptPrediction, predictionOfKey } from '../predictions/accept.js';
 import { MAX_WAIT_S } from '../predictions/headers.js';
 import { storedImages } from '../predictions/present.js';

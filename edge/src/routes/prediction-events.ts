@@ -4,6 +4,7 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { PredictionId } from '../../../shared/internal.js';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { isTerminal } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
@@ -25,7 +26,7 @@ export const predictionEventsRoute = createRoute({
   description:
     'Events: `status` `{id,status}` on every status change (the current one first), `progress` `{step,total}` per denoising step, `completed` with the prediction object when it ends, then `done`; the stream then closes. A `: heartbeat` comment every SSE_HEARTBEAT_S (15) seconds without events; the stream also ends when the prediction ended but its event was lost. At most MAX_SSE_STREAMS_PER_KEY (10) open streams per key (429 `quota-exceeded`).',
   security: [{ bearerAuth: [] }],
-  request: { params: z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/) }) },
+  request: { params: z.object({ id: PredictionId }) },
   responses: {
     200: { description: 'An event stream', content: { 'text/event-stream': { schema: z.string() } } },
     400: problemResponse('Malformed id'),

@@ -4,6 +4,7 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { PredictionId } from '../../../shared/internal.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
@@ -16,7 +17,7 @@ import { finishPrediction } from '../predictions/transition.js';
 import { CreatePredictionRequestSchema, PredictionListSchema, PredictionSchema, problemResponse, rateLimitedResponse } from '../schemas/components.js';
 
 const security = [{ bearerAuth: [] }];
-const IdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'not a prediction id').openapi({ param: { name: 'id', in: 'path' } }) });
+const IdParam = z.object({ id: PredictionId.openapi({ param: { name: 'id', in: 'path' } }) });
 const predictionJson = { 'application/json': { schema: PredictionSchema } } as const;
 const authFailed = problemResponse('Missing, invalid or revoked API key');
 const notFound = problemResponse('No prediction with this id for this account');

@@ -4,6 +4,7 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { PredictionId } from '../../../shared/internal.js';
 import { WebhookEvent } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { ApiError } from '../errors/api-error.js';
@@ -16,7 +17,7 @@ import { isEndpointDisabled, rotateWebhookSecret, webhookSecret } from '../webho
 const security = [{ bearerAuth: [] }];
 const tags = ['webhooks'];
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } }) as const;
-const IdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'not a prediction id').openapi({ param: { name: 'id', in: 'path' } }) });
+const IdParam = z.object({ id: PredictionId.openapi({ param: { name: 'id', in: 'path' } }) });
 const DeliveryParam = IdParam.extend({ delivery_id: z.string().regex(/^msg_[a-z0-9]{24}$/, 'not a delivery id').openapi({ param: { name: 'delivery_id', in: 'path' } }) });
 const authFailed = problemResponse('Missing, invalid or revoked API key');
 

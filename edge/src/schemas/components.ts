@@ -4,11 +4,10 @@
  * @module
  */
 import { z } from '@hono/zod-openapi';
-import { ModelFamily } from '../../../shared/models.js';
-import { ImageGenerationRequest, ImagesResponse, OpenAIError } from '../../../shared/openai.js';
+import { ModelSpec } from '../../../shared/models.js';
+import { ImageGenerationRequest, ImagesResponse, OpenAIError } from './openai.js';
 import { CreatePredictionRequest, Prediction } from '../../../shared/prediction.js';
 import { Problem } from '../../../shared/problem.js';
-import { SchedulerName } from '../../../shared/scheduler.js';
 import { BackendEvent } from '../../../shared/internal.js';
 
 const ProblemSchema = Problem.openapi('Problem');
@@ -28,20 +27,25 @@ export const PredictionListSchema = z
   })
   .openapi('PredictionList');
 
+/** The `ModelSpec` fields a model's public description shows (the rest are internal to serving). */
+const publicModelFields = ModelSpec.pick({
+  id: true,
+  family: true,
+  description: true,
+  default_width: true,
+  default_height: true,
+  min_side: true,
+  max_side: true,
+  max_pixels: true,
+  default_steps: true,
+  default_guidance_scale: true,
+  default_scheduler: true,
+  schedulers: true,
+}).shape;
+
 export const ModelInfoSchema = z
   .object({
-    id: z.string(),
-    family: ModelFamily,
-    description: z.string(),
-    default_width: z.number().int(),
-    default_height: z.number().int(),
-    min_side: z.number().int(),
-    max_side: z.number().int(),
-    max_pixels: z.number().int(),
-    default_steps: z.number().int(),
-    default_guidance_scale: z.number(),
-    default_scheduler: SchedulerName,
-    schedulers: z.array(SchedulerName),
+    ...publicModelFields,
     deepcache: z.object({ cache_branch_id: z.object({ min: z.number().int(), max: z.number().int() }) }),
     /** Credits per image at the model's defaults (with default DeepCache settings). */
     default_price_per_image: z.number().int(),

@@ -6,6 +6,7 @@
  * @module
  */
 import type { EdgeConfig } from '../config.js';
+import { edgeLogger } from '../logging.js';
 import { getObjectStream, headObject } from './s3.js';
 
 type S3Settings = Parameters<typeof getObjectStream>[0] & Pick<EdgeConfig, 'S3_ENDPOINT'>;
@@ -56,7 +57,7 @@ export async function streamImagesJson(s3: S3Settings, created: number, keys: re
       await writer.write(encoder.encode(']}'));
       await writer.close();
     } catch (err) {
-      console.error(JSON.stringify({ level: 'error', message: 'b64_json stream failed', error: String(err) }));
+      edgeLogger.error('b64_json stream failed', { error: err });
       await writer.abort(err).catch(() => undefined);
     }
   })();

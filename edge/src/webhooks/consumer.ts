@@ -4,7 +4,8 @@
  * already claimed and is acked without sending.
  * @module
  */
-import { WebhookMessage } from '../../../shared/webhooks.js';
+import { WebhookMessage } from './queue-message.js';
+import { edgeLogger } from '../logging.js';
 import { attemptDelivery } from './sender.js';
 
 /** Consumer for the `webhooks` queue. */
@@ -12,16 +13,16 @@ export async function consumeWebhookBatch(batch: MessageBatch<unknown>, env: Env
   for (const message of batch.messages) {
     const parsed = WebhookMessage.safeParse(message.body);
     if (!parsed.success) {
-      console.error(JSON.stringify({ level: 'error', message: 'dropping malformed webhook message', id: message.id, issues: parsed.error.issues }));
+      edgeLogger.error('dropping malformed webhook message', { message_id: message.id, issues: parsed.error.issues });
       message.ack();
       continue;
     }
     try {
       const outcome = await attemptDelivery(env, parsed.data);
-      console.log(JSON.stringify({ level: 'info', message: 'webhook attempt', delivery_id: parsed.data.delivery_id, attempt: parsed.data.attempt, outcome }));
+      edgeLogger.info('webhook attempt', { delivery_id: parsed.data.delivery_id, attempt: parsed.data.attempt, outcome });
       message.ack();
     } catch (err) {
-      console.error(JSON.stringify({ level: 'error', message: 'webhook attempt failed', delivery_id: parsed.data.delivery_id, error: String(err) }));
+      edgeLogger.error('webhook attempt failed', { delivery_id: parsed.data.delivery_id, error: err });
       message.retry({ delaySeconds: 10 });
     }
   }

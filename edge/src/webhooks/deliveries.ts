@@ -5,7 +5,7 @@
  * @module
  */
 import { WebhookEvent } from '../../../shared/prediction.js';
-import type { WebhookMessage } from '../../../shared/webhooks.js';
+import type { WebhookMessage } from './queue-message.js';
 import { randomToken } from '../ids.js';
 import type { PredictionRow } from '../predictions/row.js';
 

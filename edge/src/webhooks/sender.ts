@@ -7,7 +7,7 @@
  * @module
  */
 import { signWebhook } from '../../../shared/signing.js';
-import type { WebhookMessage } from '../../../shared/webhooks.js';
+import type { WebhookMessage } from './queue-message.js';
 import { configFrom } from '../config.js';
 import { presentPrediction } from '../predictions/present.js';
 import { getPredictionRow } from '../predictions/row.js';

@@ -3,8 +3,9 @@
  * @module
  */
 import sharp from 'sharp';
+import { imageContentTypes, type ImageFormat } from '../../../shared/image-format.js';
 
-export type ImageFormat = 'png' | 'webp' | 'jpeg';
+export type { ImageFormat } from '../../../shared/image-format.js';
 
 /** One generated image: 8-bit RGB, row-major HWC. */
 export interface GeneratedImage {
@@ -15,7 +16,8 @@ export interface GeneratedImage {
   rgb: Uint8Array;
 }
 
-export const contentTypes = { png: 'image/png', webp: 'image/webp', jpeg: 'image/jpeg' } as const satisfies Record<ImageFormat, string>;
+/** The MIME type of each format (the shared table). */
+export const contentTypes = imageContentTypes;
 
 /**
  * Encodes an image. Metadata is written as a JSON object in EXIF ImageDescription (values are strings; never

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
+import { PredictionType } from '../../../shared/models.js';
 import { ModelDirectoryError } from './model-directory-error.js';
 
 /** A component entry of model_index.json: `[library, class]`, or `[null, null]` for an absent component. */
@@ -18,9 +19,8 @@ export const ModelIndexJson = z.looseObject({
 });
 export type ModelIndexJson = z.infer<typeof ModelIndexJson>;
 
-/** The prediction types diffusers' schedulers accept. */
-export const PredictionType = z.enum(['epsilon', 'v_prediction', 'sample']);
-export type PredictionType = z.infer<typeof PredictionType>;
+/** The prediction types diffusers' schedulers accept (the shared contract). */
+export { PredictionType } from '../../../shared/models.js';
 
 /** scheduler/scheduler_config.json (only what the reader needs; the schedulers parse the rest). */
 export const SchedulerConfigJson = z.looseObject({

@@ -6,9 +6,8 @@
  */
 import { z } from 'zod';
 
-/** What the model predicts. */
-export const PredictionType = z.enum(['epsilon', 'v_prediction', 'sample']);
-export type PredictionType = z.infer<typeof PredictionType>;
+/** What the model predicts (the shared contract). */
+export { PredictionType } from '../../../shared/models.js';
 
 /** How inference timesteps are spread over the training timesteps (Table 2 of arXiv:2305.08891). */
 export const TimestepSpacing = z.enum(['leading', 'trailing', 'linspace']);

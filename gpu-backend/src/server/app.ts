@@ -8,10 +8,10 @@
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { fieldErrors } from '../../../shared/http/field-errors.js';
+import { requestId } from '../../../shared/http/request-id.js';
 import { BackendJob, PredictionId, type BackendHealthStatus } from '../../../shared/internal.js';
-import type { FieldError } from '../../../shared/problem.js';
 import { timingSafeEqual } from '../../../shared/signing.js';
-import type { z } from 'zod';
 import { internalAuth, type InternalAuthVariables } from './internal-auth.js';
 import type { Logger } from './logger.js';
 import { PROMETHEUS_CONTENT_TYPE, type BackendMetricsRegistry } from './metrics.js';
@@ -38,28 +38,11 @@ export const probes = {
   '/live': ['STARTING', 'READY', 'BUSY'],
 } as const satisfies Record<string, readonly BackendHealthStatus[]>;
 
-const jsonPointer = (path: readonly PropertyKey[]) => path.map((p) => `/${String(p).replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
-
-/** Field errors from zod issues; unknown keys point at each key. */
-function fieldErrors(error: z.ZodError): FieldError[] {
-  return error.issues.flatMap((i) =>
-    i.code === 'unrecognized_keys'
-      ? i.keys.map((k) => ({ pointer: jsonPointer([...i.path, k]), message: 'unknown field' }))
-      : [{ pointer: jsonPointer(i.path), message: i.message }],
-  );
-}
-
 export function createApp(o: AppOptions): Hono<Env> {
   const app = new Hono<Env>();
   const auth = internalAuth({ secret: o.previousSecret === undefined ? o.secret : [o.secret, o.previousSecret], logger: o.logger, metrics: o.metrics });
 
-  app.use('*', async function requestId(c, next) {
-    const given = c.req.header('x-request-id');
-    const id = given !== undefined && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : crypto.randomUUID();
-    c.set('requestId', id);
-    await next();
-    c.res.headers.set('x-request-id', id);
-  });
+  app.use('*', requestId());
 
   for (const [path, ok] of Object.entries(probes)) {
     app.get(path, (c) => {

@@ -1,22 +1,6 @@
 /**
- * RFC 9457 problem responses for the backend's HTTP API (`application/problem+json`).
+ * RFC 9457 problem responses for the backend's HTTP API: the shared kit's `problemResponse`
+ * (`shared/http/problem-response.ts`).
  * @module
  */
-import { problem, type FieldError, type ProblemCode } from '../../../shared/problem.js';
-
-/** A problem+json response; extra headers (e.g. Retry-After) are added as given. */
-export function problemResponse(
-  code: ProblemCode,
-  status: number,
-  detail: string,
-  options: { requestId?: string; errors?: FieldError[]; headers?: Record<string, string> } = {},
-): Response {
-  const body = problem(code, status, detail, {
-    ...(options.requestId === undefined ? {} : { request_id: options.requestId }),
-    ...(options.errors === undefined ? {} : { errors: options.errors }),
-  });
-  return new Response(JSON.stringify(body), {
-    status,
-    headers: { 'content-type': 'application/problem+json', ...options.headers },
-  });
-}
+export { problemResponse, type ProblemOptions } from '../../../shared/http/problem-response.js';

@@ -4,10 +4,10 @@
  * @module
  */
 import { z } from 'zod';
-import { DeepCacheSettings } from './deepcache.js';
-import { ModelRef } from './models.js';
-import { OutputFormat, MAX_SEED, promptText } from './prediction.js';
-import { SchedulerName } from './scheduler.js';
+import { DeepCacheSettings } from '../../../shared/deepcache.js';
+import { ModelRef } from '../../../shared/models.js';
+import { OutputFormat, MAX_SEED, promptText } from '../../../shared/prediction.js';
+import { SchedulerName } from '../../../shared/scheduler.js';
 
 /** `"<width>x<height>"`, e.g. `"512x512"`. Bounds are checked against the model like native requests. */
 export const ImageSize = z.string().regex(/^\d{2,4}x\d{2,4}$/, 'size must look like "512x512"');
