@@ -4,6 +4,10 @@
  */
 import { z } from 'zod';
 
+/** What one denoising step runs: the full U-Net, or only its shallow part (the deep features come from the cache). */
+export const UNetStepKind = z.enum(['full', 'shallow']);
+export type UNetStepKind = z.infer<typeof UNetStepKind>;
+
 /** Uniform schedule: step i is full iff i % cache_interval == 0. Non-uniform: full steps densest near `center`. */
 export const DeepCacheSchedule = z.enum(['uniform', 'nonuniform']);
 export type DeepCacheSchedule = z.infer<typeof DeepCacheSchedule>;

@@ -17,6 +17,5 @@ export const imageContentTypes = {
 } as const satisfies Record<ImageFormat, string>;
 
 /** A MIME type of one of the image formats. */
-export const ImageContentType = z.enum(ImageFormat.options.map((format) => imageContentTypes[format]) as [ImageContentTypeValue, ...ImageContentTypeValue[]]);
-type ImageContentTypeValue = (typeof imageContentTypes)[ImageFormat];
+export const ImageContentType = z.enum([imageContentTypes.png, imageContentTypes.webp, imageContentTypes.jpeg]);
 export type ImageContentType = z.infer<typeof ImageContentType>;

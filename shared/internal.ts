@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { ModelId } from './models.js';
+import { UNetStepKind } from './deepcache.js';
 import { ImageContentType } from './image-format.js';
 import { ResolvedInput, TerminalStatus } from './prediction.js';
 
@@ -93,7 +94,7 @@ export const BackendEvent = z.discriminatedUnion('type', [
     ...EventBase,
     step: z.number().int().min(1),
     total: z.number().int().min(1),
-    unet: z.enum(['full', 'shallow']),
+    unet: UNetStepKind,
   }),
   z.strictObject({
     type: z.literal('completed'),

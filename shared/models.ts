@@ -14,8 +14,18 @@ export type PredictionType = z.infer<typeof PredictionType>;
 export const ModelFamily = z.enum(['sd15', 'sd21', 'sdxl']);
 export type ModelFamily = z.infer<typeof ModelFamily>;
 
+/** The pieces model references are made of, as regular-expression sources (no anchors). */
+export const modelRefPatterns = {
+  /** A model owner (Replicate's account name). */
+  owner: '[a-z0-9][a-z0-9_-]{0,38}',
+  /** A model id, which is also its name under the owner. */
+  name: '[a-z0-9][a-z0-9.-]{0,63}',
+  /** A version id: 64 lowercase hex digits (see `modelVersionId`). */
+  version: '[0-9a-f]{64}',
+} as const;
+
 /** Public model id: lowercase, digits, dots, dashes. */
-export const ModelId = z.string().regex(/^[a-z0-9][a-z0-9.-]{0,63}$/, 'model ids are lowercase letters, digits, dots and dashes');
+export const ModelId = z.string().regex(new RegExp(`^${modelRefPatterns.name}$`), 'model ids are lowercase letters, digits, dots and dashes');
 export type ModelId = z.infer<typeof ModelId>;
 
 export const ModelSpec = z.strictObject({
@@ -141,8 +151,15 @@ export const MODEL_OWNER = 'deepcache';
 /** A model reference in a request: a catalogue id (`sd15-tiny-demo`) or `owner/name` (`deepcache/sd15-tiny-demo`). */
 export const ModelRef = z
   .string()
-  .regex(/^(?:[a-z0-9][a-z0-9_-]{0,38}\/)?[a-z0-9][a-z0-9.-]{0,63}$/, 'model references are a model id or owner/name (lowercase letters, digits, dots and dashes)');
+  .regex(new RegExp(`^(?:${modelRefPatterns.owner}\\/)?${modelRefPatterns.name}$`), 'model references are a model id or owner/name (lowercase letters, digits, dots and dashes)');
 export type ModelRef = z.infer<typeof ModelRef>;
+
+/** A model owner in a path (`/v1/models/{owner}/{name}`). */
+export const ModelOwner = z.string().regex(new RegExp(`^${modelRefPatterns.owner}$`), 'not a model owner');
+
+/** A model version id: 64 lowercase hex digits. */
+export const ModelVersionId = z.string().regex(new RegExp(`^${modelRefPatterns.version}$`), 'not a version id (64 hex digits)');
+export type ModelVersionId = z.infer<typeof ModelVersionId>;
 
 /** `owner/name` of a catalogue model. */
 export function qualifiedModelName(spec: Pick<ModelSpec, 'id'>): string {

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { DeepCacheSettings } from './deepcache.js';
 import { SchedulerName } from './scheduler.js';
-import { ModelRef, branchRange, type ModelSpec } from './models.js';
+import { ModelRef, branchRange, modelRefPatterns, type ModelSpec } from './models.js';
 import { DEFAULT_PROMPT_STRENGTH, stepsForStrength } from './input-image.js';
 import { ImageFormat } from './image-format.js';
 
@@ -44,20 +44,33 @@ export const promptText = (min: number) =>
     .refine((s) => !CONTROL.test(s), 'must not contain control characters')
     .refine((s) => (s as string & { isWellFormed(): boolean }).isWellFormed(), 'must be well-formed Unicode (no lone surrogates)');
 
+/** Denoising steps a request may ask for (the model's default when omitted). */
+export const InferenceSteps = z.number().int().min(1).max(150);
+/** Classifier-free guidance scale. */
+export const GuidanceScale = z.number().min(0).max(30);
+/** A seed (unsigned 32-bit). */
+export const Seed = z.number().int().min(0).max(MAX_SEED);
+/** Images one request makes. */
+export const ImageCount = z.number().int().min(1).max(8);
+/** WebP/JPEG quality. */
+export const OutputQuality = z.number().int().min(1).max(100);
+/** DeepCache settings, or `false` to run every step in full. */
+export const DeepCacheOption = z.union([DeepCacheSettings, z.literal(false)]);
+
 /** Generation parameters. Omitted fields take the model's defaults when the prediction is accepted. */
 export const PredictionInput = z.strictObject({
   prompt: promptText(1),
   negative_prompt: promptText(0).optional(),
   width: Side.optional(),
   height: Side.optional(),
-  num_inference_steps: z.number().int().min(1).max(150).optional(),
-  guidance_scale: z.number().min(0).max(30).optional(),
-  seed: z.number().int().min(0).max(MAX_SEED).optional(),
+  num_inference_steps: InferenceSteps.optional(),
+  guidance_scale: GuidanceScale.optional(),
+  seed: Seed.optional(),
   scheduler: SchedulerName.optional(),
-  num_outputs: z.number().int().min(1).max(8).default(1),
+  num_outputs: ImageCount.default(1),
   output_format: OutputFormat.default('png'),
-  output_quality: z.number().int().min(1).max(100).default(90),
-  deepcache: z.union([DeepCacheSettings, z.literal(false)]).default({ cache_interval: 3, cache_branch_id: 0, schedule: 'uniform' }),
+  output_quality: OutputQuality.default(90),
+  deepcache: DeepCacheOption.default({ cache_interval: 3, cache_branch_id: 0, schedule: 'uniform' }),
   /** Image-to-image / inpainting: the input image (https URL or data: URI; PNG, JPEG or WebP). */
   image: ImageRef.optional(),
   /** Inpainting: the mask (white = repaint), same size as `image`. */
@@ -77,12 +90,12 @@ export const ResolvedInput = z.strictObject({
   height: z.number().int(),
   num_inference_steps: z.number().int(),
   guidance_scale: z.number(),
-  seed: z.number().int().min(0).max(MAX_SEED),
+  seed: Seed,
   scheduler: SchedulerName,
-  num_outputs: z.number().int().min(1).max(8),
+  num_outputs: ImageCount,
   output_format: OutputFormat,
-  output_quality: z.number().int().min(1).max(100),
-  deepcache: z.union([DeepCacheSettings, z.literal(false)]),
+  output_quality: OutputQuality,
+  deepcache: DeepCacheOption,
   /** Image-to-image / inpainting: object key of the stored input image (beside the outputs, never inline). */
   image: z.string().min(1).max(512).optional(),
   /** Inpainting: object key of the stored mask (white = repaint), same size as the image. */
@@ -115,7 +128,7 @@ export type ModelPredictionRequest = z.infer<typeof ModelPredictionRequest>;
 export const VersionRef = z
   .string()
   .max(200)
-  .regex(/^(?:[0-9a-f]{64}|[a-z0-9][a-z0-9_-]{0,38}\/[a-z0-9][a-z0-9.-]{0,63}(?::[0-9a-f]{64})?)$/, 'a version id (64 hex digits), owner/name:<version id> or owner/name');
+  .regex(new RegExp(`^(?:${modelRefPatterns.version}|${modelRefPatterns.owner}\\/${modelRefPatterns.name}(?::${modelRefPatterns.version})?)$`), 'a version id (64 hex digits), owner/name:<version id> or owner/name');
 
 /** `POST /v1/predictions`: the model by `model` (id or `owner/name`) or by Replicate's `version`, exactly one of them. */
 export const CreatePredictionRequest = z

@@ -4,14 +4,14 @@
  * @module
  */
 import { z } from '@hono/zod-openapi';
-import { MODEL_OWNER, modelVersionId, qualifiedModelName, type ModelSpec } from '../../../shared/models.js';
+import { MODEL_OWNER, ModelVersionId, modelVersionId, qualifiedModelName, type ModelSpec } from '../../../shared/models.js';
 import { PredictionInput } from '../../../shared/prediction.js';
 import type { EdgeConfig } from '../config.js';
 import { ModelInfoSchema } from '../schemas/components.js';
 
 export const ModelVersionSchema = z
   .object({
-    id: z.string().regex(/^[0-9a-f]{64}$/).openapi({ description: 'SHA-256 of the catalogue entry: changes exactly when the model definition does' }),
+    id: ModelVersionId.openapi({ description: 'SHA-256 of the catalogue entry: changes exactly when the model definition does' }),
     cog_version: z.null(),
     openapi_schema: z.record(z.string(), z.unknown()).openapi({ description: 'OpenAPI document whose `components.schemas.Input` is the input with this model’s defaults and bounds' }),
   })

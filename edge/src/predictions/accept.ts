@@ -6,7 +6,7 @@
  * @module
  */
 import type { DispatchMessage } from '../../../shared/dispatch.js';
-import { findModelByRef, findModelByVersion, modelVersionId, qualifiedModelName, type ModelSpec } from '../../../shared/models.js';
+import { findModelByRef, findModelByVersion, ModelVersionId, modelVersionId, qualifiedModelName, type ModelSpec } from '../../../shared/models.js';
 import { priceFor } from '../../../shared/pricing.js';
 import { checkInputForModel, resolveInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { Caller } from '../app-env.js';
@@ -41,7 +41,7 @@ export async function requestedModel(request: Pick<CreatePredictionRequest, 'mod
     if (!spec) throw new ApiError(422, 'validation-failed', `Unknown model ${request.model ?? ''}`, { errors: [{ pointer: '/model', message: 'unknown model (see GET /v1/models)' }] });
     return { spec, pointer: '/model' };
   }
-  const [ref, id] = /^[0-9a-f]{64}$/.test(request.version) ? [undefined, request.version] : request.version.split(':', 2);
+  const [ref, id] = ModelVersionId.safeParse(request.version).success ? [undefined, request.version] : request.version.split(':', 2);
   const spec = ref === undefined ? await findModelByVersion(id ?? '') : findModelByRef(ref);
   if (!spec) throw new ApiError(422, 'validation-failed', `Unknown model version ${request.version}`, { errors: [{ pointer: '/version', message: 'unknown model or version (see GET /v1/models)' }] });
   if (id !== undefined && id !== (await modelVersionId(spec))) {

@@ -9,7 +9,7 @@
  * @module
  */
 import { OpenAPIHono, z } from '@hono/zod-openapi';
-import { ImageSize } from '../schemas/openai.js';
+import { ImageResponseFormat, ImageSize } from '../schemas/openai.js';
 import { PredictionInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
@@ -30,7 +30,7 @@ const EditForm = z
     model: z.string().optional().openapi({ description: 'Default: the first served model' }),
     n: z.string().optional(),
     size: z.string().optional().openapi({ example: '512x512' }),
-    response_format: z.enum(['url', 'b64_json']).optional(),
+    response_format: ImageResponseFormat.optional(),
     prompt_strength: z.string().optional().openapi({ description: 'Native extra, 0–1; default 1 with a mask, 0.8 without' }),
   })
   .openapi('ImageEditForm');
@@ -69,7 +69,7 @@ const num = (form: FormData, name: string): number | undefined => {
 };
 
 /** The native create request for a multipart edit request. @throws ApiError 400 in OpenAI's terms */
-export async function toEditRequest(form: FormData, defaultModel: string | undefined): Promise<{ request: CreatePredictionRequest; responseFormat: 'url' | 'b64_json' }> {
+export async function toEditRequest(form: FormData, defaultModel: string | undefined): Promise<{ request: CreatePredictionRequest; responseFormat: ImageResponseFormat }> {
   const image = await fileField(form, ['image', 'image[]'], 'image', true);
   const mask = await fileField(form, ['mask'], 'mask', false);
   const prompt = text(form, 'prompt');
@@ -78,8 +78,9 @@ export async function toEditRequest(form: FormData, defaultModel: string | undef
   if (model === undefined) throw bad('model', 'model is required');
   const size = text(form, 'size');
   if (size !== undefined && !ImageSize.safeParse(size).success) throw bad('size', 'size must look like "512x512"');
-  const responseFormat = text(form, 'response_format') ?? 'url';
-  if (responseFormat !== 'url' && responseFormat !== 'b64_json') throw bad('response_format', 'response_format must be url or b64_json');
+  const format = ImageResponseFormat.safeParse(text(form, 'response_format') ?? 'url');
+  if (!format.success) throw bad('response_format', 'response_format must be url or b64_json');
+  const responseFormat = format.data;
   const [width, height] = size === undefined ? [undefined, undefined] : size.split('x').map(Number);
   const strength = num(form, 'prompt_strength');
   const optional = {

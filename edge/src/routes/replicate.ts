@@ -6,7 +6,7 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { findModelByRef, MODEL_OWNER, qualifiedModelName, type ModelSpec } from '../../../shared/models.js';
+import { findModelByRef, MODEL_OWNER, ModelId, ModelOwner, ModelVersionId, qualifiedModelName, type ModelSpec } from '../../../shared/models.js';
 import { ModelPredictionRequest } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
@@ -27,11 +27,11 @@ const authFailed = problemResponse('Missing, invalid or revoked API key');
 const noModel = problemResponse('No model with this owner/name is served here (see `GET /v1/models`)');
 
 const ModelParams = z.object({
-  owner: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,38}$/, 'not a model owner').openapi({ param: { name: 'owner', in: 'path' }, example: MODEL_OWNER }),
-  name: z.string().regex(/^[a-z0-9][a-z0-9.-]{0,63}$/, 'not a model name').openapi({ param: { name: 'name', in: 'path' }, example: 'sd15-tiny-demo' }),
+  owner: ModelOwner.openapi({ param: { name: 'owner', in: 'path' }, example: MODEL_OWNER }),
+  name: ModelId.openapi({ param: { name: 'name', in: 'path' }, example: 'sd15-tiny-demo' }),
 });
 const VersionParams = ModelParams.extend({
-  version_id: z.string().regex(/^[0-9a-f]{64}$/, 'not a version id (64 hex digits)').openapi({ param: { name: 'version_id', in: 'path' } }),
+  version_id: ModelVersionId.openapi({ param: { name: 'version_id', in: 'path' } }),
 });
 
 const page = <T extends z.ZodType>(item: T) => z.object({ previous: z.null(), next: z.null(), results: z.array(item) });

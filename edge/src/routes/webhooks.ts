@@ -11,6 +11,7 @@ import { ApiError } from '../errors/api-error.js';
 import { defaultHook } from '../errors/default-hook.js';
 import { getOwnPredictionRow } from '../predictions/row.js';
 import { problemResponse, rateLimitedResponse } from '../schemas/components.js';
+import { WebhookDeliveryId } from '../webhooks/queue-message.js';
 import { listDeliveries, replayDelivery, type AttemptRow, type DeliveryRow } from '../webhooks/deliveries.js';
 import { isEndpointDisabled, rotateWebhookSecret, webhookSecret } from '../webhooks/endpoints.js';
 
@@ -18,7 +19,7 @@ const security = [{ bearerAuth: [] }];
 const tags = ['webhooks'];
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } }) as const;
 const IdParam = z.object({ id: PredictionId.openapi({ param: { name: 'id', in: 'path' } }) });
-const DeliveryParam = IdParam.extend({ delivery_id: z.string().regex(/^msg_[a-z0-9]{24}$/, 'not a delivery id').openapi({ param: { name: 'delivery_id', in: 'path' } }) });
+const DeliveryParam = IdParam.extend({ delivery_id: WebhookDeliveryId.openapi({ param: { name: 'delivery_id', in: 'path' } }) });
 const authFailed = problemResponse('Missing, invalid or revoked API key');
 
 export const WebhookSecretSchema = z

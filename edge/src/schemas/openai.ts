@@ -4,33 +4,36 @@
  * @module
  */
 import { z } from 'zod';
-import { DeepCacheSettings } from '../../../shared/deepcache.js';
 import { ModelRef } from '../../../shared/models.js';
-import { OutputFormat, MAX_SEED, promptText } from '../../../shared/prediction.js';
+import { DeepCacheOption, GuidanceScale, ImageCount, InferenceSteps, OutputFormat, promptText, Seed } from '../../../shared/prediction.js';
 import { SchedulerName } from '../../../shared/scheduler.js';
 
 /** `"<width>x<height>"`, e.g. `"512x512"`. Bounds are checked against the model like native requests. */
 export const ImageSize = z.string().regex(/^\d{2,4}x\d{2,4}$/, 'size must look like "512x512"');
 
+/** How generated images are returned: as URLs, or inline base64. */
+export const ImageResponseFormat = z.enum(['url', 'b64_json']);
+export type ImageResponseFormat = z.infer<typeof ImageResponseFormat>;
+
 export const ImageGenerationRequest = z.strictObject({
   /** A model id or `owner/name`; omitted, the deployment's default (the first of `SERVED_MODELS`), as OpenAI defaults it. */
   model: ModelRef.optional(),
   prompt: promptText(1),
-  n: z.number().int().min(1).max(8).default(1),
+  n: ImageCount.default(1),
   size: ImageSize.optional(),
-  response_format: z.enum(['url', 'b64_json']).default('url'),
+  response_format: ImageResponseFormat.default('url'),
   /** Accepted for compatibility; this API has one quality level. */
   quality: z.enum(['standard', 'auto']).optional(),
   /** End-user id (OpenAI field); accepted and not stored. */
   user: z.string().max(256).optional(),
   // Native extras.
   negative_prompt: promptText(0).optional(),
-  num_inference_steps: z.number().int().min(1).max(150).optional(),
-  guidance_scale: z.number().min(0).max(30).optional(),
-  seed: z.number().int().min(0).max(MAX_SEED).optional(),
+  num_inference_steps: InferenceSteps.optional(),
+  guidance_scale: GuidanceScale.optional(),
+  seed: Seed.optional(),
   scheduler: SchedulerName.optional(),
   output_format: OutputFormat.optional(),
-  deepcache: z.union([DeepCacheSettings, z.literal(false)]).optional(),
+  deepcache: DeepCacheOption.optional(),
 });
 export type ImageGenerationRequest = z.infer<typeof ImageGenerationRequest>;
 

@@ -4,11 +4,12 @@
  * cache is never shared across runs.
  * @module
  */
-import type { DeepCacheSettings } from '../../../shared/deepcache.js';
+import type { DeepCacheSettings, UNetStepKind } from '../../../shared/deepcache.js';
 import { deepcacheStepPlan } from '../../../shared/deepcache-schedule.js';
 import type { CachedFeature } from './unet.js';
 
-export type StepKind = 'full' | 'shallow';
+/** What one loop step runs (the shared `UNetStepKind`). */
+export type StepKind = UNetStepKind;
 
 export class FeatureCache {
   /** DeepCache branch whose feature is cached, or null when every step is full. */

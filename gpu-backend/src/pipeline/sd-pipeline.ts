@@ -17,7 +17,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { denoiseLanes, type DenoiseLane } from './denoise.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import { DEFAULT_PROMPT_STRENGTH } from '../../../shared/input-image.js';
-import { FeatureCache } from './feature-cache.js';
+import { FeatureCache, type StepKind } from './feature-cache.js';
 import { concatRows, sliceRows } from './guidance.js';
 import type { ImageJob, ImagePipeline, JobResult } from './port.js';
 import type { PromptEmbedding, PromptEncoder } from './text-encoder.js';
@@ -167,7 +167,7 @@ export class StableDiffusionPipeline implements ImagePipeline {
         cond: laneCond,
         guidanceScales: cfg ? Array.from({ length: k }, () => j.input.guidance_scale) : null,
         signal: j.signal,
-        onStep: (step: number, total: number, kind: 'full' | 'shallow') => {
+        onStep: (step: number, total: number, kind: StepKind) => {
           if (!j.signal.aborted) j.onProgress?.({ step, total, unet: kind });
         },
       };
