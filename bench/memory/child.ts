@@ -13,7 +13,7 @@ import * as ort from 'onnxruntime-node';
 import { readModelDirectory } from '../../gpu-backend/src/models/model-directory.js';
 import { loadPipeline } from '../../gpu-backend/src/pipeline/load.js';
 import type { ExecutionProvider } from '../../gpu-backend/src/pipeline/ort-session.js';
-import { unetFeeds } from '../../test/support/synthetic.js';
+import { unetFeeds } from '../../gpu-backend/src/synthetic/unet-feeds.js';
 import { benchInput, timeRun } from '../deepcache/loops.js';
 
 /** Resident and peak resident memory of this process, MiB (Linux /proc). */

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { readModelDirectory } from '../../gpu-backend/src/models/model-directory.js';
 import { DeepCacheGraphs } from '../../gpu-backend/src/pipeline/deepcache-graphs.js';
-import { unetFeeds } from '../../test/support/synthetic.js';
+import { unetFeeds } from '../../gpu-backend/src/synthetic/unet-feeds.js';
 import { ensureBenchModel } from '../bench-models.js';
 import type { Benchmark } from '../lib/benchmark.js';
 import { machineInfo, machineLine } from '../lib/machine.js';

@@ -41,9 +41,22 @@ export function fixtureTensor(json: unknown): FixtureTensor {
   return { data: Float32Array.from(t.data), dims: t.shape };
 }
 
-/** Reads and parses a JSON file of a fixture folder, e.g. `readFixtureJson('deepcache-sd15-tiny', 'reference/manifest.json')`. */
-export function readFixtureJson(fixture: string, relativePath: string): unknown {
-  return JSON.parse(readFileSync(path.join(fixturesRoot, fixture, relativePath), 'utf8'));
+/** Absolute path of a fixture folder under `test/fixtures`, e.g. `fixtureDir('deepcache-sd15-tiny')`. */
+export function fixtureDir(fixture: string): string {
+  return path.join(fixturesRoot, fixture);
+}
+
+/**
+ * Reads and parses a JSON file of a fixture folder, validated by `schema` when one is given, e.g.
+ * `readFixtureJson('deepcache-sd15-tiny', 'reference/manifest.json')`.
+ * @param fixture a folder name under `test/fixtures`, or the folder's absolute path
+ * @throws ZodError when the file does not match `schema`
+ */
+export function readFixtureJson(fixture: string, relativePath: string): unknown;
+export function readFixtureJson<S extends z.ZodType>(fixture: string, relativePath: string, schema: S): z.infer<S>;
+export function readFixtureJson(fixture: string, relativePath: string, schema?: z.ZodType): unknown {
+  const json: unknown = JSON.parse(readFileSync(path.resolve(fixturesRoot, fixture, relativePath), 'utf8'));
+  return schema === undefined ? json : schema.parse(json);
 }
 
 /** Path of a file inside a fixture folder. */

@@ -5,9 +5,9 @@
  * delivery that does not verify).
  * @module
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { Webhook } from 'standardwebhooks';
+import { startHttpReceiver } from './http-receiver.js';
 
 /** One request the receiver got. */
 export interface ReceivedDelivery {
@@ -46,61 +46,35 @@ export interface WebhookReceiver {
   close(): Promise<void>;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-const header = (req: IncomingMessage, name: string): string => {
-  const value = req.headers[name];
-  return typeof value === 'string' ? value : '';
-};
-
 /** Starts a receiver; it listens until `close()`. */
 export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
   const verifier = new Webhook(options.secret);
   const deliveries: ReceivedDelivery[] = [];
-  const server: Server = createServer((req, res) => {
-    void (async () => {
-      const body = await readBody(req);
-      const headers = { 'webhook-id': header(req, 'webhook-id'), 'webhook-timestamp': header(req, 'webhook-timestamp'), 'webhook-signature': header(req, 'webhook-signature') };
-      let payload: unknown = null;
-      let error: string | null = null;
-      try {
-        payload = verifier.verify(body, headers);
-      } catch (err) {
-        error = String(err);
-      }
-      const received = {
-        id: headers['webhook-id'],
-        timestamp: headers['webhook-timestamp'],
-        body,
-        payload,
-        verified: error === null,
-        error,
-        attemptForId: deliveries.filter((d) => d.id === headers['webhook-id']).length + 1,
-      };
-      const answered = error === null ? (options.answer?.(received) ?? 204) : 401;
-      deliveries.push({ ...received, answered });
-      res.writeHead(answered).end();
-    })().catch((err: unknown) => {
-      res.writeHead(500).end(String(err));
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port: options.port ?? 0, host: '127.0.0.1' }, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    port,
-    deliveries,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+  const header = (req: IncomingMessage, name: string): string => {
+    const value = req.headers[name];
+    return typeof value === 'string' ? value : '';
   };
+  const server = await startHttpReceiver((req, body, res) => {
+    const headers = { 'webhook-id': header(req, 'webhook-id'), 'webhook-timestamp': header(req, 'webhook-timestamp'), 'webhook-signature': header(req, 'webhook-signature') };
+    let payload: unknown = null;
+    let error: string | null = null;
+    try {
+      payload = verifier.verify(body, headers);
+    } catch (err) {
+      error = String(err);
+    }
+    const received = {
+      id: headers['webhook-id'],
+      timestamp: headers['webhook-timestamp'],
+      body,
+      payload,
+      verified: error === null,
+      error,
+      attemptForId: deliveries.filter((d) => d.id === headers['webhook-id']).length + 1,
+    };
+    const answered = error === null ? (options.answer?.(received) ?? 204) : 401;
+    deliveries.push({ ...received, answered });
+    res.writeHead(answered).end();
+  }, options.port ?? 0);
+  return { url: server.origin, port: server.port, deliveries, close: () => server.close() };
 }

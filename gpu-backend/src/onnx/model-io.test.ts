@@ -9,7 +9,7 @@ import { decodeModel, loadModel, saveModel, serializeModel } from './model-io.js
 import { float16ToFloat32, float32ToFloat16, tensorToFloat32 } from './tensor-data.js';
 import { compareToReference } from '../../../test/support/onnx/compare.js';
 import { fixturePath, fixtureTensor, readFixtureJson } from '../../../test/support/fixtures.js';
-import { createCpuSession, runFloat32 } from '../../../test/support/onnx/session.js';
+import { cpuSession, runFloat32 } from '../../../test/support/onnx/session.js';
 import { DataType } from './types.js';
 
 const fixtures = ['deepcache-sd15-tiny', 'deepcache-sd21v-tiny', 'deepcache-sdxl-tiny'] as const;
@@ -34,7 +34,7 @@ describe('model I/O on the fixture U-Nets', () => {
     });
 
     it('gives the reference out_sample when the rewritten bytes run in onnxruntime', async () => {
-      const session = await createCpuSession(serializeModel(loadModel(file)));
+      const session = await cpuSession(serializeModel(loadModel(file)));
       const { feeds, expected } = forwardCase(fixture);
       const { out_sample } = await runFloat32(session, feeds, ['out_sample']);
       const cmp = compareToReference(out_sample!.data, expected.data);
@@ -57,7 +57,7 @@ describe('external data', () => {
     expect(moved).toBeGreaterThan(500_000);
     expect(statSync(path.join(dir, 'model.onnx_data')).size).toBeGreaterThanOrEqual(moved);
     expect(statSync(file).size).toBeLessThan(statSync(source).size - moved + 100_000);
-    const session = await createCpuSession(file);
+    const session = await cpuSession(file);
     const { feeds, expected } = forwardCase('deepcache-sd15-tiny');
     const { out_sample } = await runFloat32(session, feeds, ['out_sample']);
     expect(compareToReference(out_sample!.data, expected.data).ok).toBe(true);
@@ -83,7 +83,7 @@ describe('external data', () => {
     const second = path.join(dir, 'second.onnx');
     saveModel(loadModel(file), second);
     expect(readdirSync(dir).sort()).toEqual([...before, 'second.onnx'].sort());
-    const session = await createCpuSession(second);
+    const session = await cpuSession(second);
     const { feeds, expected } = forwardCase('deepcache-sd15-tiny');
     const { out_sample } = await runFloat32(session, feeds, ['out_sample']);
     expect(compareToReference(out_sample!.data, expected.data).ok).toBe(true);
@@ -131,7 +131,7 @@ describe('fp16', () => {
     saveModel(makeModel(graph), file, { externalDataFile: 'fp16.onnx_data', sizeThreshold: 16 });
     const reread = loadModel(file, { externalData: 'eager' });
     expect(Array.from(tensorToFloat32(reread.graph.initializer[0]!))).toEqual(Array.from(w));
-    const session = await createCpuSession(file);
+    const session = await cpuSession(file);
     const x = float32ToFloat16(Float32Array.from({ length: 600 }, () => 0.25));
     const out = await session.run({ x: new ort.Tensor('float16', x, [600]) });
     const y = float16ToFloat32(out.y!.data as Uint16Array);

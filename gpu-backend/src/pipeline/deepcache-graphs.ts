@@ -58,7 +58,7 @@ export class DeepCacheGraphs {
   readonly fullPath: string;
   /** Folder the cached graphs' external-data references resolve in (the U-Net's). */
   readonly weightsDir: string;
-  #opts: DeepCacheGraphsOptions;
+  #options: DeepCacheGraphsOptions;
   #model: ModelProto | undefined;
   #pending = new Map<number, Promise<string>>();
 
@@ -67,7 +67,7 @@ export class DeepCacheGraphs {
     this.branchCount = branchCount;
     this.fullPath = path.join(dir, 'full.onnx');
     this.weightsDir = path.dirname(path.resolve(opts.unetPath));
-    this.#opts = opts;
+    this.#options = opts;
     this.#model = model;
   }
 
@@ -128,7 +128,7 @@ export class DeepCacheGraphs {
       const file = path.join(this.dir, `shallow-${branch}.onnx`);
       p = (async () => {
         if (existsSync(file)) return file;
-        this.#model ??= loadModel(this.#opts.unetPath, { externalData: 'lazy' });
+        this.#model ??= loadModel(this.#options.unetPath, { externalData: 'lazy' });
         const { shallow } = splitUnetForDeepCache(this.#model, branch);
         await writeAtomically(file, graphBytes(shallow));
         return file;

@@ -70,25 +70,25 @@ export class StableDiffusionPipeline implements ImagePipeline {
    * when the call started (0: a canceled job leaves its batch at the next step boundary).
    */
   readonly usage = { unetRows: 0, unetRowsAfterAbort: 0 };
-  #c: SdComponents;
+  #components: SdComponents;
 
   constructor(components: SdComponents) {
-    this.#c = components;
+    this.#components = components;
     this.modelId = components.modelId;
   }
 
   get executionProvider(): string {
-    return this.#c.unet.provider;
+    return this.#components.unet.provider;
   }
 
   get family(): ModelFamily {
-    return this.#c.family;
+    return this.#components.family;
   }
 
   /** What the model can do from an input image: image-to-image needs a VAE encoder; a 9-channel U-Net only inpaints. */
   get capabilities(): { textToImage: boolean; imageToImage: boolean; inpaint: boolean } {
-    const encoder = this.#c.vaeEncoder !== undefined;
-    const dedicated = (this.#c.unetInChannels ?? 4) === 9;
+    const encoder = this.#components.vaeEncoder !== undefined;
+    const dedicated = (this.#components.unetInChannels ?? 4) === 9;
     return { textToImage: !dedicated, imageToImage: encoder && !dedicated, inpaint: encoder };
   }
 
@@ -118,8 +118,8 @@ export class StableDiffusionPipeline implements ImagePipeline {
   async #generate(jobs: ImageJob[]): Promise<Array<JobResult | Error>> {
     const first = jobs[0]!.input;
     const { width, height, num_inference_steps: steps } = first;
-    const f = this.#c.vaeScaleFactor;
-    const m = this.#c.sizeMultiple;
+    const f = this.#components.vaeScaleFactor;
+    const m = this.#components.sizeMultiple;
     if (width % m || height % m) throw new RangeError(`width and height must be multiples of ${m} for this model, got ${width}×${height}`);
     const cfg = first.guidance_scale > 1;
     const timings: Record<string, number> = {};
@@ -127,10 +127,10 @@ export class StableDiffusionPipeline implements ImagePipeline {
 
     // 1. encode prompts (each distinct prompt once)
     const texts = jobs.flatMap((j) => (cfg ? [j.input.prompt, j.input.negative_prompt] : [j.input.prompt]));
-    const embeddings = await this.#c.prompts.encode(texts);
+    const embeddings = await this.#components.prompts.encode(texts);
     const embed = (text: string, negative: boolean): PromptEmbedding => {
       const e = embeddings.get(text)!;
-      if (negative && text === '' && this.#c.forceZerosForEmptyPrompt) {
+      if (negative && text === '' && this.#components.forceZerosForEmptyPrompt) {
         return { hidden: zerosLike(e.hidden), ...(e.pooled ? { pooled: zerosLike(e.pooled) } : {}) };
       }
       return e;
@@ -139,7 +139,7 @@ export class StableDiffusionPipeline implements ImagePipeline {
       jobs.flatMap((j) => Array.from({ length: j.input.num_outputs }, () => embed(negative ? j.input.negative_prompt : j.input.prompt, negative)));
     const rowEmbeds = cfg ? [...perRow(true), ...perRow(false)] : perRow(false);
     const cond: UNetConditioning = { encoderHiddenStates: concatRows(rowEmbeds.map((e) => e.hidden)) };
-    if (this.#c.family === 'sdxl') {
+    if (this.#components.family === 'sdxl') {
       cond.textEmbeds = concatRows(rowEmbeds.map((e) => e.pooled!));
       const ids = Float32Array.from([height, width, 0, 0, height, width]);
       cond.timeIds = concatRows(rowEmbeds.map(() => ({ data: ids, dims: [1, 6] })));
@@ -157,13 +157,13 @@ export class StableDiffusionPipeline implements ImagePipeline {
       const laneCond: UNetConditioning = { encoderHiddenStates: laneRows(cond.encoderHiddenStates, row, k)! };
       if (cond.textEmbeds) laneCond.textEmbeds = laneRows(cond.textEmbeds, row, k)!;
       if (cond.timeIds) laneCond.timeIds = laneRows(cond.timeIds, row, k)!;
-      const scheduler = createScheduler(first.scheduler, this.#c.schedulerConfig);
+      const scheduler = createScheduler(first.scheduler, this.#components.schedulerConfig);
       scheduler.setTimesteps(steps);
       return {
         row,
         k,
         scheduler,
-        noise: this.#c.noise(j.input.seed),
+        noise: this.#components.noise(j.input.seed),
         cond: laneCond,
         guidanceScales: cfg ? Array.from({ length: k }, () => j.input.guidance_scale) : null,
         signal: j.signal,
@@ -219,11 +219,11 @@ export class StableDiffusionPipeline implements ImagePipeline {
       }));
       cache = FeatureCache.forRun(laneParts[0]!.scheduler.timesteps.length, steps, first.deepcache);
     }
-    if (cache.branch !== null) await this.#c.unet.ensureBranch(cache.branch);
+    if (cache.branch !== null) await this.#components.unet.ensureBranch(cache.branch);
 
     // 4. denoising loop with DeepCache; an aborted job leaves the batch at the next step boundary
     t0 = performance.now();
-    const result = await denoiseLanes({ unet: this.#c.unet, cache, lanes, beginIndex });
+    const result = await denoiseLanes({ unet: this.#components.unet, cache, lanes, beginIndex });
     this.usage.unetRows += result.unetRows;
     this.usage.unetRowsAfterAbort += result.unetRowsAfterAbort;
     const perJob = result.lanes.map((lane) => (lane instanceof Error ? lane : lane.latents));
@@ -239,7 +239,7 @@ export class StableDiffusionPipeline implements ImagePipeline {
       if (latents instanceof Error || j.signal.aborted) {
         out.push(latents instanceof Error ? latents : abortError(j.signal));
       } else {
-        const samples = await this.#c.vae.decode(latents);
+        const samples = await this.#components.vae.decode(latents);
         const images: GeneratedImage[] = Array.from({ length: k }, (_, i) => ({ index: i, width, height, rgb: toUint8Hwc(samples, i) }));
         out.push({ images, unetFullSteps: fullSteps, unetShallowSteps: shallowSteps, timingsMs: timings });
       }
@@ -259,14 +259,14 @@ export class StableDiffusionPipeline implements ImagePipeline {
     const t0 = performance.now();
     const first = jobs[0]!.input;
     const { width, height, num_inference_steps: steps } = first;
-    const encoder = this.#c.vaeEncoder;
+    const encoder = this.#components.vaeEncoder;
     if (!encoder) throw new RangeError(`model ${this.modelId} has no VAE encoder: it cannot start from an input image`);
     const inpaint = first.mask !== undefined;
-    const dedicated = (this.#c.unetInChannels ?? 4) === 9;
+    const dedicated = (this.#components.unetInChannels ?? 4) === 9;
     if (dedicated && !inpaint) throw new RangeError(`model ${this.modelId} has an inpainting U-Net: it needs a mask`);
     const strength = first.prompt_strength ?? DEFAULT_PROMPT_STRENGTH;
     const schedule = strengthSchedule(scheduler, steps, strength);
-    const f = this.#c.vaeScaleFactor;
+    const f = this.#components.vaeScaleFactor;
     const [h, w] = [height / f, width / f];
     const needImageLatents = !(inpaint && dedicated && strength === 1);
     const imageRows: Tensor[] = [];
@@ -302,7 +302,7 @@ export class StableDiffusionPipeline implements ImagePipeline {
     // a dedicated inpainting U-Net cannot run text-to-image: its first request initialises the graphs instead
     if (!this.capabilities.textToImage) return;
     const ctrl = new AbortController();
-    const size = this.#c.sizeMultiple;
+    const size = this.#components.sizeMultiple;
     const input: ResolvedInput = {
       prompt: 'warm-up',
       negative_prompt: '',
@@ -322,6 +322,6 @@ export class StableDiffusionPipeline implements ImagePipeline {
   }
 
   async dispose(): Promise<void> {
-    await this.#c.dispose();
+    await this.#components.dispose();
   }
 }

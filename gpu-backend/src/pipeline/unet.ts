@@ -84,14 +84,14 @@ export class OnnxUNet implements UNetModel {
   #pending = new Map<number, Promise<void>>();
   #featureOutputs: ReadonlyMap<number, string>;
   #outputName: string;
-  #opts: OnnxUNetOptions;
+  #options: OnnxUNetOptions;
 
   private constructor(full: GraphSession, shallow: Map<number, GraphSession>, provider: ExecutionProvider, opts: OnnxUNetOptions) {
     this.#full = full;
     this.#shallow = shallow;
     this.#featureOutputs = opts.featureOutputs ?? new Map<number, string>();
     this.provider = provider;
-    this.#opts = opts;
+    this.#options = opts;
     this.#outputName = full.session.outputNames.includes('out_sample') ? 'out_sample' : full.session.outputNames[0]!;
   }
 
@@ -112,12 +112,12 @@ export class OnnxUNet implements UNetModel {
   async ensureBranch(branch: number): Promise<void> {
     if (this.#shallow.has(branch)) return;
     if (!this.#featureOutputs.has(branch)) throw new RangeError(`DeepCache branch ${branch} is not served by this U-Net (served: ${[...this.#featureOutputs.keys()].join(', ') || 'none'})`);
-    const loader = this.#opts.shallowLoader;
+    const loader = this.#options.shallowLoader;
     if (!loader) throw new RangeError(`no shallow graph for DeepCache branch ${branch}`);
     let p = this.#pending.get(branch);
     if (!p) {
       p = (async () => {
-        const g = await OnnxUNet.#shallowSession(branch, await loader(branch), this.provider, this.#opts.intraOpThreads);
+        const g = await OnnxUNet.#shallowSession(branch, await loader(branch), this.provider, this.#options.intraOpThreads);
         this.#shallow.set(branch, g);
       })().finally(() => this.#pending.delete(branch));
       this.#pending.set(branch, p);

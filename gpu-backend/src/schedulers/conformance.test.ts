@@ -4,7 +4,7 @@ import { SchedulerName } from '../../../shared/scheduler.js';
 import { parseSchedulerConfigText } from './config.js';
 import { schedulers } from './registry.js';
 import { describeSchedulerConformance } from '../../../test/support/schedulers/conformance.js';
-import { fixtureDir } from '../../../test/support/schedulers/sampling-fixture.js';
+import { fixtureDir } from '../../../test/support/fixtures.js';
 
 // The SD 1.5 model's own scheduler config (a PNDMScheduler config), as every scheduler is built in production.
 const sd15Config = parseSchedulerConfigText(

@@ -5,7 +5,7 @@ import { tensor } from '../tensor/tensor.js';
 import { PhiloxNoiseSource } from '../noise/philox-noise.js';
 import { DdimScheduler } from './ddim.js';
 import { ConstantNoise } from '../../../test/support/schedulers/constant-noise.js';
-import { fixtureDir } from '../../../test/support/schedulers/sampling-fixture.js';
+import { fixtureDir } from '../../../test/support/fixtures.js';
 
 // SD 1.5: scaled_linear 0.00085 → 0.012 over 1000 steps, steps_offset 1, set_alpha_to_one false.
 const config = JSON.parse(readFileSync(path.join(fixtureDir('deepcache-sd15-tiny'), 'scheduler/scheduler_config.json'), 'utf8'));

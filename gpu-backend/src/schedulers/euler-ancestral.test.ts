@@ -6,7 +6,7 @@ import { PhiloxNoiseSource } from '../noise/philox-noise.js';
 import { EulerAncestralScheduler, ancestralSigmas } from './euler-ancestral.js';
 import { EulerScheduler } from './euler.js';
 import { ConstantNoise } from '../../../test/support/schedulers/constant-noise.js';
-import { fixtureDir } from '../../../test/support/schedulers/sampling-fixture.js';
+import { fixtureDir } from '../../../test/support/fixtures.js';
 
 // No diffusers fixture exists for Euler ancestral: its σ grid is checked against Euler's (which the fixtures
 // verify), and its update against the formulas written out here.

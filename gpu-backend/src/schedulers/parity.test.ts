@@ -6,18 +6,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixturesRoot } from '../../../test/support/fixtures.js';
+import { fixtureDir, fixturesRoot, fixtureTensor, readFixtureJson } from '../../../test/support/fixtures.js';
+import { maxAbs, maxAbsDiff } from '../../../test/support/onnx/compare.js';
+import { samplingCases, SamplingInputs, SamplingResult } from '../../../test/support/schedulers/sampling-fixture.js';
 import { schedulerFromDiffusersCase } from './registry.js';
-import {
-  fixtureDir,
-  maxAbs,
-  maxAbsDiff,
-  readFixtureJson,
-  samplingCases,
-  SamplingInputs,
-  SamplingResult,
-  toTensor,
-} from '../../../test/support/schedulers/sampling-fixture.js';
 import { fixtureNoisePredictor } from '../../../test/support/schedulers/ort-unet.js';
 import { runGuidedSamplingLoop } from '../../../test/support/schedulers/sampling-loop.js';
 
@@ -57,7 +49,7 @@ for (const name of FIXTURES) {
         const final = await runGuidedSamplingLoop({
           scheduler,
           numInferenceSteps: c.num_inference_steps,
-          initialNoise: toTensor(inputs.initial_latent),
+          initialNoise: fixtureTensor(inputs.initial_latent),
           guidanceScale: c.guidance_scale,
           predictNoise: await fixtureNoisePredictor(dir, inputs),
           onStep: (i, latents) => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { SchedulerName } from '../../../shared/scheduler.js';
 import { SchedulerConfigError } from './config.js';
 import { createScheduler, schedulerFromDiffusersCase, schedulers } from './registry.js';
-import { fixtureDir, samplingCases, type SamplingCase } from '../../../test/support/schedulers/sampling-fixture.js';
+import { fixtureDir } from '../../../test/support/fixtures.js';
+import { samplingCases, type SamplingCase } from '../../../test/support/schedulers/sampling-fixture.js';
 
 const cases = ['deepcache-sd15-tiny', 'deepcache-sd21v-tiny', 'deepcache-sdxl-tiny'].flatMap((f) => samplingCases(fixtureDir(f)));
 const sd15 = samplingCases(fixtureDir('deepcache-sd15-tiny'));

@@ -4,6 +4,10 @@
  * Loop shape: `setTimesteps(n)` → latents × `initNoiseSigma` → for `i` in `0..timesteps.length-1`:
  * `scaleModelInput(x, i)` → model at `timesteps[i]` → `step(out, i, latents, noise)`.
  * The loop index `i` is an explicit counter, never looked up from a timestep value (PLMS repeats timesteps).
+ *
+ * The implementations extend `BaseScheduler` (`base-scheduler.ts`: config, ᾱ table, counters, argument checks), the
+ * Euler family through `SigmaGridScheduler` (`sigma-scheduler.ts`); each scheduler's own file holds its timestep
+ * grid and its `step`.
  * @module
  */
 import type { SchedulerName } from '../../../shared/scheduler.js';

@@ -43,17 +43,17 @@ function eulerTimesteps(n: number, T: number, spacing: TimestepSpacing, stepsOff
 }
 
 /** Builds the Euler σ grid for `n` inference steps. */
-export function eulerSigmaGrid(n: number, o: SigmaGridOptions): SigmaGrid {
-  let timesteps = eulerTimesteps(n, o.numTrainTimesteps, o.spacing, o.stepsOffset);
-  let sigmas = timesteps.map((t) => interpAtIndex(t, o.trainSigmas));
-  if (o.useKarras) {
-    const sMin = o.karrasMin ?? sigmas[sigmas.length - 1]!;
-    const sMax = o.karrasMax ?? sigmas[0]!;
+export function eulerSigmaGrid(n: number, options: SigmaGridOptions): SigmaGrid {
+  let timesteps = eulerTimesteps(n, options.numTrainTimesteps, options.spacing, options.stepsOffset);
+  let sigmas = timesteps.map((t) => interpAtIndex(t, options.trainSigmas));
+  if (options.useKarras) {
+    const sMin = options.karrasMin ?? sigmas[sigmas.length - 1]!;
+    const sMax = options.karrasMax ?? sigmas[0]!;
     sigmas = karrasSigmas(sMin, sMax, n);
-    const logSig = logSigmas(o.trainSigmas);
+    const logSig = logSigmas(options.trainSigmas);
     timesteps = sigmas.map((s) => f32(sigmaToT(s, logSig)));
   }
-  const last = o.finalSigma === 'zero' ? 0 : o.trainSigmas[0]!;
+  const last = options.finalSigma === 'zero' ? 0 : options.trainSigmas[0]!;
   const out = new Float32Array(n + 1);
   for (let k = 0; k < n; k++) out[k] = sigmas[k]!;
   out[n] = last;

@@ -5,7 +5,8 @@ import { countMacs } from '../onnx/mac-counter.js';
 import { serializeModel } from '../onnx/model-io.js';
 import { compareToReference } from '../../../test/support/onnx/compare.js';
 import type { ModelProto } from '../onnx/types.js';
-import { cpuSession, unetFeeds } from '../../../test/support/synthetic.js';
+import { cpuSession } from '../../../test/support/onnx/session.js';
+import { unetFeeds } from './unet-feeds.js';
 import { buildUnet } from './unet.js';
 import { UNET_SPECS, type SyntheticArch } from './unet-config.js';
 

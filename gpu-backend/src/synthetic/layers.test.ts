@@ -6,7 +6,7 @@ import { DataType } from '../onnx/types.js';
 import { GraphBuilder } from './graph-builder.js';
 import { groupNorm, timestepProj } from './layers.js';
 import { fillNormal } from './random.js';
-import { cpuSession } from '../../../test/support/synthetic.js';
+import { cpuSession } from '../../../test/support/onnx/session.js';
 
 async function run(b: GraphBuilder, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
   const s = await cpuSession(serializeModel(b.build('t')));

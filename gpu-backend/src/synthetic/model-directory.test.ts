@@ -7,7 +7,9 @@ import { readModelDirectory } from '../models/model-directory.js';
 import { ClipTokenizer } from '../tokenizer/clip-tokenizer.js';
 import { TEXT_ENCODER_SPECS } from './clip-text.js';
 import { makeModelDirectory, type MakeModelDirectoryResult } from './model-directory.js';
-import { cpuSession, meanStd, unetFeeds } from '../../../test/support/synthetic.js';
+import { cpuSession } from '../../../test/support/onnx/session.js';
+import { meanStd } from '../../../test/support/synthetic.js';
+import { unetFeeds } from './unet-feeds.js';
 import { UNET_SPECS, type SyntheticArch } from './unet-config.js';
 
 let root: string;

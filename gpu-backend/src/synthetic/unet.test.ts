@@ -3,7 +3,9 @@ import { countMacs } from '../onnx/mac-counter.js';
 import { serializeModel } from '../onnx/model-io.js';
 import { float16ToFloat32, float32ToFloat16 } from '../onnx/tensor-data.js';
 import * as ort from 'onnxruntime-node';
-import { cpuSession, meanStd, unetFeeds } from '../../../test/support/synthetic.js';
+import { cpuSession } from '../../../test/support/onnx/session.js';
+import { meanStd } from '../../../test/support/synthetic.js';
+import { unetFeeds } from './unet-feeds.js';
 import { buildUnet } from './unet.js';
 import { UNET_SPECS, type SyntheticArch } from './unet-config.js';
 

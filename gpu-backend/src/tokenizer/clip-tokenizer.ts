@@ -59,9 +59,9 @@ export class ClipTokenizer {
   constructor(model: BpeModel) {
     this.#vocab = model.vocab;
     this.#ranks = new Map(model.merges.map(([a, b], rank) => [`${a} ${b}`, rank]));
-    this.startId = this.#id(START_OF_TEXT);
-    this.endId = this.#id(END_OF_TEXT);
-    this.padId = model.padToken === undefined ? this.endId : this.#id(model.padToken);
+    this.startId = this.#tokenId(START_OF_TEXT);
+    this.endId = this.#tokenId(END_OF_TEXT);
+    this.padId = model.padToken === undefined ? this.endId : this.#tokenId(model.padToken);
     this.padSource = model.padToken === undefined ? 'default-eos' : 'config';
     this.#cache.set(START_OF_TEXT, [this.startId]);
     this.#cache.set(END_OF_TEXT, [this.endId]);
@@ -109,7 +109,7 @@ export class ClipTokenizer {
     return out;
   }
 
-  #id(token: string): number {
+  #tokenId(token: string): number {
     const id = this.#vocab.get(token);
     if (id === undefined) throw new RangeError(`token ${JSON.stringify(token)} is not in the vocabulary`);
     return id;
@@ -118,7 +118,7 @@ export class ClipTokenizer {
   #bpeIds(piece: string): readonly number[] {
     const cached = this.#cache.get(piece);
     if (cached) return cached;
-    const ids = this.#bpe(toByteSymbols(piece)).map((t) => this.#id(t));
+    const ids = this.#bpe(toByteSymbols(piece)).map((t) => this.#tokenId(t));
     this.#cache.set(piece, ids);
     return ids;
   }

@@ -13,7 +13,7 @@ import type { ModelProto } from '../../../gpu-backend/src/onnx/types.js';
 import { validateModel } from '../../../gpu-backend/src/onnx/validate.js';
 import { compareToReference } from './compare.js';
 import { fixturePath, fixtureTensor, readFixtureJson, type FixtureTensor } from '../fixtures.js';
-import { createCpuSession, runFloat32 } from './session.js';
+import { cpuSession, runFloat32 } from './session.js';
 
 interface BranchRecord {
   cache_branch_id: number;
@@ -87,7 +87,7 @@ export function describeDeepCacheSplit(fixture: string, branchCount: number): vo
       if (!p) {
         p = (async () => {
           const s = split(b);
-          const [full, shallow] = await Promise.all([createCpuSession(serializeModel(s.full)), createCpuSession(serializeModel(s.shallow))]);
+          const [full, shallow] = await Promise.all([cpuSession(serializeModel(s.full)), cpuSession(serializeModel(s.shallow))]);
           open.push(full, shallow);
           return { full, shallow };
         })();
@@ -139,7 +139,7 @@ export function describeDeepCacheSplit(fixture: string, branchCount: number): vo
         const shape = (type.shape?.dim ?? []).map((d) => d.dimValue ?? d.dimParam ?? null);
         all = promoteToOutput(all, split(b).info.cachedTensor, { outputName: `${DEEPCACHE_FEATURE}_${b}`, type: { elemType: type.elemType!, shape } });
       }
-      const session = await createCpuSession(serializeModel(all));
+      const session = await cpuSession(serializeModel(all));
       open.push(session);
       const out = await runFloat32(session, at('full'));
       expectClose(out['out_sample']!, fixtureTensor(json.full_out_sample), 'full out_sample');
@@ -152,7 +152,7 @@ export function describeDeepCacheSplit(fixture: string, branchCount: number): vo
       'branch %i: shallow graph on the cached tensor gives the reference shallow output, not the plain one',
       async (b) => {
         const rec = json.branches[b]!;
-        const session = await createCpuSession(serializeModel(split(b).shallow));
+        const session = await cpuSession(serializeModel(split(b).shallow));
         open.push(session);
         const feeds: Record<string, FixtureTensor> = { ...at('shallow'), [DEEPCACHE_FEATURE]: fixtureTensor(rec.cached_tensor) };
         const s = await runFloat32(session, Object.fromEntries(session.inputNames.map((n) => [n, feeds[n]!])));
@@ -174,7 +174,7 @@ export function describeDeepCacheSplit(fixture: string, branchCount: number): vo
       }
       const b = 0;
       const anonSplit = splitUnetForDeepCache(anon, b);
-      const [full, shallow] = await Promise.all([createCpuSession(serializeModel(anonSplit.full)), createCpuSession(serializeModel(anonSplit.shallow))]);
+      const [full, shallow] = await Promise.all([cpuSession(serializeModel(anonSplit.full)), cpuSession(serializeModel(anonSplit.shallow))]);
       const f = await runFloat32(full, at('full'));
       const s = await runFloat32(shallow, { ...at('shallow'), [DEEPCACHE_FEATURE]: f[DEEPCACHE_FEATURE]! });
       expectClose(s['out_sample']!, fixtureTensor(json.branches[b]!.shallow_out_sample), 'anonymised shallow out_sample');

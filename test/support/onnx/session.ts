@@ -1,12 +1,12 @@
 /**
- * Test helper: create an onnxruntime-node CPU session from bytes or a path and run it on float32 feeds.
+ * Test helpers: an onnxruntime-node CPU session from bytes or a path, and running it on float32 feeds.
  * @module
  */
 import * as ort from 'onnxruntime-node';
 import type { FixtureTensor } from '../fixtures.js';
 
 /** Creates a CPU session (single intra-op thread keeps test runs predictable on shared machines). */
-export async function createCpuSession(model: string | Uint8Array): Promise<ort.InferenceSession> {
+export function cpuSession(model: string | Uint8Array): Promise<ort.InferenceSession> {
   const options: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 };
   return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
 }

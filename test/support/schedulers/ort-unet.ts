@@ -7,12 +7,13 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { tensor, type Tensor } from '../../../gpu-backend/src/tensor/tensor.js';
 import type { GuidedNoisePredictor } from './sampling-loop.js';
-import { toTensor, type SamplingInputs } from './sampling-fixture.js';
+import { fixtureTensor } from '../fixtures.js';
+import type { SamplingInputs } from './sampling-fixture.js';
 
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
 /** The cached CPU session of `<fixtureDir>/unet/model.onnx`. */
-export function unetSession(fixtureDir: string): Promise<ort.InferenceSession> {
+function unetSession(fixtureDir: string): Promise<ort.InferenceSession> {
   const file = path.join(fixtureDir, 'unet/model.onnx');
   let s = sessions.get(file);
   if (s === undefined) {
@@ -40,14 +41,14 @@ const ortTensor = (t: Tensor): ort.Tensor => new ort.Tensor('float32', t.data, t
 export async function fixtureNoisePredictor(fixtureDir: string, inputs: SamplingInputs): Promise<GuidedNoisePredictor> {
   const session = await unetSession(fixtureDir);
   const feeds: Record<string, ort.Tensor> = {
-    encoder_hidden_states: ortTensor(cat0(toTensor(inputs.negative_prompt_embeds), toTensor(inputs.prompt_embeds))),
+    encoder_hidden_states: ortTensor(cat0(fixtureTensor(inputs.negative_prompt_embeds), fixtureTensor(inputs.prompt_embeds))),
   };
   if (session.inputNames.includes('text_embeds')) {
     if (!inputs.pooled_prompt_embeds || !inputs.negative_pooled_prompt_embeds || !inputs.add_time_ids) {
       throw new Error('the U-Net needs text_embeds/time_ids but the fixture inputs have no pooled embeddings or time ids');
     }
-    feeds['text_embeds'] = ortTensor(cat0(toTensor(inputs.negative_pooled_prompt_embeds), toTensor(inputs.pooled_prompt_embeds)));
-    const ids = toTensor(inputs.add_time_ids);
+    feeds['text_embeds'] = ortTensor(cat0(fixtureTensor(inputs.negative_pooled_prompt_embeds), fixtureTensor(inputs.pooled_prompt_embeds)));
+    const ids = fixtureTensor(inputs.add_time_ids);
     feeds['time_ids'] = ortTensor(cat0(ids, ids));
   }
   return async function predictNoise(sample: Tensor, timestep: number): Promise<Tensor> {

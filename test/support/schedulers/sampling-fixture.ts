@@ -1,29 +1,11 @@
 /**
- * Reading the diffusers reference fixtures (`test/fixtures/deepcache-*`) in place: the manifest's sampling
- * cases and the tensor JSON files (`{dtype, shape, data}`, row-major; float32 values round-trip exactly).
+ * The sampling side of the diffusers reference fixtures (`test/fixtures/deepcache-*`): the manifest's sampling
+ * cases, their result files and the shared sampling inputs (tensors in the fixtures' JSON format, which
+ * `../fixtures.ts` reads).
  * @module
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
-import type { Tensor } from '../../../gpu-backend/src/tensor/tensor.js';
-import { FixtureTensorJson, fixtureTensor, fixturesRoot } from '../fixtures.js';
-
-export { repoRoot } from '../fixtures.js';
-
-/** Absolute path of a fixture directory under `test/fixtures`. */
-export function fixtureDir(name: string): string {
-  return path.join(fixturesRoot, name);
-}
-
-/** A tensor as the fixtures store it. */
-export const TensorJson = FixtureTensorJson;
-export type TensorJson = FixtureTensorJson;
-
-/** Converts a fixture tensor to a float32 `Tensor`. */
-export function toTensor(t: TensorJson): Tensor {
-  return fixtureTensor(t);
-}
+import { FixtureTensorJson as TensorJson, readFixtureJson } from '../fixtures.js';
 
 /** A `kind: "sampling"` entry of `reference/manifest.json`. */
 export const SamplingCase = z.object({
@@ -47,7 +29,7 @@ const Manifest = z.object({ cases: z.array(z.looseObject({ kind: z.string() })) 
 
 /** The sampling cases of a fixture's manifest. */
 export function samplingCases(dir: string): SamplingCase[] {
-  const manifest = Manifest.parse(JSON.parse(readFileSync(path.join(dir, 'reference/manifest.json'), 'utf8')));
+  const manifest = readFixtureJson(dir, 'reference/manifest.json', Manifest);
   return manifest.cases.filter((c) => c.kind === 'sampling').map((c) => SamplingCase.parse(c));
 }
 
@@ -70,10 +52,3 @@ export const SamplingInputs = z.object({
   add_time_ids: TensorJson.optional(),
 });
 export type SamplingInputs = z.infer<typeof SamplingInputs>;
-
-/** Reads and validates a JSON file relative to a fixture directory. */
-export function readFixtureJson<S extends z.ZodType>(dir: string, rel: string, schema: S): z.infer<S> {
-  return schema.parse(JSON.parse(readFileSync(path.join(dir, rel), 'utf8')));
-}
-
-export { maxAbs, maxAbsDiff } from '../onnx/compare.js';

@@ -3,10 +3,9 @@
  * the events it acknowledged, and can be made flaky per request (500, 429 with Retry-After, dropped socket).
  * @module
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { BackendEvent } from '../../../shared/internal.js';
 import { verifyInternalRequest } from '../../../shared/signing.js';
+import { startHttpReceiver } from '../http-receiver.js';
 
 /** What the receiver does with one request. */
 export type ReceiverAction = 'ok' | 'fail-500' | 'busy-429' | 'drop-socket' | 'reject-400';
@@ -28,44 +27,35 @@ export async function startCallbackReceiver(secret: string): Promise<CallbackRec
   const events: BackendEvent[] = [];
   const requests: CallbackReceiver['requests'] = [];
   const waiters: Array<() => void> = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      void (async () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const headers = { get: (n: string) => (req.headers[n.toLowerCase()] as string | undefined) ?? null };
-        const verified = (await verifyInternalRequest(secret, req.method ?? '', req.url ?? '', body, headers)) === null;
-        const parsed = BackendEvent.safeParse(safeJson(body));
-        const event = parsed.success ? parsed.data : undefined;
-        const action: ReceiverAction = verified && event ? receiver.plan(requests.length, event) : 'reject-400';
-        requests.push({ verified, action, type: event?.type, at: Date.now() });
-        switch (action) {
-          case 'ok':
-            events.push(event!);
-            res.writeHead(204).end();
-            for (const w of waiters.splice(0)) w();
-            return;
-          case 'fail-500':
-            res.writeHead(500).end('boom');
-            return;
-          case 'busy-429':
-            res.writeHead(429, { 'retry-after': '0' }).end();
-            return;
-          case 'drop-socket':
-            req.socket.destroy();
-            return;
-          case 'reject-400':
-            res.writeHead(verified ? 400 : 401).end();
-            return;
-        }
-      })();
-    });
+  const server = await startHttpReceiver(async (req, body, res) => {
+    const headers = { get: (n: string) => (req.headers[n.toLowerCase()] as string | undefined) ?? null };
+    const verified = (await verifyInternalRequest(secret, req.method ?? '', req.url ?? '', body, headers)) === null;
+    const parsed = BackendEvent.safeParse(safeJson(body));
+    const event = parsed.success ? parsed.data : undefined;
+    const action: ReceiverAction = verified && event ? receiver.plan(requests.length, event) : 'reject-400';
+    requests.push({ verified, action, type: event?.type, at: Date.now() });
+    switch (action) {
+      case 'ok':
+        events.push(event!);
+        res.writeHead(204).end();
+        for (const w of waiters.splice(0)) w();
+        return;
+      case 'fail-500':
+        res.writeHead(500).end('boom');
+        return;
+      case 'busy-429':
+        res.writeHead(429, { 'retry-after': '0' }).end();
+        return;
+      case 'drop-socket':
+        req.socket.destroy();
+        return;
+      case 'reject-400':
+        res.writeHead(verified ? 400 : 401).end();
+        return;
+    }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   const receiver: CallbackReceiver = {
-    url: `http://127.0.0.1:${port}/internal/backend-events?shard=1`,
+    url: `${server.origin}/internal/backend-events?shard=1`,
     events,
     requests,
     plan: () => 'ok',
@@ -81,11 +71,7 @@ export async function startCallbackReceiver(secret: string): Promise<CallbackRec
         });
       }
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
   return receiver;
 }
