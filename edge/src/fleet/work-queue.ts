@@ -59,10 +59,11 @@ export type StopOutcome = 'dropped' | 'signalled' | 'absent';
 /** Why work is stopped: the prediction was canceled (or failed) at the edge, or its deadline passed. */
 export type StopAction = 'cancel' | 'abort';
 
-/** Counts for the backlog endpoint. */
+/** Counts for the backlog endpoint (and the long polls waiting right now, for logs and tests). */
 export interface QueueCounts {
   queued: number;
   leased: number;
+  waiting: number;
 }
 
 interface LeaseRow extends Record<string, SqlStorageValue> {
@@ -112,7 +113,7 @@ export class WorkQueue extends DurableObject<Env> {
   async #armExpiry(): Promise<void> {
     const row = this.#sql.exec<{ at: number | null }>('SELECT MIN(expires_at) AS at FROM leases').one();
     if (row.at === null) await this.ctx.storage.deleteAlarm();
-    else await this.ctx.storage.setAlarm(row.at);
+    else await this.ctx.storage.setAlarm(Math.max(row.at, Date.now()));
   }
 
   /**
@@ -124,13 +125,14 @@ export class WorkQueue extends DurableObject<Env> {
     const lease = this.#sql.exec<{ seq: number }>('DELETE FROM leases WHERE prediction_id = ? RETURNING seq', entry.predictionId).toArray()[0];
     const inserted = this.#sql
       .exec(
-        'INSERT INTO backlog (prediction_id, account_id, seq, enqueued_at, deadline) VALUES (?, ?, ?, ?, ?) ON CONFLICT(prediction_id) DO NOTHING',
+        'INSERT INTO backlog (prediction_id, account_id, seq, enqueued_at, deadline) VALUES (?, ?, ?, ?, ?) ON CONFLICT(prediction_id) DO NOTHING RETURNING prediction_id',
         entry.predictionId,
         entry.accountId,
         lease?.seq ?? this.#next('enqueue_seq'),
         nowMs,
         entry.deadlineMs,
-      ).rowsWritten > 0;
+      )
+      .toArray().length > 0;
     if (lease) await this.#armExpiry();
     if (inserted) this.#wakeWaiters();
     return inserted;
@@ -230,7 +232,9 @@ export class WorkQueue extends DurableObject<Env> {
 
   /** Forgets a job wherever it is (its prediction ended, or it cannot run); returns whether it was held. */
   async drop(predictionId: string): Promise<boolean> {
-    const removed = this.#sql.exec('DELETE FROM backlog WHERE prediction_id = ?', predictionId).rowsWritten + this.#sql.exec('DELETE FROM leases WHERE prediction_id = ?', predictionId).rowsWritten;
+    const removed =
+      this.#sql.exec('DELETE FROM backlog WHERE prediction_id = ? RETURNING prediction_id', predictionId).toArray().length +
+      this.#sql.exec('DELETE FROM leases WHERE prediction_id = ? RETURNING prediction_id', predictionId).toArray().length;
     if (removed > 0) await this.#armExpiry();
     return removed > 0;
   }
@@ -300,15 +304,15 @@ export class WorkQueue extends DurableObject<Env> {
    * the action pending, which its holder hears at its next heartbeat.
    */
   async stop(predictionId: string, action: StopAction): Promise<StopOutcome> {
-    if (this.#sql.exec('DELETE FROM backlog WHERE prediction_id = ?', predictionId).rowsWritten > 0) return 'dropped';
-    return this.#sql.exec('UPDATE leases SET action = ? WHERE prediction_id = ?', action, predictionId).rowsWritten > 0 ? 'signalled' : 'absent';
+    if (this.#sql.exec('DELETE FROM backlog WHERE prediction_id = ? RETURNING prediction_id', predictionId).toArray().length > 0) return 'dropped';
+    return this.#sql.exec('UPDATE leases SET action = ? WHERE prediction_id = ? RETURNING prediction_id', action, predictionId).toArray().length > 0 ? 'signalled' : 'absent';
   }
 
   /** Jobs waiting and jobs under a lease. */
   async counts(): Promise<QueueCounts> {
     const queued = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM backlog').one().n;
     const leased = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM leases').one().n;
-    return { queued, leased };
+    return { queued, leased, waiting: this.#waiters.size };
   }
 
   /** The ids among `predictionIds` that this queue holds (queued or leased). */

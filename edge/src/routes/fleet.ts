@@ -177,7 +177,7 @@ export const fleetRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     let leased = 0;
     for (const model of configFrom(c.env).SERVED_MODELS) {
       const counts = await workQueueOf(c.env, model).counts();
-      models[model] = counts;
+      models[model] = { queued: counts.queued, leased: counts.leased };
       queued += counts.queued;
       leased += counts.leased;
     }
