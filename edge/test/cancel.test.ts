@@ -1,9 +1,13 @@
+import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { Prediction } from '../../shared/prediction.js';
+import { createApp } from '../src/app.js';
+import { workQueueOf } from '../src/fleet/work-queue.js';
 import { reapPredictions } from '../src/maintenance/reaper.js';
 import { DEADLINE_GRACE_MS } from '../src/predictions/deadline.js';
 import { statusListeners } from '../src/index.js';
+import { TEST_ORIGIN } from './constants.js';
 import { auth, call, createPrediction, deliver, getPrediction, heartbeatActionOf, newCustomer, runToSuccess, waitForJob } from './helpers.js';
 
 async function cancel(key: string, id: string): Promise<Response> {
@@ -66,6 +70,30 @@ describe('POST /v1/predictions/:id/cancel', () => {
         expect(final.status).toBe('succeeded');
       }
     }
+  });
+});
+
+describe('the OpenAI route’s wait timeout', () => {
+  it('cancels the prediction, takes its job out of the queue, and charges nothing', async () => {
+    const { key, accountId } = await newCustomer('openai-timeout', 10_000);
+    // The same worker with a 2 s synchronous wait (OPENAI_WAIT_S) instead of 60 s.
+    const shortWait = { ...env, OPENAI_WAIT_S: '2' } as Env;
+    const ctx = createExecutionContext();
+    const res = await createApp(statusListeners).request(
+      `${TEST_ORIGIN}/v1/images/generations`,
+      { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sd15-tiny-demo', prompt: 'slow', size: '64x64' }) },
+      shortWait,
+      ctx,
+    );
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error: { type: 'server_error', code: 'backend-unavailable' } });
+    const row = await env.DB.prepare('SELECT id, status FROM predictions WHERE account_id = ?').bind(accountId).first<{ id: string; status: string }>();
+    expect(row?.status).toBe('canceled');
+    // No backend gets the job any more (a leased one would hear `cancel`: see the cancel test above).
+    expect((await workQueueOf(env, 'sd15-tiny-demo').holding([row!.id]))).toEqual([]);
+    const account = await (await call('/v1/account', auth(key))).json<{ balance: { credits: number; reserved: number } }>();
+    expect(account.balance).toEqual({ credits: 10_000, reserved: 0 });
   });
 });
 
