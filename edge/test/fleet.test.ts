@@ -11,7 +11,7 @@ import { statusListeners } from '../src/index.js';
 import { reapPredictions, REAP_GRACE_MS } from '../src/maintenance/reaper.js';
 import { gaveUpError, MAX_DISPATCH_ATTEMPTS } from '../src/predictions/transition.js';
 import { TEST_FLEET_METRICS_TOKEN } from './constants.js';
-import { auth, call, createPrediction, deliver, drainQueue, getPrediction, heartbeat, lease, newCustomer, signedCall, waitForJob } from './helpers.js';
+import { auth, call, createPrediction, deliver, drainQueue, getPrediction, heartbeat, lease, newCustomer, signedCall, TEST_WORKER_ID, waitForJob } from './helpers.js';
 
 const MODEL = 'sd15-tiny-demo';
 
@@ -199,7 +199,7 @@ describe('POST /internal/fleet/release', () => {
     const { job } = await waitForJob(prediction.id);
     const foreign = await signedCall('POST', FLEET_PATHS.release, { worker_id: 'someone-else', leases: [{ prediction_id: job.id, attempt: job.attempt }], reason: 'draining' });
     expect(await foreign.json<ReleaseResponse>()).toEqual({ released: 0 });
-    const res = await signedCall('POST', FLEET_PATHS.release, { worker_id: 'test-gpu-0', leases: [{ prediction_id: job.id, attempt: job.attempt }], reason: 'draining' });
+    const res = await signedCall('POST', FLEET_PATHS.release, { worker_id: TEST_WORKER_ID, leases: [{ prediction_id: job.id, attempt: job.attempt }], reason: 'draining' });
     expect(await res.json<ReleaseResponse>()).toEqual({ released: 1 });
     const again = await lease(MODEL, 8, 0, 'gpu-other');
     expect(again.jobs.map((j) => [j.job.id, j.job.attempt])).toEqual([[job.id, job.attempt + 1]]);
@@ -262,8 +262,8 @@ describe('bad requests change nothing', () => {
     ['lease (unknown field)', FLEET_PATHS.lease, { worker_id: 'gpu', model: MODEL, capacity: 1, extra: true }],
     ['lease (bad worker id)', FLEET_PATHS.lease, { worker_id: 'a b', model: MODEL, capacity: 1 }],
     ['lease (unserved model)', FLEET_PATHS.lease, { worker_id: 'gpu', model: 'stable-diffusion-2.1', capacity: 1 }],
-    ['heartbeat', FLEET_PATHS.heartbeat, { worker_id: 'test-gpu-0', leases: [{ prediction_id: 'short', attempt: 0 }] }],
-    ['release', FLEET_PATHS.release, { worker_id: 'test-gpu-0', leases: [], reason: 'bored' }],
+    ['heartbeat', FLEET_PATHS.heartbeat, { worker_id: TEST_WORKER_ID, leases: [{ prediction_id: 'short', attempt: 0 }] }],
+    ['release', FLEET_PATHS.release, { worker_id: TEST_WORKER_ID, leases: [], reason: 'bored' }],
   ])('%s → 422 problem+json, the queue unchanged', async (_name, path, body) => {
     const { key } = await newCustomer('bad-body');
     await createPrediction(key);

@@ -129,11 +129,6 @@ export async function heartbeatActionOf(id: string): Promise<LeaseAction> {
   return answer.action;
 }
 
-/** Whether the backend holding prediction `id` hears that it must stop (`cancel` or `abort`) at its next heartbeat. */
-export async function waitForCancelAtBackend(id: string): Promise<boolean> {
-  return ['cancel', 'abort'].includes(await heartbeatActionOf(id));
-}
-
 /** Runs a prediction to success through the backend. */
 export async function runToSuccess(id: string): Promise<void> {
   const { backend } = await waitForJob(id);
