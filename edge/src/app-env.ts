@@ -3,6 +3,7 @@
  * @module
  */
 import type { Logger } from '../../shared/http/logger.js';
+import type { StatusListeners } from './predictions/status-change.js';
 
 /** Who made an authenticated public request. */
 export interface Caller {
@@ -17,6 +18,8 @@ export interface AppVariables {
   requestId: string;
   /** The request's logger, bound to its request id (set by `requestLogger`). */
   logger?: Logger;
+  /** The deployment's status listeners, wired in the Worker's entry and set for every request by the app. */
+  statusListeners: StatusListeners;
   caller: Caller;
   errorStyle: ErrorStyle;
   /** Set by the idempotency middleware while this request holds an Idempotency-Key: the prediction it creates is linked to it. */

@@ -24,6 +24,7 @@ describe('GET /openapi.json', () => {
         '/internal/predictions/{id}/events', '/v1/webhooks/secret', '/v1/predictions/{id}/webhooks',
         '/v1/predictions/{id}/webhooks/{delivery_id}/replay', '/admin/accounts/{account_id}/limits',
         '/admin/accounts/{account_id}/ledger/check', '/admin/accounts/{account_id}/webhooks/enable',
+        '/internal/fleet/lease', '/internal/fleet/heartbeat', '/internal/fleet/release', '/internal/fleet/backlog',
       ]),
     );
     expect(Object.keys(doc.paths['/v1/predictions']?.post?.responses ?? {})).toEqual(['201', '202', '400', '401', '402', '409', '413', '422', '429', '500', '503']);
@@ -32,8 +33,13 @@ describe('GET /openapi.json', () => {
     for (const [path, methods] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/'))) {
       for (const [method, op] of Object.entries(methods)) expect(Object.keys(op.responses), `${method} ${path}`).toContain('429');
     }
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Prediction', 'Problem', 'CreatePredictionRequest', 'ImageGenerationRequest', 'OpenAIError', 'BackendEvent', 'WebhookDelivery', 'WebhookSecret', 'RateLimits', 'LedgerCheck']));
-    expect(Object.keys(doc.components.securitySchemes)).toEqual(['bearerAuth', 'adminAuth', 'internalSignature']);
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Prediction', 'Problem', 'CreatePredictionRequest', 'ImageGenerationRequest', 'OpenAIError', 'BackendEvent', 'WebhookDelivery', 'WebhookSecret', 'RateLimits', 'LedgerCheck', 'LeaseRequest', 'LeaseResponse', 'HeartbeatRequest', 'HeartbeatResponse', 'ReleaseRequest', 'ReleaseResponse', 'BacklogReport']));
+    // The signed fleet routes answer 422 for a bad body; the backlog is read with its own bearer token.
+    for (const path of ['/internal/fleet/lease', '/internal/fleet/heartbeat', '/internal/fleet/release']) {
+      expect(Object.keys(doc.paths[path]?.post?.responses ?? {}), path).toEqual(['200', '400', '401', '422']);
+    }
+    expect(Object.keys(doc.paths['/internal/fleet/backlog']?.get?.responses ?? {})).toEqual(['200', '401']);
+    expect(Object.keys(doc.components.securitySchemes)).toEqual(['bearerAuth', 'adminAuth', 'fleetMetricsAuth', 'internalSignature']);
   });
 });
 

@@ -42,6 +42,8 @@ export interface StackOptions {
   adminToken?: string;
   /** Shared edge ↔ backend secret; default: random per start. */
   internalSecret?: string;
+  /** Bearer token of the edge's `GET /internal/fleet/backlog`; default: random per start. */
+  fleetMetricsToken?: string;
   /** A real model directory to serve instead of the demo model, under `modelId`. */
   modelDir?: string;
   /** Id the model is served under (default `sd15-tiny-demo`); must be in the catalogue (`shared/models.ts`). */
@@ -69,6 +71,7 @@ export interface Stack {
   readonly apiKey: string;
   readonly adminToken: string;
   readonly internalSecret: string;
+  readonly fleetMetricsToken: string;
   readonly accountId: string;
   readonly modelId: string;
   readonly modelDir: string;
@@ -99,6 +102,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const apiKey = options.apiKey ?? DEFAULT_DEV_API_KEY;
   const adminToken = options.adminToken ?? secret();
   const internalSecret = options.internalSecret ?? secret();
+  const fleetMetricsToken = options.fleetMetricsToken ?? secret();
   const bucket = options.bucket ?? 'images';
   const prefix = options.prefix ?? 'predictions';
   const modelId = options.modelId ?? DEMO_MODEL_ID;
@@ -174,6 +178,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       secrets: {
         ADMIN_TOKEN: adminToken,
         INTERNAL_SECRET: internalSecret,
+        FLEET_METRICS_TOKEN: fleetMetricsToken,
         S3_ACCESS_KEY_ID: s3Credentials.accessKeyId,
         S3_SECRET_ACCESS_KEY: s3Credentials.secretAccessKey,
       },
@@ -192,6 +197,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       apiKey,
       adminToken,
       internalSecret,
+      fleetMetricsToken,
       accountId: DEV_ACCOUNT_ID,
       modelId,
       modelDir,
