@@ -36,64 +36,67 @@ interface Metric {
 
 /** A monotonically increasing count per label set. */
 export class Counter implements Metric {
-  private readonly values = new Map<string, { labels: Labels; value: number }>();
+  readonly #values = new Map<string, { labels: Labels; value: number }>();
   constructor(readonly name: string, readonly help: string) {}
   inc(labels: Labels = {}, by = 1): void {
     if (by < 0) throw new RangeError(`counter ${this.name} cannot decrease`);
     const k = keyOf(labels);
-    const cur = this.values.get(k) ?? { labels, value: 0 };
+    const cur = this.#values.get(k) ?? { labels, value: 0 };
     cur.value += by;
-    this.values.set(k, cur);
+    this.#values.set(k, cur);
   }
   get(labels: Labels = {}): number {
-    return this.values.get(keyOf(labels))?.value ?? 0;
+    return this.#values.get(keyOf(labels))?.value ?? 0;
   }
   expose(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${labelText(labels)} ${formatNumber(value)}`);
+    for (const { labels, value } of this.#values.values()) lines.push(`${this.name}${labelText(labels)} ${formatNumber(value)}`);
     return lines.join('\n');
   }
 }
 
 /** A value that goes up and down, or is read from a callback at scrape time. */
 export class Gauge implements Metric {
-  private readonly values = new Map<string, { labels: Labels; value: number }>();
-  constructor(readonly name: string, readonly help: string, private readonly collect?: () => number) {}
+  readonly #values = new Map<string, { labels: Labels; value: number }>();
+  readonly #collect: (() => number) | undefined;
+  constructor(readonly name: string, readonly help: string, collect?: () => number) {
+    this.#collect = collect;
+  }
   set(value: number, labels: Labels = {}): void {
-    this.values.set(keyOf(labels), { labels, value });
+    this.#values.set(keyOf(labels), { labels, value });
   }
   expose(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
-    if (this.collect) lines.push(`${this.name} ${formatNumber(this.collect())}`);
-    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${labelText(labels)} ${formatNumber(value)}`);
+    if (this.#collect) lines.push(`${this.name} ${formatNumber(this.#collect())}`);
+    for (const { labels, value } of this.#values.values()) lines.push(`${this.name}${labelText(labels)} ${formatNumber(value)}`);
     return lines.join('\n');
   }
 }
 
 /** Cumulative-bucket histogram per label set. */
 export class Histogram implements Metric {
-  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  readonly #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
   readonly buckets: readonly number[];
   constructor(readonly name: string, readonly help: string, buckets: readonly number[]) {
     this.buckets = [...buckets].sort((a, b) => a - b);
   }
   observe(value: number, labels: Labels = {}): void {
     const k = keyOf(labels);
-    const s = this.series.get(k) ?? { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+    const s = this.#series.get(k) ?? { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
     this.buckets.forEach((b, i) => {
       if (value <= b) s.counts[i]! += 1;
     });
     s.sum += value;
     s.count += 1;
-    this.series.set(k, s);
+    this.#series.set(k, s);
   }
   /** Number of observations for a label set. */
   count(labels: Labels = {}): number {
-    return this.series.get(keyOf(labels))?.count ?? 0;
+    return this.#series.get(keyOf(labels))?.count ?? 0;
   }
   expose(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const { labels, counts, sum, count } of this.series.values()) {
+    for (const { labels, counts, sum, count } of this.#series.values()) {
       this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket${labelText(labels, ['le', formatNumber(b)])} ${counts[i]}`));
       lines.push(`${this.name}_bucket${labelText(labels, ['le', '+Inf'])} ${count}`);
       lines.push(`${this.name}_sum${labelText(labels)} ${formatNumber(sum)}`);

@@ -130,30 +130,30 @@ export class PredictionService {
 
   /** Loads and warms every model (trying providers in order), then starts the batch loop. Never throws. */
   async start(): Promise<void> {
-    const o = this.#options;
-    for (const m of o.models) {
+    const options = this.#options;
+    for (const m of options.models) {
       const t0 = performance.now();
       try {
-        const pipeline = await o.loadPipeline({
-          modelId: m.id, modelDir: m.dir, providers: o.providers,
-          ...(o.deepcacheBranches === undefined ? {} : { deepcacheBranches: o.deepcacheBranches }),
-          ...(o.deepcacheCacheDir === undefined ? {} : { deepcacheCacheDir: path.join(o.deepcacheCacheDir, m.id) }),
-          ...(o.intraOpThreads === undefined ? {} : { intraOpThreads: o.intraOpThreads }),
+        const pipeline = await options.loadPipeline({
+          modelId: m.id, modelDir: m.dir, providers: options.providers,
+          ...(options.deepcacheBranches === undefined ? {} : { deepcacheBranches: options.deepcacheBranches }),
+          ...(options.deepcacheCacheDir === undefined ? {} : { deepcacheCacheDir: path.join(options.deepcacheCacheDir, m.id) }),
+          ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
         });
         this.#pipelines.set(m.id, pipeline);
         await pipeline.warmup();
-        o.logger.info('model loaded', { model: m.id, execution_provider: pipeline.executionProvider, load_ms: Math.round(performance.now() - t0) });
+        options.logger.info('model loaded', { model: m.id, execution_provider: pipeline.executionProvider, load_ms: Math.round(performance.now() - t0) });
       } catch (err) {
         this.#phase = 'SETUP_FAILED';
         this.#setupError = `model ${m.id}: ${err instanceof Error ? err.message : String(err)}`;
-        o.metrics.errors.inc({ kind: 'fatal' });
-        o.logger.error('model failed to load', { model: m.id, dir: m.dir, err: err instanceof Error ? err : String(err) });
+        options.metrics.errors.inc({ kind: 'fatal' });
+        options.logger.error('model failed to load', { model: m.id, dir: m.dir, err: err instanceof Error ? err : String(err) });
         this.#notifyChange();
         return;
       }
     }
     this.#phase = 'READY';
-    o.logger.info('backend ready', { models: [...this.#pipelines.keys()], execution_provider: this.#providerSummary() });
+    options.logger.info('backend ready', { models: [...this.#pipelines.keys()], execution_provider: this.#providerSummary() });
     this.#loop = this.#batchLoop();
     this.#notifyChange();
   }
@@ -193,7 +193,7 @@ export class PredictionService {
    * report); handed back or lost, it runs again.
    */
   accept(job: BackendJob, log: Logger = this.#options.logger): AcceptResult {
-    const o = this.#options;
+    const options = this.#options;
     const existing = this.#records.get(job.id);
     if (existing && existing.ending?.kind !== 'handed-back' && existing.ending?.kind !== 'lost' && !(existing.ending?.kind === 'reported' && existing.ending.retryable)) {
       if (job.attempt > existing.attempt) {
@@ -205,14 +205,14 @@ export class PredictionService {
     }
     if (!this.acceptingWork) return { kind: 'unavailable', reason: this.#draining ? 'backend is draining' : `backend is ${this.#phase}` };
     if (this.#held.size >= this.leaseCapacity) {
-      o.metrics.errors.inc({ kind: 'queue_full' });
+      options.metrics.errors.inc({ kind: 'queue_full' });
       return { kind: 'full' };
     }
     const pipeline = this.#pipelines.get(job.model);
     const problem = !pipeline
       ? `model ${job.model} is not served here (serving ${[...this.#pipelines.keys()].join(', ')})`
-      : job.output_prefix !== o.outputPrefix && !job.output_prefix.startsWith(`${o.outputPrefix}/`)
-        ? `output_prefix must be ${o.outputPrefix} or lie below it`
+      : job.output_prefix !== options.outputPrefix && !job.output_prefix.startsWith(`${options.outputPrefix}/`)
+        ? `output_prefix must be ${options.outputPrefix} or lie below it`
         : job.output_prefix.split('/').some((seg) => seg === '..' || seg === '.' || seg === '')
           ? 'output_prefix must not contain empty, . or .. segments'
           : undefined;
@@ -220,7 +220,7 @@ export class PredictionService {
     this.#records.set(job.id, record);
     this.#held.add(record);
     if (problem !== undefined) {
-      o.metrics.errors.inc({ kind: 'validation' });
+      options.metrics.errors.inc({ kind: 'validation' });
       log.warn('leased job refused', { prediction_id: job.id, attempt: job.attempt, reason: problem });
       this.#finish(record, { kind: 'reported', status: 'failed', error: `job refused by the backend: ${problem}`, retryable: false });
       return { kind: 'rejected', message: problem };
@@ -255,24 +255,24 @@ export class PredictionService {
    * callbacks (at least a second); release the pipelines.
    */
   async shutdown(drainTimeoutMs: number): Promise<{ flushed: boolean }> {
-    const o = this.#options;
+    const options = this.#options;
     this.#draining = true;
     this.#notifyChange();
     const queued = this.#queue.close();
-    o.logger.info('draining', { queued: queued.length, running: this.#running.length });
+    options.logger.info('draining', { queued: queued.length, running: this.#running.length });
     for (const r of queued) this.#finish(r, { kind: 'handed-back', reason: 'draining' });
     if (this.#loop) {
       const finished = await Promise.race([this.#loop.then(() => true), delay(drainTimeoutMs).then(() => false)]);
       if (!finished) {
-        o.logger.warn('drain timeout: stopping the running batch', { running: this.#running.length });
+        options.logger.warn('drain timeout: stopping the running batch', { running: this.#running.length });
         for (const r of this.#running) this.#abort(r, 'shutdown');
         await this.#loop;
       }
     }
     await this.#handBacksSettled();
-    const flushed = await o.callbacks.flush(Math.max(drainTimeoutMs, 1000));
+    const flushed = await options.callbacks.flush(Math.max(drainTimeoutMs, 1000));
     await Promise.all([...this.#pipelines.values()].map((p) => p.dispose().catch(() => undefined)));
-    o.logger.info('drained', { callbacks_flushed: flushed });
+    options.logger.info('drained', { callbacks_flushed: flushed });
     return { flushed };
   }
 
@@ -310,22 +310,22 @@ export class PredictionService {
 
   /** A pipeline-wide failure (not a per-job error): DEFUNCT; every held lease goes back (`failed`). */
   #fatal(err: unknown, batch: PredictionRecord[]): void {
-    const o = this.#options;
+    const options = this.#options;
     this.#phase = 'DEFUNCT';
     this.#setupError = `runtime failure: ${err instanceof Error ? err.message : String(err)}`;
-    o.metrics.errors.inc({ kind: 'fatal' });
-    o.logger.error('fatal pipeline failure; backend is defunct', { err: err instanceof Error ? err : String(err) });
+    options.metrics.errors.inc({ kind: 'fatal' });
+    options.logger.error('fatal pipeline failure; backend is defunct', { err: err instanceof Error ? err : String(err) });
     for (const r of [...batch, ...this.#queue.close()]) this.#finish(r, { kind: 'handed-back', reason: 'failed' });
     this.#notifyChange();
   }
 
   #runnerDeps(): BatchRunnerDeps {
-    const o = this.#options;
+    const options = this.#options;
     return {
-      outputs: { ...o.outputs, metrics: o.metrics },
-      metrics: o.metrics,
-      logger: o.logger,
-      progressIntervalMs: o.progressIntervalMs,
+      outputs: { ...options.outputs, metrics: options.metrics },
+      metrics: options.metrics,
+      logger: options.logger,
+      progressIntervalMs: options.progressIntervalMs,
       emit: (r, e) => this.#emit(r, e),
       finish: (r, ending) => this.#finish(r, ending),
     };
@@ -342,7 +342,7 @@ export class PredictionService {
 
   #finish(r: PredictionRecord, ending: Ending): void {
     if (isFinished(r.status)) return;
-    const o = this.#options;
+    const options = this.#options;
     clearTimeout(r.deadlineTimer);
     this.#held.delete(r);
     r.ending = ending;
@@ -352,23 +352,23 @@ export class PredictionService {
         r.status = ending.status;
         r.output = ending.output ?? null;
         r.error = ending.error;
-        o.metrics.predictions.inc({ status: ending.status });
-        o.metrics.stageSeconds.observe((Date.now() - r.enqueuedAt) / 1000, { stage: 'total' });
-        o.logger.info('prediction finished', { prediction_id: r.job.id, attempt: r.attempt, status: r.status, error: r.error ?? undefined, retryable: ending.retryable, ...r.metrics });
+        options.metrics.predictions.inc({ status: ending.status });
+        options.metrics.stageSeconds.observe((Date.now() - r.enqueuedAt) / 1000, { stage: 'total' });
+        options.logger.info('prediction finished', { prediction_id: r.job.id, attempt: r.attempt, status: r.status, error: r.error ?? undefined, retryable: ending.retryable, ...r.metrics });
         r.completedDelivery = this.#emitCompleted(r, ending);
         break;
       case 'handed-back':
         r.status = 'released';
-        o.logger.info('prediction handed back', { prediction_id: r.job.id, attempt: r.attempt, reason: ending.reason });
+        options.logger.info('prediction handed back', { prediction_id: r.job.id, attempt: r.attempt, reason: ending.reason });
         this.#queueHandBack(r, ending.reason);
         break;
       case 'lost':
         r.status = 'lost';
-        o.logger.info('prediction dropped: lease lost', { prediction_id: r.job.id, attempt: r.attempt });
+        options.logger.info('prediction dropped: lease lost', { prediction_id: r.job.id, attempt: r.attempt });
         break;
     }
     this.#finishedOrder.push(r.job.id);
-    while (this.#finishedOrder.length > o.finishedRetention) {
+    while (this.#finishedOrder.length > options.finishedRetention) {
       const id = this.#finishedOrder.shift()!;
       const old = this.#records.get(id);
       if (old && isFinished(old.status)) this.#records.delete(id);

@@ -92,9 +92,9 @@ describe('work puller against a strict fleet edge (real pipeline)', () => {
   });
 
   it('renews its leases with heartbeats that carry progress, so a job longer than the lease TTL keeps its lease', async () => {
-    h = await startHarness({ modelDir, loadPipeline: loadPipelineUnderTest, env: { MAX_BATCH_SIZE: '1', PROGRESS_INTERVAL_MS: '0' }, edge: { leaseTtlMs: 1_000, heartbeatMs: 100 } });
+    h = await startHarness({ modelDir, loadPipeline: loadPipelineUnderTest, env: { MAX_BATCH_SIZE: '1', PROGRESS_INTERVAL_MS: '0' }, edge: { leaseTtlMs: 2_500, heartbeatMs: 100 } });
     const harness = h;
-    const job = jobFor(harness, newId('renew'), { num_inference_steps: 150 });
+    const job = jobFor(harness, newId('renew'), { num_inference_steps: 250 });
     harness.submit(job);
     await harness.receiver.waitFor((e) => e.prediction_id === job.id && e.type === 'started');
     const firstExpiry = harness.edge.leaseOf(job.id)!.expiresAt;
@@ -104,12 +104,12 @@ describe('work puller against a strict fleet edge (real pipeline)', () => {
     expect(lease).toHaveLength(1);
     expect(lease[0]!.expiresAt).toBeGreaterThan(firstExpiry);
     // it ran for longer than one TTL: only heartbeats kept it
-    expect(Date.parse(done.at) - lease[0]!.grantedAt).toBeGreaterThan(1_000);
+    expect(Date.parse(done.at) - lease[0]!.grantedAt).toBeGreaterThan(2_500);
     const beats = harness.edge.requests.filter((r) => r.endpoint === 'heartbeat').map((r) => HeartbeatRequest.parse(r.body));
     const progress = beats.flatMap((b) => b.leases.filter((l) => l.prediction_id === job.id && l.attempt === 1).map((l) => l.progress?.step ?? 0));
     expect(new Set(progress).size).toBeGreaterThanOrEqual(2);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
-    expect(beats.flatMap((b) => b.leases).every((l) => l.progress === undefined || l.progress.total === 150)).toBe(true);
+    expect(beats.flatMap((b) => b.leases).every((l) => l.progress === undefined || l.progress.total === 250)).toBe(true);
   });
 
   it('stops the GPU work of a job at the step in flight when a heartbeat says cancel, and reports it canceled', async () => {

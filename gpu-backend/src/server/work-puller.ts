@@ -62,6 +62,8 @@ export class WorkPuller {
   #heartbeatWake = new AbortController();
   #leaseLoops: Promise<void>[] = [];
   #heartbeatLoop: Promise<void> | undefined;
+  /** Releases started by the lease loops (jobs that could not be taken). */
+  readonly #releasesInFlight = new Set<Promise<boolean>>();
 
   constructor(options: WorkPullerOptions) {
     this.#options = options;
@@ -104,7 +106,7 @@ export class WorkPuller {
     this.#pollingEnded.abort();
     this.#pollAbort.abort();
     this.#stopAbort.abort();
-    await Promise.all([...this.#leaseLoops, this.#heartbeatLoop]);
+    await Promise.all([...this.#leaseLoops, this.#heartbeatLoop, ...this.#releasesInFlight]);
   }
 
   /**
@@ -112,7 +114,7 @@ export class WorkPuller {
    * @returns true when the edge answered
    */
   async release(leases: ReadonlyArray<{ prediction_id: string; attempt: number }>, reason: HandBackReason | 'shutdown'): Promise<boolean> {
-    const o = this.#options;
+    const options = this.#options;
     if (leases.length === 0) return true;
     const refs = leases.map((l) => ({ prediction_id: l.prediction_id, attempt: l.attempt }));
     for (let attempt = 1; ; attempt++) {
@@ -120,19 +122,19 @@ export class WorkPuller {
         const chunks = [];
         for (let i = 0; i < refs.length; i += 256) chunks.push(refs.slice(i, i + 256));
         let released = 0;
-        for (const chunk of chunks) released += (await o.client.release({ worker_id: o.workerId, leases: chunk, reason })).released;
-        o.metrics.fleetRequests.inc({ endpoint: 'release', outcome: 'ok' });
-        o.metrics.leasesReleased.inc({ reason, outcome: 'released' }, refs.length);
-        o.logger.info('leases released', { reason, leases: refs, released });
+        for (const chunk of chunks) released += (await options.client.release({ worker_id: options.workerId, leases: chunk, reason })).released;
+        options.metrics.fleetRequests.inc({ endpoint: 'release', outcome: 'ok' });
+        options.metrics.leasesReleased.inc({ reason, outcome: 'released' }, refs.length);
+        options.logger.info('leases released', { reason, leases: refs, released });
         return true;
       } catch (err) {
         this.#requestFailed('release', err as FleetRequestError, attempt);
         if (attempt >= RELEASE_ATTEMPTS) {
-          o.metrics.leasesReleased.inc({ reason, outcome: 'unreachable' }, refs.length);
-          o.logger.error('leases not released: the edge is unreachable', { reason, leases: refs });
+          options.metrics.leasesReleased.inc({ reason, outcome: 'unreachable' }, refs.length);
+          options.logger.error('leases not released: the edge is unreachable', { reason, leases: refs });
           return false;
         }
-        await this.#sleep(backoffDelayMs(attempt, o.backoff, this.#random()));
+        await this.#sleep(backoffDelayMs(attempt, options.backoff, this.#random()));
       }
     }
   }
@@ -209,7 +211,11 @@ export class WorkPuller {
       if (result.kind === 'unavailable') giveBack(service.health().status === 'DEFUNCT' ? 'failed' : 'draining', leased);
       else if (result.kind === 'full') giveBack('failed', leased);
     });
-    for (const [reason, leasedJobs] of back) void this.release(leasedJobs.map((l) => ({ prediction_id: l.job.id, attempt: l.job.attempt })), reason);
+    for (const [reason, leasedJobs] of back) {
+      const released = this.release(leasedJobs.map((l) => ({ prediction_id: l.job.id, attempt: l.job.attempt })), reason);
+      this.#releasesInFlight.add(released);
+      void released.finally(() => this.#releasesInFlight.delete(released));
+    }
   }
 
   async #heartbeatLoopRun(): Promise<void> {
@@ -233,11 +239,15 @@ export class WorkPuller {
         continue;
       }
       try {
-        const answer = await client.heartbeat({ worker_id: workerId, leases: leases.slice(0, 256) });
-        metrics.fleetRequests.inc({ endpoint: 'heartbeat', outcome: 'ok' });
+        // The protocol takes at most 256 leases per heartbeat.
+        for (let i = 0; i < leases.length; i += 256) {
+          const answer = await client.heartbeat({ worker_id: workerId, leases: leases.slice(i, i + 256) }, this.#stopAbort.signal);
+          metrics.fleetRequests.inc({ endpoint: 'heartbeat', outcome: 'ok' });
+          for (const lease of answer.leases) this.#act(lease.prediction_id, lease.attempt, lease.action);
+        }
         failures = 0;
-        for (const lease of answer.leases) this.#act(lease.prediction_id, lease.attempt, lease.action);
       } catch (err) {
+        if (this.#stopAbort.signal.aborted) break;
         failures += 1;
         this.#requestFailed('heartbeat', err as FleetRequestError, failures, { leases: leases.length });
       }

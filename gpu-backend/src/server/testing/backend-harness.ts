@@ -49,14 +49,14 @@ export interface HarnessOptions {
   edge?: Omit<FleetEdgeOptions, 'secret' | 'ended'>;
 }
 
-export async function startHarness(o: HarnessOptions): Promise<Harness> {
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const s3 = await startTestS3();
   const receiver = await startCallbackReceiver(TEST_SECRET);
   const edge = await startFleetEdge({
     secret: TEST_SECRET,
     leaseTtlMs: 5_000,
     heartbeatMs: 100,
-    ...o.edge,
+    ...options.edge,
     ended: (id, attempt) => receiver.events.some((e) => e.prediction_id === id && e.attempt === attempt && e.type === 'completed'),
   });
   const logs: Array<Record<string, unknown>> = [];
@@ -69,7 +69,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     FLEET_BACKOFF_BASE_MS: '20',
     FLEET_BACKOFF_MAX_MS: '200',
     INTERNAL_SECRET: TEST_SECRET,
-    MODELS: `${TEST_MODEL}=${o.modelDir}`,
+    MODELS: `${TEST_MODEL}=${options.modelDir}`,
     EXECUTION_PROVIDERS: 'cpu',
     S3_ENDPOINT: s3.endpoint,
     S3_BUCKET: s3.bucket,
@@ -81,10 +81,10 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     MAX_BATCH_WAIT_MS: '20',
     DRAIN_TIMEOUT_MS: '5000',
     LOG_LEVEL: 'debug',
-    ...o.env,
+    ...options.env,
   });
   const logger = createLogger({ level: 'debug', write: (l) => logs.push(JSON.parse(l) as Record<string, unknown>) });
-  const backend = createBackend(config, { loadPipeline: o.loadPipeline, encode: encodeImage, logger });
+  const backend = createBackend(config, { loadPipeline: options.loadPipeline, encode: encodeImage, logger });
   const { url } = await backend.listen();
   const request: Harness['request'] = async (method, path, body, opts = {}) => {
     const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
@@ -115,7 +115,8 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     async waitForHealth(status, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const body = (await (await request('GET', '/health-check')).json()) as { status: string };
+        // A connection reset on a loaded machine is retried like a wrong answer.
+        const body = (await request('GET', '/health-check').then((res) => res.json(), (err: unknown) => ({ status: `unreachable (${String(err)})` }))) as { status: string };
         if (body.status === status) return;
         if (Date.now() > deadline) throw new Error(`health stayed ${body.status}, wanted ${status}`);
         await new Promise((r) => setTimeout(r, 20));
@@ -128,7 +129,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
       await s3.close();
     },
   };
-  if (!o.noWait) await h.waitForHealth('READY');
+  if (!options.noWait) await h.waitForHealth('READY');
   return h;
 }
 
