@@ -91,7 +91,6 @@ export function createBackend(config: Config, deps: BackendDeps): Backend {
     metrics,
   });
   let server: ReturnType<typeof serve> | undefined;
-  let started: Promise<void> | undefined;
 
   return {
     app,
@@ -107,7 +106,7 @@ export function createBackend(config: Config, deps: BackendDeps): Backend {
       const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
       logger.info('listening', { port: info.port, host: info.address, worker_id: config.fleet.workerId });
       // The puller's loops wait until the models are loaded; they end at once when loading failed.
-      started = predictions.start();
+      void predictions.start();
       puller.start();
       return { port: info.port, url: `http://${host}:${info.port}` };
     },
@@ -116,7 +115,6 @@ export function createBackend(config: Config, deps: BackendDeps): Backend {
       const result = await predictions.shutdown(config.drainTimeoutMs);
       await polling;
       await puller.stop();
-      await started;
       store.close();
       await new Promise<void>((resolve) => {
         if (!server) return resolve();

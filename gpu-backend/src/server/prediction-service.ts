@@ -128,7 +128,10 @@ export class PredictionService {
     return new Promise((resolve) => this.#changeWaiters.push(resolve));
   }
 
-  /** Loads and warms every model (trying providers in order), then starts the batch loop. Never throws. */
+  /**
+   * Loads and warms every model (trying providers in order), then starts the batch loop. Never throws. A shutdown
+   * during loading stops it after the current model.
+   */
   async start(): Promise<void> {
     const options = this.#options;
     for (const m of options.models) {
@@ -142,6 +145,11 @@ export class PredictionService {
         });
         this.#pipelines.set(m.id, pipeline);
         await pipeline.warmup();
+        if (this.#draining) {
+          // Shut down while loading: nothing will run here; let go of what was loaded.
+          await Promise.all([...this.#pipelines.values()].map((p) => p.dispose().catch(() => undefined)));
+          return;
+        }
         options.logger.info('model loaded', { model: m.id, execution_provider: pipeline.executionProvider, load_ms: Math.round(performance.now() - t0) });
       } catch (err) {
         this.#phase = 'SETUP_FAILED';
