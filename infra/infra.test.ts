@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { readdir, readFile } from 'node:fs/promises';
+import { FLEET_PATHS } from '../shared/fleet.js';
 import { configEnvNames, EnvSchema, loadConfig } from '../gpu-backend/src/server/config.js';
 import { loadKustomization, readYamlDocuments, validateManifest, type Manifest, type Rendered } from './manifests.js';
 
@@ -44,6 +46,7 @@ interface DeploymentSpec {
 
 let rendered: Rendered;
 let secretExample: Manifest;
+let fleetMetricsSecretExample: Manifest;
 const one = (kind: string): Manifest => {
   const found = rendered.manifests.filter((m) => m.kind === kind);
   expect(found, `exactly one ${kind}`).toHaveLength(1);
@@ -62,14 +65,33 @@ beforeAll(async () => {
   const [secret] = (await readYamlDocuments(path.join(k8sDir, 'secret.example.yaml'))) as Manifest[];
   if (secret === undefined) throw new Error('secret.example.yaml holds no document');
   secretExample = secret;
+  const [fleetSecret] = (await readYamlDocuments(path.join(k8sDir, 'fleet-metrics-secret.example.yaml'))) as Manifest[];
+  if (fleetSecret === undefined) throw new Error('fleet-metrics-secret.example.yaml holds no document');
+  fleetMetricsSecretExample = fleetSecret;
 });
+
+interface MetricsApiTrigger {
+  type: string;
+  name?: string;
+  metadata: Record<string, string>;
+  authenticationRef?: { name: string; kind?: string };
+}
+type ScaledObjectManifest = Manifest & {
+  spec: {
+    scaleTargetRef: { name: string; kind?: string };
+    minReplicaCount: number;
+    maxReplicaCount: number;
+    advanced?: { scalingModifiers?: { formula: string; target: string; activationTarget?: string; metricType?: string } };
+    triggers: MetricsApiTrigger[];
+  };
+};
 
 describe('infra/k8s manifests', () => {
   it('validates every rendered object and the example Secret against the Kubernetes/KEDA/Prometheus schemas', () => {
-    for (const m of [...rendered.manifests, secretExample]) validateManifest(m);
+    for (const m of [...rendered.manifests, secretExample, fleetMetricsSecretExample]) validateManifest(m);
     expect(rendered.manifests.map((m) => m.kind).sort()).toEqual(
-      ['ConfigMap', 'Deployment', 'Namespace', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'ScaledObject',
-        'Service', 'ServiceAccount', 'ServiceMonitor'].sort(),
+      ['ConfigMap', 'Deployment', 'Namespace', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'PodMonitor', 'ScaledObject',
+        'ServiceAccount', 'TriggerAuthentication'].sort(),
     );
   });
 
@@ -100,7 +122,8 @@ describe('infra/k8s manifests', () => {
   it("gates startup, readiness and liveness on the backend's unsigned probe paths", () => {
     const c = container();
     expect(probeMode(c.startupProbe)).toBe('started');
-    expect(probeMode(c.readinessProbe)).toBe('ready');
+    // No Service routes to the pods: readiness gates rollouts only, and a BUSY pod (full lease capacity) is working.
+    expect(probeMode(c.readinessProbe)).toBe('started');
     expect(probeMode(c.livenessProbe)).toBe('live');
     // Startup allows several minutes for model loading before liveness takes over.
     expect((c.startupProbe!.failureThreshold ?? 3) * (c.startupProbe!.periodSeconds ?? 10)).toBeGreaterThanOrEqual(300);
@@ -134,34 +157,68 @@ describe('infra/k8s manifests', () => {
     expect(mounts.find((m) => m.mountPath === configData()['MODEL_DIR'])?.readOnly).toBe(true);
   });
 
-  it('selects the Deployment pods from the Service, the PDB and the ServiceMonitor', () => {
+  it('selects the Deployment pods from the PDB and scrapes them with a PodMonitor (no Service: work is pulled, not pushed)', () => {
     const d = deployment().spec;
     const podLabels = d.template.metadata.labels;
     expect(matches(d.selector.matchLabels, podLabels)).toBe(true);
-    const svc = one('Service') as Manifest & { spec: { selector: Record<string, string>; ports: Array<{ name: string; targetPort: string | number }> } };
-    expect(matches(svc.spec.selector, podLabels)).toBe(true);
-    const containerPorts = container().ports ?? [];
-    for (const p of svc.spec.ports) expect(containerPorts.some((cp) => cp.name === p.targetPort || cp.containerPort === p.targetPort)).toBe(true);
+    expect(rendered.manifests.filter((m) => m.kind === 'Service')).toEqual([]);
     const pdb = one('PodDisruptionBudget') as Manifest & { spec: { selector: { matchLabels: Record<string, string> } } };
     expect(matches(pdb.spec.selector.matchLabels, podLabels)).toBe(true);
-    const sm = one('ServiceMonitor') as Manifest & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: Array<{ port: string; path: string }> } };
-    expect(matches(sm.spec.selector.matchLabels, svc.metadata.labels ?? {})).toBe(true);
-    expect(sm.spec.endpoints.map((e) => [e.port, e.path])).toContainEqual(['http', '/metrics']);
-    expect(svc.spec.ports.some((p) => p.name === 'http')).toBe(true);
+    const pm = one('PodMonitor') as Manifest & {
+      spec: {
+        selector: { matchLabels: Record<string, string> };
+        podMetricsEndpoints: Array<{ port: string; path: string; authorization?: { type?: string; credentials?: { name: string; key: string } } }>;
+      };
+    };
+    expect(matches(pm.spec.selector.matchLabels, podLabels)).toBe(true);
+    const endpoint = pm.spec.podMetricsEndpoints.find((e) => e.path === '/metrics');
+    expect(endpoint?.port).toBe('http');
+    expect((container().ports ?? []).some((p) => p.name === 'http')).toBe(true);
+    // Prometheus cannot sign requests: it sends the backend's METRICS_TOKEN as a bearer token
+    expect(endpoint?.authorization).toEqual({ type: 'Bearer', credentials: { name: secretExample.metadata.name, key: 'METRICS_TOKEN' } });
   });
 
-  it('points the KEDA ScaledObject at the Deployment and scales on gpu_backend_queue_depth', () => {
-    const so = one('ScaledObject') as Manifest & {
-      spec: { scaleTargetRef: { name: string; kind?: string }; minReplicaCount: number; maxReplicaCount: number; triggers: Array<{ type: string; metadata: Record<string, string> }> };
-    };
+  it('names no pod or Service address anywhere: backends reach the edge at EDGE_URL', async () => {
+    const edgeUrl = new URL(configData()['EDGE_URL']!);
+    expect(edgeUrl.protocol).toBe('https:');
+    const files = (await readdir(k8sDir)).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThan(5);
+    for (const f of files) {
+      const text = await readFile(path.join(k8sDir, f), 'utf8');
+      expect(text, f).not.toMatch(/\.svc(\.cluster\.local)?\b|BACKEND_URLS?\b|\/predictions\/|:8790\b/);
+    }
+    expect(Object.keys(configData()).filter((k) => /URL/.test(k))).toEqual(['EDGE_URL']);
+  });
+
+  it('scales the Deployment from zero on the edge backlog (queued + leased) with a bearer-authenticated metrics-api trigger', () => {
+    const so = one('ScaledObject') as ScaledObjectManifest;
     expect(so.spec.scaleTargetRef.name).toBe(deployment().metadata.name);
     expect(so.spec.scaleTargetRef.kind ?? 'Deployment').toBe('Deployment');
-    expect(so.spec.minReplicaCount).toBeGreaterThanOrEqual(1);
-    expect(so.spec.maxReplicaCount).toBeGreaterThanOrEqual(so.spec.minReplicaCount);
-    const trigger = so.spec.triggers.find((t) => t.type === 'prometheus');
-    expect(trigger?.metadata['query']).toMatch(/\bgpu_backend_queue_depth\b/);
-    expect(trigger?.metadata['query']).toContain(`namespace="${rendered.kustomization.namespace}"`);
-    expect(Number(trigger?.metadata['threshold'])).toBeGreaterThan(0);
+    expect(so.spec.minReplicaCount).toBe(0);
+    expect(so.spec.maxReplicaCount).toBeGreaterThanOrEqual(1);
+    const backlogUrl = new URL(FLEET_PATHS.backlog, configData()['EDGE_URL']).href;
+    const triggers = so.spec.triggers;
+    expect(triggers.map((t) => [t.type, t.name, t.metadata['valueLocation']])).toEqual([
+      ['metrics-api', 'queued', 'queued'],
+      ['metrics-api', 'leased', 'leased'],
+    ]);
+    const auth = one('TriggerAuthentication') as Manifest & { spec: { secretTargetRef: Array<{ parameter: string; name: string; key: string }> } };
+    for (const t of triggers) {
+      expect(t.metadata['url']).toBe(backlogUrl);
+      expect(t.metadata['format']).toBe('json');
+      expect(t.metadata['authMode']).toBe('bearer');
+      expect(t.authenticationRef?.name).toBe(auth.metadata.name);
+      expect(t.authenticationRef?.kind ?? 'TriggerAuthentication').toBe('TriggerAuthentication');
+    }
+    expect(auth.spec.secretTargetRef).toEqual([{ parameter: 'token', name: fleetMetricsSecretExample.metadata.name, key: 'FLEET_METRICS_TOKEN' }]);
+    expect(Object.keys((fleetMetricsSecretExample as Manifest & { stringData: Record<string, string> }).stringData)).toEqual(['FLEET_METRICS_TOKEN']);
+    // demand = queued + leased; one replica per pod's lease capacity; any demand wakes the Deployment from zero
+    const modifiers = so.spec.advanced?.scalingModifiers;
+    expect(modifiers?.formula.replace(/\s+/g, '')).toBe('queued+leased');
+    expect(Number(modifiers?.activationTarget)).toBe(0);
+    expect(modifiers?.metricType ?? 'AverageValue').toBe('AverageValue');
+    const capacity = Number(configData()['QUEUE_CAPACITY']) + Number(configData()['MAX_BATCH_SIZE']);
+    expect(Number(modifiers?.target)).toBe(capacity);
   });
 
   it('provides every required backend variable, only known ones, and a configuration the backend accepts', () => {
@@ -183,6 +240,7 @@ describe('infra/k8s manifests', () => {
     for (const n of Object.keys(configData())) expect(n).not.toMatch(/SECRET|PASSWORD|TOKEN|ACCESS_KEY/);
 
     const config = loadConfig({ ...secretData, ...configData(), INTERNAL_SECRET: 'x'.repeat(64) });
+    expect(config.fleet.edgeUrl).toBe(configData()['EDGE_URL']);
     expect(config.port).toBe(c.ports?.find((p) => p.name === 'http')?.containerPort);
     expect(config.providers).toEqual(['cuda']);
     for (const m of config.models) expect(m.dir.startsWith(`${configData()['MODEL_DIR']}/`)).toBe(true);

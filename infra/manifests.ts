@@ -13,8 +13,8 @@ import { parseAllDocuments } from 'yaml';
 import { ConfigMap, Namespace, PersistentVolumeClaim, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
-import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { ScaledObject, TriggerAuthentication } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { PodMonitor, ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 
 /** A parsed manifest: any Kubernetes object with apiVersion, kind and metadata.name. */
 export interface Manifest {
@@ -40,7 +40,9 @@ const models: Record<string, ModelFactory> = {
   'apps/v1/Deployment': (d) => new Deployment(d as never),
   'policy/v1/PodDisruptionBudget': (d) => new PodDisruptionBudget(d as never),
   'keda.sh/v1alpha1/ScaledObject': (d) => new ScaledObject(d as never),
+  'keda.sh/v1alpha1/TriggerAuthentication': (d) => new TriggerAuthentication(d as never),
   'monitoring.coreos.com/v1/ServiceMonitor': (d) => new ServiceMonitor(d as never),
+  'monitoring.coreos.com/v1/PodMonitor': (d) => new PodMonitor(d as never),
 };
 
 /**

@@ -36,64 +36,67 @@ interface Metric {
 
 /** A monotonically increasing count per label set. */
 export class Counter implements Metric {
-  private readonly values = new Map<string, { labels: Labels; value: number }>();
+  readonly #values = new Map<string, { labels: Labels; value: number }>();
   constructor(readonly name: string, readonly help: string) {}
   inc(labels: Labels = {}, by = 1): void {
     if (by < 0) throw new RangeError(`counter ${this.name} cannot decrease`);
     const k = keyOf(labels);
-    const cur = this.values.get(k) ?? { labels, value: 0 };
+    const cur = this.#values.get(k) ?? { labels, value: 0 };
     cur.value += by;
-    this.values.set(k, cur);
+    this.#values.set(k, cur);
   }
   get(labels: Labels = {}): number {
-    return this.values.get(keyOf(labels))?.value ?? 0;
+    return this.#values.get(keyOf(labels))?.value ?? 0;
   }
   expose(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${labelText(labels)} ${formatNumber(value)}`);
+    for (const { labels, value } of this.#values.values()) lines.push(`${this.name}${labelText(labels)} ${formatNumber(value)}`);
     return lines.join('\n');
   }
 }
 
 /** A value that goes up and down, or is read from a callback at scrape time. */
 export class Gauge implements Metric {
-  private readonly values = new Map<string, { labels: Labels; value: number }>();
-  constructor(readonly name: string, readonly help: string, private readonly collect?: () => number) {}
+  readonly #values = new Map<string, { labels: Labels; value: number }>();
+  readonly #collect: (() => number) | undefined;
+  constructor(readonly name: string, readonly help: string, collect?: () => number) {
+    this.#collect = collect;
+  }
   set(value: number, labels: Labels = {}): void {
-    this.values.set(keyOf(labels), { labels, value });
+    this.#values.set(keyOf(labels), { labels, value });
   }
   expose(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
-    if (this.collect) lines.push(`${this.name} ${formatNumber(this.collect())}`);
-    for (const { labels, value } of this.values.values()) lines.push(`${this.name}${labelText(labels)} ${formatNumber(value)}`);
+    if (this.#collect) lines.push(`${this.name} ${formatNumber(this.#collect())}`);
+    for (const { labels, value } of this.#values.values()) lines.push(`${this.name}${labelText(labels)} ${formatNumber(value)}`);
     return lines.join('\n');
   }
 }
 
 /** Cumulative-bucket histogram per label set. */
 export class Histogram implements Metric {
-  private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
+  readonly #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
   readonly buckets: readonly number[];
   constructor(readonly name: string, readonly help: string, buckets: readonly number[]) {
     this.buckets = [...buckets].sort((a, b) => a - b);
   }
   observe(value: number, labels: Labels = {}): void {
     const k = keyOf(labels);
-    const s = this.series.get(k) ?? { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+    const s = this.#series.get(k) ?? { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
     this.buckets.forEach((b, i) => {
       if (value <= b) s.counts[i]! += 1;
     });
     s.sum += value;
     s.count += 1;
-    this.series.set(k, s);
+    this.#series.set(k, s);
   }
   /** Number of observations for a label set. */
   count(labels: Labels = {}): number {
-    return this.series.get(keyOf(labels))?.count ?? 0;
+    return this.#series.get(keyOf(labels))?.count ?? 0;
   }
   expose(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const { labels, counts, sum, count } of this.series.values()) {
+    for (const { labels, counts, sum, count } of this.#series.values()) {
       this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket${labelText(labels, ['le', formatNumber(b)])} ${counts[i]}`));
       lines.push(`${this.name}_bucket${labelText(labels, ['le', '+Inf'])} ${count}`);
       lines.push(`${this.name}_sum${labelText(labels)} ${formatNumber(sum)}`);
@@ -110,7 +113,18 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 export type Stage = 'queue' | 'inference' | 'encode' | 'upload' | 'callback' | 'total';
 
 /** Error kinds counted in `gpu_backend_errors_total`. */
-export type ErrorKind = 'pipeline' | 'encode' | 'upload' | 'callback' | 'auth' | 'validation' | 'queue_full' | 'fatal';
+export type ErrorKind = 'pipeline' | 'encode' | 'upload' | 'callback' | 'auth' | 'validation' | 'queue_full' | 'fatal' | 'fleet';
+
+/** Live state the registry's gauges read at scrape time. */
+export interface MetricsState {
+  queueDepth: () => number;
+  running: () => number;
+  status?: () => string;
+  /** Unfinished leased jobs (queued or running). */
+  leasesHeld?: () => number;
+  /** Most leased jobs the backend holds at once. */
+  leaseCapacity?: () => number;
+}
 
 /** The backend's metrics. Gauges that mirror live state read it through callbacks at scrape time. */
 export class BackendMetricsRegistry {
@@ -125,20 +139,35 @@ export class BackendMetricsRegistry {
   readonly errors = new Counter('gpu_backend_errors_total', 'Errors by kind');
   readonly callbackDeliveries = new Counter('gpu_backend_callback_deliveries_total', 'Callback POSTs by outcome');
 
+  readonly leasesHeld: Gauge;
+  readonly leaseCapacity: Gauge;
+  readonly leasesReceived = new Counter('gpu_backend_leases_received_total', 'Jobs received under a lease, by model');
+  readonly leasesReleased = new Counter('gpu_backend_leases_released_total', 'Leases handed back unrun, by reason and outcome (released, unreachable)');
+  readonly leaseActions = new Counter('gpu_backend_lease_actions_total', 'Heartbeat answers per lease, by action (continue, cancel, abort, lost)');
+  readonly fleetRequests = new Counter('gpu_backend_fleet_requests_total', 'Requests to the edge fleet endpoints, by endpoint and outcome (ok, error)');
+
   readonly health = new Gauge('gpu_backend_health_status', 'Health state: 1 for the current status, 0 for the others');
 
-  constructor(private readonly state: { queueDepth: () => number; running: () => number; status?: () => string }) {
+  readonly #state: MetricsState;
+
+  constructor(state: MetricsState) {
+    this.#state = state;
     this.queueDepth = new Gauge('gpu_backend_queue_depth', 'Predictions waiting in the queue', state.queueDepth);
     this.running = new Gauge('gpu_backend_running', 'Predictions in the running batch', state.running);
+    this.leasesHeld = new Gauge('gpu_backend_leases_held', 'Leased jobs held (queued or running)', state.leasesHeld ?? (() => 0));
+    this.leaseCapacity = new Gauge('gpu_backend_lease_capacity', 'Most leased jobs held at once (QUEUE_CAPACITY + MAX_BATCH_SIZE)', state.leaseCapacity ?? (() => 0));
   }
 
   /** The whole registry in Prometheus text format (ends with a newline). */
   expose(): string {
-    if (this.state.status) {
-      const current = this.state.status();
+    if (this.#state.status) {
+      const current = this.#state.status();
       for (const status of ['STARTING', 'READY', 'BUSY', 'SETUP_FAILED', 'DEFUNCT']) this.health.set(status === current ? 1 : 0, { status });
     }
-    const all: Metric[] = [this.health, this.queueDepth, this.running, this.batchSize, this.stageSeconds, this.unetSteps, this.predictions, this.errors, this.callbackDeliveries];
+    const all: Metric[] = [
+      this.health, this.queueDepth, this.running, this.leasesHeld, this.leaseCapacity, this.batchSize, this.stageSeconds, this.unetSteps, this.predictions, this.errors,
+      this.callbackDeliveries, this.leasesReceived, this.leasesReleased, this.leaseActions, this.fleetRequests,
+    ];
     return `${all.map((m) => m.expose()).join('\n')}\n`;
   }
 }
