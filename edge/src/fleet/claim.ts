@@ -14,6 +14,7 @@ import { getPredictionRow, type PredictionRow } from '../predictions/row.js';
 import type { StatusListeners } from '../predictions/status-change.js';
 import { finishPrediction, gaveUpError, MAX_DISPATCH_ATTEMPTS } from '../predictions/transition.js';
 import type { TakenJob, WorkQueue } from './work-queue.js';
+import { edgeLogger } from '../logging.js';
 
 /** A job claimed for a worker, with its lease expiry. */
 export interface ClaimedJob {
@@ -83,7 +84,7 @@ export async function claimTakenJobs(env: Env, listeners: StatusListeners, queue
     } catch (err) {
       const rest = taken.slice(index).map((t) => t.predictionId);
       await queue.unlease(workerId, rest);
-      console.error(JSON.stringify({ level: 'error', message: 'lease claim failed; jobs queued again', worker_id: workerId, prediction_ids: rest, error: String(err) }));
+      edgeLogger.error('lease claim failed; jobs queued again', { worker_id: workerId, prediction_ids: rest, error: String(err) });
       if (claimed.length === 0) throw err;
       break;
     }

@@ -14,6 +14,7 @@
  * @module
  */
 import { DurableObject } from 'cloudflare:workers';
+import { edgeLogger } from '../logging.js';
 
 /** A job to queue: the prediction, its account (for fairness) and its Cancel-After deadline. */
 export interface QueueEntry {
@@ -332,7 +333,7 @@ export class WorkQueue extends DurableObject<Env> {
       requeued++;
     }
     if (expired.length > 0) {
-      console.log(JSON.stringify({ level: 'warn', message: 'leases expired', expired: expired.map((r) => ({ prediction_id: r.prediction_id, attempt: r.attempt, worker_id: r.worker_id })), requeued }));
+      edgeLogger.warn('leases expired', { expired: expired.map((r) => ({ prediction_id: r.prediction_id, attempt: r.attempt, worker_id: r.worker_id })), requeued });
     }
     await this.#armExpiry();
     if (requeued > 0) this.#wakeWaiters();

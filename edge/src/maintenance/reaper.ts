@@ -13,6 +13,7 @@ import { workQueueOf } from '../fleet/work-queue.js';
 import { abortAtDeadline, DEADLINE_GRACE_MS } from '../predictions/deadline.js';
 import type { StatusListeners } from '../predictions/status-change.js';
 import { finishPrediction, gaveUpError, MAX_DISPATCH_ATTEMPTS } from '../predictions/transition.js';
+import { edgeLogger } from '../logging.js';
 
 /** Age before an unfinished prediction missing from its queue counts as lost (the accept path enqueues well within it). */
 export const REAP_GRACE_MS = 60_000;
@@ -72,7 +73,7 @@ export async function reapPredictions(env: Env, listeners: StatusListeners, nowM
     }
   }
   if (result.aborted + result.requeued + result.failed > 0) {
-    console.log(JSON.stringify({ level: 'warn', message: 'reaper', aborted: result.aborted, requeued: result.requeued, failed: result.failed }));
+    edgeLogger.warn('reaper', { aborted: result.aborted, requeued: result.requeued, failed: result.failed });
   }
   return result;
 }

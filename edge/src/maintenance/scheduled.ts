@@ -9,6 +9,7 @@ import { deleteExpiredKeys } from '../idempotency/store.js';
 import type { StatusListeners } from '../predictions/status-change.js';
 import { requeueStalledDeliveries } from '../webhooks/deliveries.js';
 import { reapPredictions } from './reaper.js';
+import { edgeLogger } from '../logging.js';
 
 /** The cron expression of the every-minute trigger (the reaper alone). */
 export const REAPER_CRON = '* * * * *';
@@ -18,7 +19,7 @@ export async function runMaintenance(env: Env, nowMs: number = Date.now()): Prom
   const expiredKeys = await deleteExpiredKeys(env.DB, nowMs);
   const requeuedDeliveries = await requeueStalledDeliveries(env, nowMs);
   const settledHolds = await settleEndedHolds(env);
-  console.log(JSON.stringify({ level: 'info', message: 'maintenance', expired_idempotency_keys: expiredKeys, requeued_webhook_deliveries: requeuedDeliveries, settled_holds: settledHolds }));
+  edgeLogger.info('maintenance', { expired_idempotency_keys: expiredKeys, requeued_webhook_deliveries: requeuedDeliveries, settled_holds: settledHolds });
   return { expiredKeys, requeuedDeliveries, settledHolds };
 }
 

@@ -6,6 +6,7 @@
  */
 import type { PredictionStatus } from '../../../shared/prediction.js';
 import type { PredictionRow } from './row.js';
+import { edgeLogger } from '../logging.js';
 
 /** A recorded change: the row after it, and the status it left. */
 export interface StatusChange {
@@ -27,7 +28,7 @@ export async function notifyStatusChange(env: Env, listeners: StatusListeners, c
     try {
       await listener(env, change);
     } catch (err) {
-      console.error(JSON.stringify({ level: 'error', message: 'status listener failed', prediction_id: change.row.id, error: String(err) }));
+      edgeLogger.error('status listener failed', { prediction_id: change.row.id, error: String(err) });
     }
   }
 }

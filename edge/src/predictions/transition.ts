@@ -9,15 +9,16 @@
  * @module
  */
 import type { BackendEvent, BackendMetrics, StoredImage } from '../../../shared/internal.js';
-import { canTransition, PredictionStatus, type terminalStatuses } from '../../../shared/prediction.js';
+import { canTransition, PredictionStatus, type TerminalStatus } from '../../../shared/prediction.js';
 import { channelOf } from '../channel/prediction-channel.js';
 import { configFrom } from '../config.js';
 import { enqueuePrediction } from '../fleet/enqueue.js';
 import { enqueueProgressWebhook } from '../webhooks/listeners.js';
 import { notifyStatusChange, type StatusListeners } from './status-change.js';
 import { getPredictionRow, type PredictionRow } from './row.js';
+import { edgeLogger } from '../logging.js';
 
-export type TerminalStatus = (typeof terminalStatuses)[number];
+export type { TerminalStatus };
 
 /** What ended a prediction. */
 export interface Ending {
@@ -131,7 +132,7 @@ export async function redispatchPrediction(env: Env, listeners: StatusListeners,
 
 /** The error text customers see for an ending a backend reported; the backend's own text goes to the logs only. */
 export function publicError(status: TerminalStatus, predictionId: string, backendError: string | null | undefined): string | null {
-  if (backendError) console.log(JSON.stringify({ level: 'warn', message: 'backend error', prediction_id: predictionId, status, error: backendError }));
+  if (backendError) edgeLogger.warn('backend error', { prediction_id: predictionId, status, error: backendError });
   switch (status) {
     case 'succeeded':
       return null;
@@ -161,7 +162,7 @@ export async function applyBackendEvent(env: Env, listeners: StatusListeners, ev
       if (outcome.kind === 'applied') {
         await channelOf(env, event.prediction_id).publish({ type: 'progress', step: event.step, total: event.total });
         await enqueueProgressWebhook(env, outcome.row).catch((err: unknown) => {
-          console.error(JSON.stringify({ level: 'error', message: 'logs webhook not queued', prediction_id: event.prediction_id, error: String(err) }));
+          edgeLogger.error('logs webhook not queued', { prediction_id: event.prediction_id, error: String(err) });
         });
       }
       return outcome;
@@ -170,7 +171,7 @@ export async function applyBackendEvent(env: Env, listeners: StatusListeners, ev
       if (event.retryable && event.status !== 'succeeded') return redispatchPrediction(env, listeners, event.prediction_id, guard, event.error);
       if (!outputsBelongTo(event.output, configFrom(env).S3_PREFIX, event.prediction_id)) {
         // Never presign objects outside the prediction's prefix (another customer's images, anything in the bucket).
-        console.error(JSON.stringify({ level: 'error', message: 'backend reported outputs outside the prediction prefix', prediction_id: event.prediction_id, keys: event.output?.map((o) => o.key) }));
+        edgeLogger.error('backend reported outputs outside the prediction prefix', { prediction_id: event.prediction_id, keys: event.output?.map((o) => o.key) });
         return finishPrediction(env, listeners, event.prediction_id, { status: 'failed', output: null, error: publicError('failed', event.prediction_id, null), metrics: event.metrics }, guard);
       }
       return finishPrediction(

@@ -23,6 +23,7 @@ import { defaultHook } from '../errors/default-hook.js';
 import { claimTakenJobs } from '../fleet/claim.js';
 import { workQueueOf } from '../fleet/work-queue.js';
 import { problemResponse } from '../schemas/components.js';
+import { edgeLogger } from '../logging.js';
 
 const tags = ['internal'];
 const signed = [{ internalSignature: [] }];
@@ -117,7 +118,7 @@ export const fleetRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     const taken = await queue.lease(request.worker_id, request.capacity, request.wait_ms, ttlMs);
     const claimed = await claimTakenJobs(c.env, c.get('statusListeners'), queue, request.worker_id, taken);
     if (claimed.length > 0) {
-      console.log(JSON.stringify({ level: 'info', message: 'leased', worker_id: request.worker_id, model: request.model, leases: claimed.map(({ job }) => ({ prediction_id: job.id, attempt: job.attempt })) }));
+      edgeLogger.info('leased', { worker_id: request.worker_id, model: request.model, leases: claimed.map(({ job }) => ({ prediction_id: job.id, attempt: job.attempt })) });
     }
     return c.json(
       {
@@ -168,7 +169,7 @@ export const fleetRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     }
     let released = 0;
     for (const [model, leases] of byModel) released += await workQueueOf(c.env, model).release(request.worker_id, leases);
-    console.log(JSON.stringify({ level: 'info', message: 'leases released', worker_id: request.worker_id, reason: request.reason, asked: request.leases.length, released }));
+    edgeLogger.info('leases released', { worker_id: request.worker_id, reason: request.reason, asked: request.leases.length, released });
     return c.json({ released }, 200);
   })
   .openapi(backlogRoute, async (c) => {

@@ -4,6 +4,7 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { PredictionId } from '../../../shared/internal.js';
 import type { AppEnv } from '../app-env.js';
 import { ApiError } from '../errors/api-error.js';
 import { defaultHook } from '../errors/default-hook.js';
@@ -17,7 +18,7 @@ export const backendEventRoute = createRoute({
   summary: 'Backend progress and completion callback (HMAC-signed)',
   security: [{ internalSignature: [] }],
   request: {
-    params: z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/) }),
+    params: z.object({ id: PredictionId }),
     body: { required: true, content: { 'application/json': { schema: BackendEventSchema } } },
   },
   responses: {

@@ -26,47 +26,50 @@ export interface BatchQueueOptions {
 }
 
 export class BatchQueue<T extends QueueEntry> {
-  private readonly items: T[] = [];
-  private closed = false;
-  private wake: (() => void) | undefined;
-  private readonly now: () => number;
+  readonly #items: T[] = [];
+  #closed = false;
+  #wake: (() => void) | undefined;
+  readonly #now: () => number;
 
-  constructor(private readonly options: BatchQueueOptions) {
-    this.now = options.now ?? Date.now;
+  readonly #options: BatchQueueOptions;
+
+  constructor(options: BatchQueueOptions) {
+    this.#options = options;
+    this.#now = options.now ?? Date.now;
   }
 
   get length(): number {
-    return this.items.length;
+    return this.#items.length;
   }
 
   get capacity(): number {
-    return this.options.capacity;
+    return this.#options.capacity;
   }
 
   get isFull(): boolean {
-    return this.items.length >= this.options.capacity;
+    return this.#items.length >= this.#options.capacity;
   }
 
   /** Adds an entry; false (and nothing added) when the queue is full or closed. */
   push(entry: T): boolean {
-    if (this.closed || this.isFull) return false;
-    this.items.push(entry);
-    this.notify();
+    if (this.#closed || this.isFull) return false;
+    this.#items.push(entry);
+    this.#notify();
     return true;
   }
 
   /** Removes a waiting entry; false when it is not in the queue (already taken or never added). */
   remove(entry: T): boolean {
-    const at = this.items.indexOf(entry);
+    const at = this.#items.indexOf(entry);
     if (at < 0) return false;
-    this.items.splice(at, 1);
-    this.notify();
+    this.#items.splice(at, 1);
+    this.#notify();
     return true;
   }
 
   /** Waiting entries, oldest first (a copy). */
   entries(): T[] {
-    return [...this.items];
+    return [...this.#items];
   }
 
   /**
@@ -75,59 +78,59 @@ export class BatchQueue<T extends QueueEntry> {
    */
   async takeBatch(): Promise<T[] | null> {
     for (;;) {
-      if (this.closed) return null;
-      const head = this.items[0];
+      if (this.#closed) return null;
+      const head = this.#items[0];
       if (head === undefined) {
-        await this.waitForChange(undefined);
+        await this.#waitForChange(undefined);
         continue;
       }
-      const batch = this.compatibleWith(head);
+      const batch = this.#compatibleWith(head);
       const units = batch.reduce((n, e) => n + e.size, 0);
-      const waitLeft = head.enqueuedAt + this.options.maxWaitMs - this.now();
-      if (units >= this.options.maxSize || waitLeft <= 0) {
-        for (const e of batch) this.items.splice(this.items.indexOf(e), 1);
+      const waitLeft = head.enqueuedAt + this.#options.maxWaitMs - this.#now();
+      if (units >= this.#options.maxSize || waitLeft <= 0) {
+        for (const e of batch) this.#items.splice(this.#items.indexOf(e), 1);
         return batch;
       }
-      await this.waitForChange(waitLeft);
+      await this.#waitForChange(waitLeft);
     }
   }
 
   /** Stops handing out batches and returns every waiting entry (the queue is empty afterwards). */
   close(): T[] {
-    this.closed = true;
-    const left = this.items.splice(0, this.items.length);
-    this.notify();
+    this.#closed = true;
+    const left = this.#items.splice(0, this.#items.length);
+    this.#notify();
     return left;
   }
 
-  private compatibleWith(head: T): T[] {
+  #compatibleWith(head: T): T[] {
     const batch = [head];
     let units = head.size;
-    for (const e of this.items) {
+    for (const e of this.#items) {
       if (e === head || e.key !== head.key) continue;
-      if (units + e.size > this.options.maxSize) continue;
+      if (units + e.size > this.#options.maxSize) continue;
       batch.push(e);
       units += e.size;
     }
     return batch;
   }
 
-  private notify(): void {
-    const w = this.wake;
-    this.wake = undefined;
+  #notify(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
     w?.();
   }
 
-  private waitForChange(timeoutMs: number | undefined): Promise<void> {
+  #waitForChange(timeoutMs: number | undefined): Promise<void> {
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
-      this.wake = () => {
+      this.#wake = () => {
         if (timer) clearTimeout(timer);
         resolve();
       };
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
-          this.wake = undefined;
+          this.#wake = undefined;
           resolve();
         }, timeoutMs);
       }

@@ -32,54 +32,61 @@ interface Pending {
 
 /** Ordered, retried delivery for one prediction's events. */
 class CallbackChannel {
-  private readonly pending: Pending[] = [];
-  private running: Promise<void> | undefined;
+  readonly #pending: Pending[] = [];
+  #running: Promise<void> | undefined;
 
-  constructor(
-    private readonly url: URL,
-    private readonly owner: CallbackDispatcher,
-    private readonly onIdle: () => void,
-  ) {}
+  readonly #url: URL;
+  readonly #owner: CallbackDispatcher;
+  readonly #onIdle: () => void;
+
+  constructor(url: URL, owner: CallbackDispatcher, onIdle: () => void) {
+    this.#url = url;
+    this.#owner = owner;
+    this.#onIdle = onIdle;
+  }
 
   send(event: BackendEvent): Promise<DeliveryOutcome> {
     return new Promise((done) => {
-      const last = this.pending.at(-1);
+      const last = this.#pending.at(-1);
       if (event.type === 'progress' && last?.event.type === 'progress') {
         last.done('abandoned');
-        this.pending[this.pending.length - 1] = { event, done };
+        this.#pending[this.#pending.length - 1] = { event, done };
       } else {
-        this.pending.push({ event, done });
+        this.#pending.push({ event, done });
       }
-      this.running ??= this.pump();
+      this.#running ??= this.#pump();
     });
   }
 
   /** Resolves once everything queued so far was delivered or given up on. */
   async drained(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.#running) await this.#running;
   }
 
-  private async pump(): Promise<void> {
+  async #pump(): Promise<void> {
     for (;;) {
-      const next = this.pending.shift();
+      const next = this.#pending.shift();
       if (next === undefined) {
-        this.running = undefined;
-        this.onIdle();
+        this.#running = undefined;
+        this.#onIdle();
         return;
       }
-      next.done(await this.owner.deliver(this.url, next.event));
+      next.done(await this.#owner.deliver(this.#url, next.event));
     }
   }
 }
 
 /** Owns the per-prediction channels; one per process. */
 export class CallbackDispatcher {
-  private readonly channels = new Map<string, CallbackChannel>();
-  private readonly stop = new AbortController();
-  private readonly random: () => number;
+  readonly #channels = new Map<string, CallbackChannel>();
+  readonly #stop = new AbortController();
+  readonly #random: () => number;
 
-  constructor(private readonly options: CallbackOptions) {
-    this.random = options.random ?? Math.random;
+  readonly #options: CallbackOptions;
+
+  constructor(options: CallbackOptions) {
+    this.#options = options;
+    this.#random = options.random ?? Math.random;
   }
 
   /**
@@ -88,12 +95,12 @@ export class CallbackDispatcher {
    */
   send(callbackUrl: string, event: BackendEvent): Promise<DeliveryOutcome> {
     const key = `${event.prediction_id}\u0000${callbackUrl}`;
-    let channel = this.channels.get(key);
+    let channel = this.#channels.get(key);
     if (!channel) {
       const created = new CallbackChannel(new URL(callbackUrl), this, () => {
-        if (this.channels.get(key) === created) this.channels.delete(key);
+        if (this.#channels.get(key) === created) this.#channels.delete(key);
       });
-      this.channels.set(key, created);
+      this.#channels.set(key, created);
       channel = created;
     }
     return channel.send(event);
@@ -101,7 +108,7 @@ export class CallbackDispatcher {
 
   /** Number of predictions with events not yet delivered. */
   get backlog(): number {
-    return this.channels.size;
+    return this.#channels.size;
   }
 
   /**
@@ -112,7 +119,7 @@ export class CallbackDispatcher {
   async flush(timeoutMs: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const all = (async () => {
-      while (this.channels.size > 0) await Promise.all([...this.channels.values()].map((c) => c.drained()));
+      while (this.#channels.size > 0) await Promise.all([...this.#channels.values()].map((c) => c.drained()));
       return true;
     })();
     const late = new Promise<boolean>((resolve) => {
@@ -120,27 +127,27 @@ export class CallbackDispatcher {
     });
     const ok = await Promise.race([all, late]);
     clearTimeout(timer);
-    if (!ok) this.stop.abort();
+    if (!ok) this.#stop.abort();
     return ok;
   }
 
   /** POSTs one event until acknowledged, rejected (non-retryable 4xx) or out of attempts. */
   async deliver(url: URL, event: BackendEvent): Promise<DeliveryOutcome> {
-    const { maxAttempts, timeoutMs, logger, metrics } = this.options;
+    const { maxAttempts, timeoutMs, logger, metrics } = this.#options;
     const body = JSON.stringify(event);
     const log = logger.child({ prediction_id: event.prediction_id, attempt: event.attempt, seq: event.seq, event: event.type });
     for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      if (this.stop.signal.aborted) break;
+      if (this.#stop.signal.aborted) break;
       const started = performance.now();
       let waitMs: number | undefined;
       let reason: string;
       try {
-        const headers = await signInternalRequest(this.options.secret, 'POST', url.pathname + url.search, body);
+        const headers = await signInternalRequest(this.#options.secret, 'POST', url.pathname + url.search, body);
         const res = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...headers },
           body,
-          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.stop.signal]),
+          signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), this.#stop.signal]),
         });
         await res.arrayBuffer().catch(() => undefined);
         metrics?.stageSeconds.observe((performance.now() - started) / 1000, { stage: 'callback' });
@@ -166,10 +173,10 @@ export class CallbackDispatcher {
         log.error('callback not delivered: retry budget spent', { reason, delivery_attempts: attempt });
         return 'gave-up';
       }
-      const backoff = backoffDelayMs(attempt, this.options, this.random());
-      const delay = Math.min(this.options.maxDelayMs, Math.max(backoff, waitMs ?? 0));
+      const backoff = backoffDelayMs(attempt, this.#options, this.#random());
+      const delay = Math.min(this.#options.maxDelayMs, Math.max(backoff, waitMs ?? 0));
       log.warn('callback failed; retrying', { reason, delivery_attempt: attempt, retry_in_ms: delay });
-      await sleep(delay, this.stop.signal);
+      await sleep(delay, this.#stop.signal);
     }
     log.error('callback abandoned at shutdown');
     return 'abandoned';

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { MAX_LEASE_WAIT_MS, WorkerId } from '../../../shared/fleet.js';
+import { INTERNAL_SECRET_MIN_LENGTH } from '../../../shared/internal.js';
 import { ModelId } from '../../../shared/models.js';
 import type { ExecutionProvider } from '../pipeline/ort-session.js';
 
@@ -66,9 +67,9 @@ export const EnvSchema = z.object({
   PORT: int(0, 65535).default(8790),
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Shared secret for the HMAC on every internal request and every callback. */
-  INTERNAL_SECRET: z.string().min(32, 'must be at least 32 characters'),
+  INTERNAL_SECRET: z.string().min(INTERNAL_SECRET_MIN_LENGTH, `must be at least ${INTERNAL_SECRET_MIN_LENGTH} characters`),
   /** During a rotation: the previous secret, still accepted on incoming requests (callbacks are signed with INTERNAL_SECRET). */
-  INTERNAL_SECRET_PREVIOUS: z.string().min(32, 'must be at least 32 characters').optional(),
+  INTERNAL_SECRET_PREVIOUS: z.string().min(INTERNAL_SECRET_MIN_LENGTH, `must be at least ${INTERNAL_SECRET_MIN_LENGTH} characters`).optional(),
   /** Models served: `sd15-tiny-demo=/models/sd15-tiny,...`; relative directories resolve against MODEL_DIR. */
   MODELS: modelList,
   MODEL_DIR: z.string().min(1).default('.'),

@@ -12,6 +12,7 @@
  */
 import type { BackendEvent, BackendMetrics, StoredImage } from '../../../shared/internal.js';
 import type { ReleaseRequest } from '../../../shared/fleet.js';
+import type { TerminalStatus } from '../../../shared/prediction.js';
 
 type EventBody<T extends BackendEvent['type']> = Omit<Extract<BackendEvent, { type: T }>, 'prediction_id' | 'attempt' | 'seq' | 'at'>;
 
@@ -19,7 +20,7 @@ type EventBody<T extends BackendEvent['type']> = Omit<Extract<BackendEvent, { ty
 export type EventInput = EventBody<'started'> | EventBody<'progress'> | EventBody<'completed'>;
 
 /** Terminal statuses a `completed` event can carry. */
-export type ReportedStatus = 'succeeded' | 'failed' | 'canceled' | 'aborted';
+export type ReportedStatus = TerminalStatus;
 
 /** Why a lease is handed back unrun (a subset of the protocol's release reasons). */
 export type HandBackReason = Extract<ReleaseRequest['reason'], 'draining' | 'failed'>;
