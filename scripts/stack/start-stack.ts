@@ -45,6 +45,8 @@ export interface StackOptions {
   adminToken?: string;
   /** Shared edge ↔ backend secret; default: random per start. */
   internalSecret?: string;
+  /** Bearer token of the edge's fleet backlog endpoint (`FLEET_METRICS_TOKEN`); default: random per start. */
+  fleetMetricsToken?: string;
   /** A real model directory to serve instead of the demo model, under `modelId`. */
   modelDir?: string;
   /** Id the model is served under (default `sd15-tiny-demo`); must be in the catalogue (`shared/models.ts`). */
@@ -61,6 +63,8 @@ export interface StackOptions {
   edgeVars?: Record<string, string>;
   /** The edge's BACKENDS (default: the stack's backend); tests put a recorder in between. */
   edgeBackends?: string[];
+  /** Where the backends pull work from (default: the edge); tests put a recorder in between. */
+  backendsEdgeUrl?: string;
   log?: LogSink;
   /** Aborts start-up (Ctrl-C while starting): what already runs is stopped and startStack rejects. */
   signal?: AbortSignal;
@@ -74,6 +78,7 @@ export interface Stack {
   readonly apiKey: string;
   readonly adminToken: string;
   readonly internalSecret: string;
+  readonly fleetMetricsToken: string;
   readonly accountId: string;
   readonly modelId: string;
   readonly modelDir: string;
@@ -107,6 +112,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const apiKey = options.apiKey ?? DEFAULT_DEV_API_KEY;
   const adminToken = options.adminToken ?? secret();
   const internalSecret = options.internalSecret ?? secret();
+  const fleetMetricsToken = options.fleetMetricsToken ?? secret();
   const bucket = options.bucket ?? 'images';
   const prefix = options.prefix ?? 'predictions';
   const modelId = options.modelId ?? DEMO_MODEL_ID;
@@ -148,7 +154,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const backends = await startBackendFleet(
       {
         root,
-        edgeUrl,
+        edgeUrl: options.backendsEdgeUrl ?? edgeUrl,
         internalSecret,
         modelId,
         modelDir,
@@ -164,7 +170,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
     stops.push(() => backends.stop());
     interrupted();
-    for (const b of backends.all()) say(`backend ready  ${b.url} (${b.workerId}, model ${modelId}, CPU, pulling from ${edgeUrl})`);
+    for (const b of backends.all()) say(`backend ready  ${b.url} (${b.workerId}, model ${modelId}, CPU, pulling from ${options.backendsEdgeUrl ?? edgeUrl})`);
 
     const edge = await startEdgePart({
       root,
@@ -190,6 +196,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       secrets: {
         ADMIN_TOKEN: adminToken,
         INTERNAL_SECRET: internalSecret,
+        FLEET_METRICS_TOKEN: fleetMetricsToken,
         S3_ACCESS_KEY_ID: s3Credentials.accessKeyId,
         S3_SECRET_ACCESS_KEY: s3Credentials.secretAccessKey,
       },
@@ -209,6 +216,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       apiKey,
       adminToken,
       internalSecret,
+      fleetMetricsToken,
       accountId: DEV_ACCOUNT_ID,
       modelId,
       modelDir,

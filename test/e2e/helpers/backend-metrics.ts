@@ -13,6 +13,10 @@ export const LEASES_HELD = 'gpu_backend_leases_held';
 export const LEASE_CAPACITY = 'gpu_backend_lease_capacity';
 /** Jobs a backend received under a lease (a counter). */
 export const LEASES_RECEIVED = 'gpu_backend_leases_received_total';
+/** Heartbeat answers per lease, by `action` (continue, cancel, abort, lost). */
+export const LEASE_ACTIONS = 'gpu_backend_lease_actions_total';
+/** Predictions in the running batch. */
+export const RUNNING = 'gpu_backend_running';
 
 /** A backend's metrics page; undefined when it does not answer (e.g. it was killed). */
 export async function scrapeMetrics(url: string, secret: string): Promise<string | undefined> {
@@ -25,21 +29,29 @@ export async function scrapeMetrics(url: string, secret: string): Promise<string
 }
 
 /**
- * The sum of every sample of `name` (all label sets) in a Prometheus text page.
- * @throws Error when the page has no sample of `name` (a renamed metric must not read as zero)
+ * The sum of the samples of `name` in a Prometheus text page whose labels include every pair of `labels`
+ * (0 when a counter has no such sample yet).
+ * @throws Error when the page does not declare `name` at all (a renamed metric must not read as zero)
  */
-export function metricValue(page: string, name: string): number {
-  let found = false;
+export function metricValue(page: string, name: string, labels: Record<string, string> = {}): number {
+  if (!page.split('\n').some((line) => line.startsWith(`# TYPE ${name} `) || line.startsWith(`${name} `) || line.startsWith(`${name}{`))) {
+    throw new Error(`metric ${name} is not on the page`);
+  }
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   let sum = 0;
   for (const line of page.split('\n')) {
-    if (line.startsWith('#')) continue;
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)/.exec(line);
     if (match?.[1] !== name) continue;
-    found = true;
-    sum += Number(match[3]);
+    const labelText = match[2] ?? '';
+    if (wanted.every((pair) => labelText.includes(pair))) sum += Number(match[3]);
   }
-  if (!found) throw new Error(`metric ${name} is not on the page`);
   return sum;
+}
+
+/** One metric of a backend (see {@link metricValue}); undefined when the backend does not answer. */
+export async function backendMetric(backend: { url: string }, secret: string, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+  const page = await scrapeMetrics(backend.url, secret);
+  return page === undefined ? undefined : metricValue(page, name, labels);
 }
 
 /** What the sampler saw of one backend. */
