@@ -1,12 +1,12 @@
 /**
  * Edge tests inside workerd (`@cloudflare/vitest-plugin`): the worker from wrangler.toml, D1 migrations as a
- * test-only binding, and loopback services (S3 server, fake GPU backends, webhook receiver, DoH server) started in globalSetup whose
+ * test-only binding, and loopback services (S3 server, fake GPU backend outputs, webhook receiver, DoH server) started in globalSetup whose
  * addresses reach the worker's bindings via `inject`.
  */
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
-import { TEST_ADMIN_TOKEN, TEST_BUCKET, TEST_INTERNAL_SECRET, TEST_ORIGIN, TEST_PREFIX, TEST_S3_KEY, TEST_S3_SECRET } from './test/constants.js';
+import { TEST_ADMIN_TOKEN, TEST_BUCKET, TEST_FLEET_METRICS_TOKEN, TEST_INTERNAL_SECRET, TEST_ORIGIN, TEST_PREFIX, TEST_S3_KEY, TEST_S3_SECRET } from './test/constants.js';
 
 // Keep wrangler/miniflare off the network.
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';
@@ -14,6 +14,7 @@ process.env.WRANGLER_SEND_METRICS = 'false';
 // wrangler.toml declares these secrets as required; the tests' values (also bound below) satisfy the check.
 process.env.ADMIN_TOKEN = TEST_ADMIN_TOKEN;
 process.env.INTERNAL_SECRET = TEST_INTERNAL_SECRET;
+process.env.FLEET_METRICS_TOKEN = TEST_FLEET_METRICS_TOKEN;
 process.env.S3_ACCESS_KEY_ID = TEST_S3_KEY;
 process.env.S3_SECRET_ACCESS_KEY = TEST_S3_SECRET;
 
@@ -28,13 +29,11 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             TEST_MIGRATIONS: migrations,
-            TEST_BACKEND_A: inject('backendA'),
-            TEST_BACKEND_B: inject('backendB'),
+            TEST_BACKEND: inject('backend'),
             TEST_OPENAPI_VALIDATOR: inject('openApiValidator'),
             TEST_WEBHOOK_RECEIVER: inject('webhookReceiver'),
             TEST_DOH_SERVER: inject('dohServer'),
             PUBLIC_BASE_URL: TEST_ORIGIN,
-            BACKENDS: JSON.stringify([inject('backendA'), inject('backendB')]),
             S3_ENDPOINT: inject('s3Endpoint'),
             S3_REGION: 'us-east-1',
             S3_BUCKET: TEST_BUCKET,
@@ -43,6 +42,10 @@ export default defineConfig(async () => {
             S3_SECRET_ACCESS_KEY: TEST_S3_SECRET,
             ADMIN_TOKEN: TEST_ADMIN_TOKEN,
             INTERNAL_SECRET: TEST_INTERNAL_SECRET,
+            FLEET_METRICS_TOKEN: TEST_FLEET_METRICS_TOKEN,
+            // Leases outlive every test unless a test expires them (it drives the work queue's alarm).
+            LEASE_TTL_S: '60',
+            LEASE_HEARTBEAT_S: '2',
             CORS_ORIGINS: 'https://playground.test',
             // Generous defaults so that only the tests about limits meet them (they set their own per account).
             DEFAULT_REQUESTS_PER_MINUTE: '10000',
@@ -63,7 +66,7 @@ export default defineConfig(async () => {
       include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
       globalSetup: ['test/global-setup.ts'],
       setupFiles: ['test/apply-migrations.ts'],
-      // The fake backends are shared: files run one after another so a file's backend modes do not leak.
+      // Files run one after another: they share the loopback servers and lease from the same work queues.
       fileParallelism: false,
       testTimeout: 20_000,
       hookTimeout: 30_000,

@@ -2,6 +2,7 @@
  * The Hono environment every route and middleware shares: Worker bindings plus typed context variables.
  * @module
  */
+import type { StatusListeners } from './predictions/status-change.js';
 
 /** Who made an authenticated public request. */
 export interface Caller {
@@ -14,6 +15,8 @@ export type ErrorStyle = 'problem' | 'openai';
 
 export interface AppVariables {
   requestId: string;
+  /** The deployment's status listeners, wired in the Worker's entry and set for every request by the app. */
+  statusListeners: StatusListeners;
   caller: Caller;
   errorStyle: ErrorStyle;
   /** Set by the idempotency middleware while this request holds an Idempotency-Key: the prediction it creates is linked to it. */

@@ -1,8 +1,9 @@
 /**
  * The edge application: middleware (request id, secure headers, CORS, body limit; on `/v1/*` a per-address
  * limit before API key auth,
- * per-key rate limit, and Idempotency-Key on the two create routes), the public, admin and internal route
- * groups, the OpenAPI document and one error handler.
+ * per-key rate limit, and Idempotency-Key on the two create routes), the public, admin, internal and fleet route
+ * groups, the OpenAPI document and one error handler. The status listeners are wired by the Worker's entry and
+ * handed to every route through the context (`statusListeners`).
  * @module
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
@@ -19,6 +20,7 @@ import { INPUT_IMAGE_BODY_BYTES as IMAGE_BODY_BYTES } from '../../shared/input-i
 import { clientRateLimit } from './middleware/client-rate-limit/index.js';
 import { corsFromConfig } from './middleware/cors/index.js';
 import { errorStyle } from './middleware/error-style/index.js';
+import { fleetMetricsAuth } from './middleware/fleet-metrics-auth/index.js';
 import { idempotency } from './middleware/idempotency/index.js';
 import { internalAuth } from './middleware/internal-auth/index.js';
 import { rateLimit } from './middleware/rate-limit/index.js';
@@ -29,6 +31,7 @@ import { adminBillingRoutes } from './routes/admin-billing.js';
 import { mountDocs } from './routes/docs.js';
 import { imageRoutes } from './routes/images.js';
 import { imageEditRoutes } from './routes/image-edits.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { internalRoutes } from './routes/internal.js';
 import { playgroundRoutes } from './playground/index.js';
 import { modelRoutes } from './routes/models.js';
@@ -36,13 +39,16 @@ import { predictionEventRoutes } from './routes/prediction-events.js';
 import { predictionRoutes } from './routes/predictions.js';
 import { replicateRoutes } from './routes/replicate.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { FLEET_PATHS } from '../../shared/fleet.js';
+import type { StatusListeners } from './predictions/status-change.js';
 
 /** Builds the app. Routes are chained so `AppType` carries their schema for `hc<AppType>`. */
-export function createApp() {
+export function createApp(statusListeners: StatusListeners) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook });
   app.use('*', requestId());
   app.use('*', async function defaultErrorStyle(c, next) {
     c.set('errorStyle', 'problem');
+    c.set('statusListeners', statusListeners);
     await next();
   });
   app.use('*', secureHeaders());
@@ -61,7 +67,10 @@ export function createApp() {
   app.use('/v1/images/generations', idempotency());
   app.use('/v1/models/:owner/:name/predictions', idempotency());
   app.use('/admin/*', adminAuth());
-  app.use('/internal/*', internalAuth());
+  // Backends sign every internal request; KEDA reads the backlog with a bearer token instead.
+  const signedInternal = internalAuth();
+  const metricsAuth = fleetMetricsAuth();
+  app.use('/internal/*', async (c, next) => (c.req.path === FLEET_PATHS.backlog ? metricsAuth(c, next) : signedInternal(c, next)));
 
   const routes = app
     .route('/', predictionRoutes)
@@ -74,7 +83,8 @@ export function createApp() {
     .route('/', webhookRoutes)
     .route('/', adminRoutes)
     .route('/', adminBillingRoutes)
-    .route('/', internalRoutes);
+    .route('/', internalRoutes)
+    .route('/', fleetRoutes);
   mountDocs(app);
   app.route('/', playgroundRoutes);
 

@@ -35,26 +35,29 @@ describe('configFrom', () => {
     });
   });
 
-  describe('dispatch watchdog', () => {
-    it('parses DISPATCH_WATCHDOG_S and DISPATCH_WATCHDOG_STRIKES as integers', () => {
-      const config = configFrom(envWith({ DISPATCH_WATCHDOG_S: '7', DISPATCH_WATCHDOG_STRIKES: '3' }));
-      expect(config.DISPATCH_WATCHDOG_S).toBe(7);
-      expect(config.DISPATCH_WATCHDOG_STRIKES).toBe(3);
+  describe('fleet leases', () => {
+    it('parses LEASE_TTL_S and LEASE_HEARTBEAT_S as integers', () => {
+      const config = configFrom(envWith({ LEASE_TTL_S: '12', LEASE_HEARTBEAT_S: '3' }));
+      expect([config.LEASE_TTL_S, config.LEASE_HEARTBEAT_S]).toEqual([12, 3]);
     });
 
-    it('uses 30 s and 2 strikes when unset', () => {
-      const config = configFrom(envWith({ DISPATCH_WATCHDOG_S: undefined, DISPATCH_WATCHDOG_STRIKES: undefined }));
-      expect([config.DISPATCH_WATCHDOG_S, config.DISPATCH_WATCHDOG_STRIKES]).toEqual([30, 2]);
+    it('uses 30 s and 5 s when unset', () => {
+      const config = configFrom(envWith({ LEASE_TTL_S: undefined, LEASE_HEARTBEAT_S: undefined }));
+      expect([config.LEASE_TTL_S, config.LEASE_HEARTBEAT_S]).toEqual([30, 5]);
     });
 
     it.each([
-      ['DISPATCH_WATCHDOG_S', '0'],
-      ['DISPATCH_WATCHDOG_S', '3601'],
-      ['DISPATCH_WATCHDOG_S', 'soon'],
-      ['DISPATCH_WATCHDOG_STRIKES', '0'],
-      ['DISPATCH_WATCHDOG_STRIKES', '1.5'],
+      ['LEASE_TTL_S', '1'],
+      ['LEASE_TTL_S', 'soon'],
+      ['LEASE_HEARTBEAT_S', '0'],
+      ['LEASE_HEARTBEAT_S', '1.5'],
+      ['FLEET_METRICS_TOKEN', 'short'],
     ])('throws naming %s for %s', (name, value) => {
       expect(() => configFrom(envWith({ [name]: value }))).toThrow(new RegExp(name));
+    });
+
+    it('throws when FLEET_METRICS_TOKEN is missing', () => {
+      expect(() => configFrom(envWith({ FLEET_METRICS_TOKEN: undefined }))).toThrow(/FLEET_METRICS_TOKEN/);
     });
   });
 });

@@ -23,17 +23,6 @@ const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter
 
 export const EdgeConfig = z.object({
   PUBLIC_BASE_URL: z.url().transform((u) => u.replace(/\/+$/, '')),
-  BACKENDS: z
-    .string()
-    .transform((s, ctx) => {
-      try {
-        return JSON.parse(s) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'BACKENDS must be a JSON array of URLs' });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.array(z.url().transform((u) => u.replace(/\/+$/, ''))).min(1)),
   S3_ENDPOINT: z.url().transform((u) => u.replace(/\/+$/, '')),
   /**
    * Origin that presigned output URLs name when clients reach the store another way than the edge does (e.g. an
@@ -68,10 +57,12 @@ export const EdgeConfig = z.object({
       }
       return delays as number[];
     }),
-  /** Seconds between the dispatch watchdog's checks of the backend that accepted a prediction. */
-  DISPATCH_WATCHDOG_S: z.coerce.number().int().min(1).max(3600).default(30),
-  /** Consecutive bad checks (unreachable, prediction unknown) before the watchdog dispatches again. */
-  DISPATCH_WATCHDOG_STRIKES: z.coerce.number().int().min(1).max(100).default(2),
+  /** Seconds a fleet lease lives without a heartbeat; an expired lease's job is queued again as the next attempt. */
+  LEASE_TTL_S: z.coerce.number().int().min(2).max(600).default(30),
+  /** Seconds between the heartbeats a backend is told to send (well under LEASE_TTL_S). */
+  LEASE_HEARTBEAT_S: z.coerce.number().int().min(1).max(300).default(5),
+  /** Bearer token of `GET /internal/fleet/backlog` (KEDA's metrics-api scaler). */
+  FLEET_METRICS_TOKEN: z.string().min(16, 'FLEET_METRICS_TOKEN must be at least 16 characters'),
   /** Seconds `POST /v1/images/generations` waits before it cancels the prediction and answers 503 (default 60). */
   OPENAI_WAIT_S: z.coerce.number().int().min(1).max(60).default(60),
   /** Open SSE streams (`/v1/predictions/{id}/events`) per API key; more answer 429 `quota-exceeded`. */

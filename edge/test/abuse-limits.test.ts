@@ -7,12 +7,13 @@ import { createExecutionContext } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
+import { statusListeners } from '../src/index.js';
 import { TEST_ORIGIN } from './constants.js';
 import { auth, call, createPrediction, newCustomer, waitForJob } from './helpers.js';
 
 /** The worker with some vars changed (short heartbeats, a small stream cap). */
 function withVars(vars: Record<string, string>) {
-  const app = createApp();
+  const app = createApp(statusListeners);
   return (path: string, init: RequestInit = {}) => Promise.resolve(app.request(`${TEST_ORIGIN}${path}`, init, { ...env, ...vars } as Env, createExecutionContext()));
 }
 

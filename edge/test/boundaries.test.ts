@@ -8,12 +8,13 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { signInternalRequest } from '../../shared/signing.js';
 import { createApp } from '../src/app.js';
+import { statusListeners } from '../src/index.js';
 import { TEST_INTERNAL_SECRET, TEST_ORIGIN, TEST_PREFIX } from './constants.js';
 import { auth, call, createPrediction, deliver, getPrediction, newCustomer, waitForJob } from './helpers.js';
 
 async function callWith(vars: Record<string, string>, path: string, init: RequestInit): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await createApp().request(`${TEST_ORIGIN}${path}`, init, { ...env, ...vars } as Env, ctx);
+  const res = await createApp(statusListeners).request(`${TEST_ORIGIN}${path}`, init, { ...env, ...vars } as Env, ctx);
   await waitOnExecutionContext(ctx);
   return res;
 }

@@ -1,32 +1,26 @@
-import { runDurableObjectAlarm } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import type { Prediction } from '../../shared/prediction.js';
-import { channelOf } from '../src/channel/prediction-channel.js';
-import { auth, call, createPrediction, deliver, getPrediction, newCustomer, runToSuccess, waitForJob } from './helpers.js';
+import { reapPredictions } from '../src/maintenance/reaper.js';
+import { DEADLINE_GRACE_MS } from '../src/predictions/deadline.js';
+import { statusListeners } from '../src/index.js';
+import { auth, call, createPrediction, deliver, getPrediction, heartbeatActionOf, newCustomer, runToSuccess, waitForJob } from './helpers.js';
 
 async function cancel(key: string, id: string): Promise<Response> {
   return call(`/v1/predictions/${id}/cancel`, auth(key, { method: 'POST' }));
 }
 
-async function waitForCancelAtBackend(id: string): Promise<boolean> {
-  for (let i = 0; i < 100; i++) {
-    if ((await waitForJob(id)).cancelRequested) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return false;
-}
-
 describe('POST /v1/predictions/:id/cancel', () => {
-  it('cancels a processing prediction and tells its backend', async () => {
+  it('cancels a processing prediction and tells its backend at its next heartbeat', async () => {
     const { key } = await newCustomer();
     const { prediction } = await createPrediction(key);
     const { backend } = await waitForJob(prediction.id);
     await deliver(backend, prediction.id, { type: 'started' });
+    expect(await heartbeatActionOf(prediction.id)).toBe('continue');
     const res = await cancel(key, prediction.id);
     expect(res.status).toBe(200);
     expect(await res.json<Prediction>()).toMatchObject({ status: 'canceled', output: null });
-    expect(await waitForCancelAtBackend(prediction.id)).toBe(true);
+    expect(await heartbeatActionOf(prediction.id)).toBe('cancel');
     // The backend's late completion does not resurrect it.
     expect(await (await deliver(backend, prediction.id, { type: 'completed', status: 'succeeded' })).json()).toEqual({ result: 'refused' });
     expect((await getPrediction(key, prediction.id)).status).toBe('canceled');
@@ -76,24 +70,47 @@ describe('POST /v1/predictions/:id/cancel', () => {
 });
 
 describe('Cancel-After', () => {
-  it('aborts a prediction still running at its deadline and tells the backend', async () => {
+  it('passes the deadline to the backend, whose heartbeat answers abort once it passed', async () => {
     const { key } = await newCustomer();
     const { res, prediction } = await createPrediction(key, undefined, { 'cancel-after': '5s' });
     expect(res.status).toBe(202);
     const { backend, job } = await waitForJob(prediction.id);
     expect(Date.parse(job.deadline ?? '') - Date.parse(prediction.created_at)).toBeGreaterThanOrEqual(4_900);
     await deliver(backend, prediction.id, { type: 'started' });
-    // Fire the channel's deadline alarm now instead of waiting for it.
-    expect(await runDurableObjectAlarm(channelOf(env, prediction.id))).toBe(true);
+    // Heartbeat until the deadline has passed: the answer turns from continue to abort.
+    expect(await heartbeatActionOf(prediction.id)).toBe('continue');
+    let action = await heartbeatActionOf(prediction.id);
+    while (action === 'continue') {
+      await new Promise((r) => setTimeout(r, 250));
+      action = await heartbeatActionOf(prediction.id);
+    }
+    expect(action).toBe('abort');
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(job.deadline ?? ''));
+    // The backend reports the abort itself.
+    expect(await (await deliver(backend, prediction.id, { type: 'completed', status: 'aborted', error: 'deadline' })).json()).toEqual({ result: 'applied' });
     expect(await getPrediction(key, prediction.id)).toMatchObject({ status: 'aborted', error: 'Cancel-After deadline passed' });
-    expect(await waitForCancelAtBackend(prediction.id)).toBe(true);
+  });
+
+  it('the reaper aborts a prediction its backend never reported on, and the holder hears abort', async () => {
+    const { key } = await newCustomer();
+    const { prediction } = await createPrediction(key, undefined, { 'cancel-after': '5s' });
+    const { backend, job } = await waitForJob(prediction.id);
+    await deliver(backend, prediction.id, { type: 'started' });
+    const deadline = Date.parse(job.deadline ?? '');
+    // A pass before deadline + grace leaves it alone; one after aborts it.
+    await reapPredictions(env, statusListeners, deadline + DEADLINE_GRACE_MS - 1_000);
+    expect((await getPrediction(key, prediction.id)).status).toBe('processing');
+    const reaped = await reapPredictions(env, statusListeners, deadline + DEADLINE_GRACE_MS + 1_000);
+    expect(reaped.aborted).toBeGreaterThanOrEqual(1);
+    expect(await getPrediction(key, prediction.id)).toMatchObject({ status: 'aborted', error: 'Cancel-After deadline passed' });
+    expect(await heartbeatActionOf(prediction.id)).toBe('abort');
   });
 
   it('leaves a prediction that finished before its deadline alone', async () => {
     const { key } = await newCustomer();
     const { prediction } = await createPrediction(key, undefined, { 'cancel-after': '1m' });
     await runToSuccess(prediction.id);
-    await runDurableObjectAlarm(channelOf(env, prediction.id));
+    await reapPredictions(env, statusListeners, Date.now() + 120_000);
     expect((await getPrediction(key, prediction.id)).status).toBe('succeeded');
   });
 });

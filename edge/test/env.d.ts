@@ -5,9 +5,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
-      /** Base URLs of the two loopback GPU backends (test control endpoints under `/_test`). */
-      TEST_BACKEND_A: string;
-      TEST_BACKEND_B: string;
+      /** Base URL of the loopback fake backend that uploads outputs and signs events (control under `/_test`). */
+      TEST_BACKEND: string;
       /** Loopback service running @apidevtools/swagger-parser in Node (`POST /validate`). */
       TEST_OPENAPI_VALIDATOR: string;
       /** Loopback webhook receiver (`/hooks/:name`, control under `/_test/hooks/:name`). */
@@ -21,8 +20,7 @@ declare global {
 declare module 'vitest' {
   interface ProvidedContext {
     s3Endpoint: string;
-    backendA: string;
-    backendB: string;
+    backend: string;
     openApiValidator: string;
     webhookReceiver: string;
     dohServer: string;

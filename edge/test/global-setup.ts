@@ -1,5 +1,6 @@
 /**
- * Starts the loopback services the edge tests talk to (S3 server verifying SigV4, two fake GPU backends, an
+ * Starts the loopback services the edge tests talk to (S3 server verifying SigV4, the output side of a fake GPU
+ * backend, an
  * OpenAPI validator, a webhook receiver verifying with `standardwebhooks`, a DNS-over-HTTPS server) and
  * hands their addresses to the worker's bindings through `provide`.
  * @module
@@ -21,19 +22,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const { port } = await s3.run();
   const s3Endpoint = `http://127.0.0.1:${port}`;
   const backendOptions = { secret: TEST_INTERNAL_SECRET, s3: { endpoint: s3Endpoint, bucket: TEST_BUCKET, accessKeyId: TEST_S3_KEY, secretAccessKey: TEST_S3_SECRET } };
-  const a = await startFakeBackend(backendOptions);
-  const b = await startFakeBackend(backendOptions);
+  const backend = await startFakeBackend(backendOptions);
   const validator = await startOpenApiValidator();
   const receiver = await startWebhookReceiver();
   const doh = await startDohServer();
   project.provide('s3Endpoint', s3Endpoint);
-  project.provide('backendA', a.url);
-  project.provide('backendB', b.url);
+  project.provide('backend', backend.url);
   project.provide('openApiValidator', validator.url);
   project.provide('webhookReceiver', receiver.url);
   project.provide('dohServer', doh.url);
   return async () => {
-    await Promise.all([a, b, validator, receiver, doh].map(({ server }) => new Promise((resolve) => server.close(resolve))));
+    await Promise.all([backend, validator, receiver, doh].map(({ server }) => new Promise((resolve) => server.close(resolve))));
     await s3.close();
     await rm(directory, { recursive: true, force: true });
   };

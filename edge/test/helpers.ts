@@ -1,11 +1,14 @@
 /**
  * Helpers for tests running inside workerd: requests into the worker under test, accounts and keys through
- * the admin API, and driving the loopback fake backends.
+ * the admin API, and acting as a GPU backend: leasing through the signed fleet endpoints, with the loopback fake
+ * backend producing the outputs and signed events.
  * @module
  */
 import { env, exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
+import { FLEET_PATHS, type HeartbeatResponse, type HeldLease, type LeaseAction, type LeaseResponse } from '../../shared/fleet.js';
 import type { BackendJob } from '../../shared/internal.js';
+import { signInternalRequest } from '../../shared/signing.js';
 import type { Prediction } from '../../shared/prediction.js';
 import { TEST_ADMIN_TOKEN, TEST_ORIGIN } from './constants.js';
 
@@ -57,29 +60,56 @@ export async function createPrediction(key: string, body: unknown = createBody()
   return { res, prediction: await res.clone().json<Prediction>() };
 }
 
-export const backends = (): [string, string] => [env.TEST_BACKEND_A, env.TEST_BACKEND_B];
+/** The worker id the tests lease under. */
+export const TEST_WORKER_ID = 'test-gpu-0';
 
-/** Sets a fake backend's behaviour. */
-export async function setBackendMode(url: string, mode: 'ready' | 'busy' | 'error' | 'defunct' | 'hold'): Promise<void> {
-  const res = await fetch(`${url}/_test/mode`, { method: 'POST', body: JSON.stringify({ mode }) });
-  expect(res.status).toBe(200);
+/** Sends a request signed like a backend's (INTERNAL_SECRET) to the worker under test. */
+export async function signedCall(method: string, path: string, body: unknown): Promise<Response> {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const headers = await signInternalRequest(env.INTERNAL_SECRET, method, path, text);
+  return call(path, { method, headers: { ...headers, 'content-type': 'application/json' }, body: text });
 }
 
-/** Polls both backends until one holds the job; returns that backend and the job. */
-export async function waitForJob(id: string, timeoutMs = 8_000): Promise<{ backend: string; job: BackendJob; cancelRequested: boolean }> {
+/** `POST /internal/fleet/lease` as a backend; expects 200. */
+export async function lease(model: string, capacity: number, waitMs = 0, workerId = TEST_WORKER_ID): Promise<LeaseResponse> {
+  const res = await signedCall('POST', FLEET_PATHS.lease, { worker_id: workerId, model, capacity, wait_ms: waitMs });
+  expect(res.status).toBe(200);
+  const body = await res.json<LeaseResponse>();
+  for (const { job } of body.jobs) leased.set(job.id, job);
+  return body;
+}
+
+/** `POST /internal/fleet/heartbeat` as a backend; expects 200. */
+export async function heartbeat(leases: HeldLease[], workerId = TEST_WORKER_ID): Promise<HeartbeatResponse> {
+  const res = await signedCall('POST', FLEET_PATHS.heartbeat, { worker_id: workerId, leases });
+  expect(res.status).toBe(200);
+  return res.json<HeartbeatResponse>();
+}
+
+/** Jobs the tests have leased, by prediction (the latest attempt). */
+const leased = new Map<string, BackendJob>();
+
+/** Leases everything queued for `model` (remembered, so `waitForJob` still finds those jobs later). */
+export async function drainQueue(model: string): Promise<void> {
+  while ((await lease(model, 64)).jobs.length > 0);
+}
+
+/**
+ * Leases until the job of prediction `id` comes out as an attempt after `afterAttempt` (other jobs leased
+ * meanwhile are remembered) and hands it to the fake backend, which then produces its events. Returns the fake
+ * backend and the job.
+ */
+export async function waitForJob(id: string, afterAttempt = 0, timeoutMs = 8_000): Promise<{ backend: string; job: BackendJob }> {
+  const row = await env.DB.prepare('SELECT model FROM predictions WHERE id = ?').bind(id).first<{ model: string }>();
+  if (!row) throw new Error(`no prediction ${id}`);
   const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    for (const backend of backends()) {
-      const res = await fetch(`${backend}/_test/jobs/${id}`);
-      if (res.ok) {
-        const { job, cancel_requested } = await res.json<{ job: BackendJob; cancel_requested: boolean }>();
-        return { backend, job, cancelRequested: cancel_requested };
-      }
-      await res.body?.cancel();
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`prediction ${id} was not dispatched within ${timeoutMs} ms`);
+  const ready = (): boolean => (leased.get(id)?.attempt ?? 0) > afterAttempt;
+  while (!ready() && Date.now() < until) await lease(row.model, 64, 200);
+  const job = leased.get(id);
+  if (!job || !ready()) throw new Error(`prediction ${id} was not leased (after attempt ${afterAttempt}) within ${timeoutMs} ms`);
+  const res = await fetch(`${env.TEST_BACKEND}/_test/jobs`, { method: 'POST', body: JSON.stringify({ job }) });
+  expect(res.status).toBe(200);
+  return { backend: env.TEST_BACKEND, job };
 }
 
 /** Has the backend produce its next (or repeated) callback event and delivers it to the worker. */
@@ -90,14 +120,18 @@ export async function deliver(backend: string, id: string, spec: Record<string, 
   return call(signed.path, { method: 'POST', headers: signed.headers, body: signed.body });
 }
 
-/** Polls until the backend holding prediction `id` has received a cancel for it; false after `timeoutMs`. */
-export async function waitForCancelAtBackend(id: string, timeoutMs = 8_000): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if ((await waitForJob(id)).cancelRequested) return true;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return false;
+/** The action the next heartbeat of the test's lease on prediction `id` answers (the lease must be held). */
+export async function heartbeatActionOf(id: string): Promise<LeaseAction> {
+  const job = leased.get(id);
+  if (!job) throw new Error(`prediction ${id} was never leased by the tests`);
+  const [answer] = (await heartbeat([{ prediction_id: id, attempt: job.attempt }])).leases;
+  if (!answer) throw new Error('the heartbeat answered no lease');
+  return answer.action;
+}
+
+/** Whether the backend holding prediction `id` hears that it must stop (`cancel` or `abort`) at its next heartbeat. */
+export async function waitForCancelAtBackend(id: string): Promise<boolean> {
+  return ['cancel', 'abort'].includes(await heartbeatActionOf(id));
 }
 
 /** Runs a prediction to success through the backend. */

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Prediction } from '../../shared/prediction.js';
 import worker from '../src/index.js';
 import { createApp } from '../src/app.js';
+import { statusListeners } from '../src/index.js';
 import { auth, call, createBody, jsonInit, newCustomer, runToSuccess, waitForJob } from './helpers.js';
 import { TEST_ORIGIN } from './constants.js';
 
@@ -154,7 +155,7 @@ describe('Idempotency-Key once the prediction exists (faults after the charge)',
 
   it('an S3 failure in the b64_json path after the charge: retries answer with the same prediction, charged once', async () => {
     const { accountId, key } = await newCustomer('idem-b64-fault', 10_000);
-    const app = createApp();
+    const app = createApp(statusListeners);
     const request = (s3Secret: string) => {
       const ctx = createExecutionContext();
       const res = app.request(

@@ -45,7 +45,7 @@ export interface StackOptions {
   adminToken?: string;
   /** Shared edge ↔ backend secret; default: random per start. */
   internalSecret?: string;
-  /** Bearer token of the edge's fleet backlog endpoint (`FLEET_METRICS_TOKEN`); default: random per start. */
+  /** Bearer token of the edge's `GET /internal/fleet/backlog`; default: random per start. */
   fleetMetricsToken?: string;
   /** A real model directory to serve instead of the demo model, under `modelId`. */
   modelDir?: string;

@@ -6,7 +6,7 @@
  */
 import type { Caller } from '../app-env.js';
 import { ApiError } from '../errors/api-error.js';
-import type { StatusListener } from '../predictions/listeners.js';
+import type { StatusListener } from '../predictions/status-change.js';
 import type { PredictionRow } from '../predictions/row.js';
 import { meterOf } from './account-meter.js';
 import type { SettleResult } from './rpc.js';

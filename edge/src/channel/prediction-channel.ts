@@ -1,12 +1,12 @@
 /**
  * One Durable Object per prediction (SQLite-backed): fans status and progress out to SSE subscribers, wakes
- * `Prefer: wait` requests when the prediction ends, and holds the Cancel-After alarm. It holds no truth: D1 does.
- * It remembers the last status and progress so that a subscriber arriving late still sees where the prediction is.
+ * `Prefer: wait` requests when the prediction ends. It only signals: it holds no truth (D1 does) and no domain
+ * behaviour (the Cancel-After backstop is the reaper's, `predictions/deadline.ts`). It remembers the last status
+ * and progress so that a subscriber arriving late still sees where the prediction is.
  * @module
  */
 import { DurableObject } from 'cloudflare:workers';
 import { isTerminal } from '../../../shared/prediction.js';
-import { abortAtDeadline } from '../predictions/deadline.js';
 import type { ChannelEvent } from './events.js';
 
 const encoder = new TextEncoder();
@@ -85,20 +85,8 @@ export class PredictionChannel extends DurableObject<Env> {
     return new Response(readable, { headers: { 'content-type': 'application/x-ndjson' } });
   }
 
-  /** Arms the Cancel-After alarm: at `atMs` an unfinished prediction is aborted. */
-  async armDeadline(predictionId: string, atMs: number): Promise<void> {
-    this.ctx.storage.kv.put('prediction_id', predictionId);
-    await this.ctx.storage.setAlarm(atMs);
-  }
-
-  /** A finished channel drops its state; an unfinished one has reached its deadline and aborts the prediction. */
+  /** A finished channel drops its state once the retention time has passed. */
   override async alarm(): Promise<void> {
-    const predictionId = this.ctx.storage.kv.get<string>('prediction_id');
-    if (!this.#ended() && predictionId !== undefined) {
-      // Publishing the abort comes back to this object and arms the retention alarm.
-      await abortAtDeadline(this.env, predictionId);
-      return;
-    }
     for (const writer of this.#streams) await writer.close().catch(() => undefined);
     this.#streams.clear();
     await this.ctx.storage.deleteAll();

@@ -1,11 +1,11 @@
 /**
  * Accepting a prediction: validate against the model → resolve defaults and seed → price → insert the row
- * (durable before it is acknowledged) → enqueue dispatch. Credits are reserved between pricing and the insert
- * (released again if the insert fails; a queue failure ends the prediction as failed, whose listener releases
- * them). Idempotency wraps the route that calls this function.
+ * (durable before it is acknowledged) → enqueue on the model's work queue, where GPU backends lease it. Credits
+ * are reserved between pricing and the insert (released again if the insert fails; a queue failure ends the
+ * prediction as failed, whose listener releases them; if the edge dies between the insert and the enqueue, the
+ * reaper queues it). Idempotency wraps the route that calls this function.
  * @module
  */
-import type { DispatchMessage } from '../../../shared/dispatch.js';
 import { findModelByRef, findModelByVersion, modelVersionId, qualifiedModelName, type ModelSpec } from '../../../shared/models.js';
 import { priceFor } from '../../../shared/pricing.js';
 import { checkInputForModel, resolveInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
@@ -13,18 +13,20 @@ import type { Caller } from '../app-env.js';
 import { releaseCredits, reserveCredits } from '../billing/credits.js';
 import { configFrom } from '../config.js';
 import { ApiError } from '../errors/api-error.js';
-import { channelOf } from '../channel/prediction-channel.js';
+import { enqueuePrediction } from '../fleet/enqueue.js';
 import { linkPredictionStatement, type IdempotencyClaim } from '../idempotency/store.js';
 import { newPredictionId, randomSeed } from '../ids.js';
-import { DEADLINE_GRACE_MS } from './deadline.js';
 import { getOwnPredictionRow, type PredictionRow } from './row.js';
+import type { StatusListeners } from './status-change.js';
 import { finishPrediction } from './transition.js';
 import { admitWebhook } from '../webhooks/admit.js';
 import { inputObjectKey } from '../../../shared/input-image.js';
 import { checkMaskSize, loadInputImage, sizeForImage, storeInputImages, type InputImage } from './input-images.js';
 
 export interface AcceptOptions {
-  /** Cancel-After deadline (ISO time); not started by then → aborted. */
+  /** The deployment's status listeners (wired in the Worker's entry). */
+  listeners: StatusListeners;
+  /** Cancel-After deadline (ISO time); not started by then → aborted (see `deadline.ts`). */
   deadline?: string;
   /** The Idempotency-Key this request holds: linked to the prediction in the INSERT's transaction. */
   idempotency?: IdempotencyClaim | undefined;
@@ -60,7 +62,7 @@ export async function requestedModel(request: Pick<CreatePredictionRequest, 'mod
  * @throws ApiError 503 `backend-unavailable` when the queue refuses the job (the row ends as failed).
  * @returns the inserted row
  */
-export async function acceptPrediction(env: Env, caller: Caller, request: CreatePredictionRequest, options: AcceptOptions = {}): Promise<PredictionRow> {
+export async function acceptPrediction(env: Env, caller: Caller, request: CreatePredictionRequest, options: AcceptOptions): Promise<PredictionRow> {
   // 1. Validate against the model registry and the models this deployment serves.
   const { spec, pointer } = await requestedModel(request);
   if (!configFrom(env).SERVED_MODELS.includes(spec.id)) {
@@ -142,17 +144,13 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
     throw err;
   }
 
-  // 5. Enqueue dispatch. If the queue refuses, the prediction ends as failed (nothing ran, nothing is owed).
-  const message: DispatchMessage = { type: 'dispatch', prediction_id: row.id };
+  // 5. Enqueue on the model's work queue. If it refuses, the prediction ends as failed (nothing ran, nothing is owed).
   try {
-    await env.JOBS.send(message, { contentType: 'json' });
+    await enqueuePrediction(env, row);
   } catch (err) {
-    await finishPrediction(env, row.id, { status: 'failed', error: 'The prediction could not be queued' });
+    await finishPrediction(env, options.listeners, row.id, { status: 'failed', error: 'The prediction could not be queued' });
     throw new ApiError(503, 'backend-unavailable', 'The prediction could not be queued; retry later', { headers: { 'retry-after': '5' }, cause: err });
   }
-
-  // 6. Cancel-After: the prediction's channel aborts it if it has not ended shortly after the deadline.
-  if (row.deadline !== null) await channelOf(env, row.id).armDeadline(row.id, Date.parse(row.deadline) + DEADLINE_GRACE_MS);
   return row;
 }
 

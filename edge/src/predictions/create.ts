@@ -9,6 +9,7 @@ import { configFrom } from '../config.js';
 import type { IdempotencyClaim } from '../idempotency/store.js';
 import { acceptPrediction, predictionOfKey } from './accept.js';
 import { parseCancelAfter, parsePreferWait } from './headers.js';
+import type { StatusListeners } from './status-change.js';
 import { presentPrediction } from './present.js';
 import { waitForPrediction } from './wait.js';
 
@@ -39,6 +40,7 @@ export interface Created {
  */
 export async function createPrediction(
   env: Env,
+  listeners: StatusListeners,
   caller: Caller,
   request: CreatePredictionRequest,
   headers: CreateHeaders,
@@ -51,7 +53,7 @@ export async function createPrediction(
   const accepted =
     idempotency.existing !== undefined
       ? await predictionOfKey(env, caller, idempotency.existing)
-      : await acceptPrediction(env, caller, request, { ...(deadline === undefined ? {} : { deadline }), idempotency: idempotency.claim });
+      : await acceptPrediction(env, caller, request, { listeners, ...(deadline === undefined ? {} : { deadline }), idempotency: idempotency.claim });
   const row = await waitForPrediction(env, accepted, wait);
   const prediction = await presentPrediction(configFrom(env), row);
   const responseHeaders: Record<string, string> = { location: prediction.urls.get };

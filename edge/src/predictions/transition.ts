@@ -3,17 +3,18 @@
  * source of truth) that only matches rows whose current status may move to the new one (`canTransition`), so
  * a terminal state is never left and two racing changes (cancel vs completion) have exactly one winner.
  * Backend events carry (attempt, seq): events of an older attempt and repeated or older seqs are dropped, so
- * a retried callback never applies twice. A `retryable` completion (the backend handed the work back) queues a
- * new dispatch instead of ending the prediction.
+ * a retried callback never applies twice. A `retryable` completion (the backend handed the work back) puts the
+ * job back on the model's work queue (the next lease is the next attempt) instead of ending the prediction.
+ * Every recorded change runs the status listeners passed in (wired in the Worker's entry).
  * @module
  */
-import type { DispatchMessage } from '../../../shared/dispatch.js';
 import type { BackendEvent, BackendMetrics, StoredImage } from '../../../shared/internal.js';
 import { canTransition, PredictionStatus, type terminalStatuses } from '../../../shared/prediction.js';
 import { channelOf } from '../channel/prediction-channel.js';
 import { configFrom } from '../config.js';
+import { enqueuePrediction } from '../fleet/enqueue.js';
 import { enqueueProgressWebhook } from '../webhooks/listeners.js';
-import { notifyStatusChange } from './listeners.js';
+import { notifyStatusChange, type StatusListeners } from './status-change.js';
 import { getPredictionRow, type PredictionRow } from './row.js';
 
 export type TerminalStatus = (typeof terminalStatuses)[number];
@@ -73,7 +74,7 @@ async function update(
  * Ends a prediction (succeeded, failed, canceled or aborted) unless it already ended.
  * When the change is recorded the status listeners run (billing, channel, webhooks).
  */
-export async function finishPrediction(env: Env, id: string, ending: Ending, guard?: EventGuard): Promise<TransitionOutcome> {
+export async function finishPrediction(env: Env, listeners: StatusListeners, id: string, ending: Ending, guard?: EventGuard): Promise<TransitionOutcome> {
   const from = sourcesOf(ending.status);
   const before = await getPredictionRow(env.DB, id);
   const outcome = await update(
@@ -84,12 +85,12 @@ export async function finishPrediction(env: Env, id: string, ending: Ending, gua
     from,
     guard,
   );
-  if (outcome.kind === 'applied') await notifyStatusChange(env, { from: before?.status ?? 'starting', row: outcome.row, reportedByBackend: guard !== undefined });
+  if (outcome.kind === 'applied') await notifyStatusChange(env, listeners, { from: before?.status ?? 'starting', row: outcome.row, reportedByBackend: guard !== undefined });
   return outcome;
 }
 
 /** Marks a prediction as running on a backend (`starting` → `processing`; repeated starts are harmless). */
-export async function markProcessing(env: Env, id: string, guard: EventGuard, progress?: { step: number; total: number }): Promise<TransitionOutcome> {
+export async function markProcessing(env: Env, listeners: StatusListeners, id: string, guard: EventGuard, progress?: { step: number; total: number }): Promise<TransitionOutcome> {
   const now = new Date().toISOString();
   const before = await getPredictionRow(env.DB, id);
   const outcome = await update(
@@ -100,28 +101,31 @@ export async function markProcessing(env: Env, id: string, guard: EventGuard, pr
     ['starting', 'processing'],
     guard,
   );
-  if (outcome.kind === 'applied' && before?.status === 'starting') await notifyStatusChange(env, { from: 'starting', row: outcome.row });
+  if (outcome.kind === 'applied' && before?.status === 'starting') await notifyStatusChange(env, listeners, { from: 'starting', row: outcome.row });
   return outcome;
 }
 
-/** Dispatch attempts after which a prediction a backend handed back is failed instead of re-dispatched. */
+/** Attempts (leases) after which a prediction that did not end is failed instead of leased again. */
 export const MAX_DISPATCH_ATTEMPTS = 5;
+
+/** The error of a prediction failed after {@link MAX_DISPATCH_ATTEMPTS}. */
+export function gaveUpError(attempts: number): string {
+  return `Gave up after ${attempts} dispatch attempts`;
+}
 
 /**
  * A backend handed the prediction back unfinished (`retryable` completion: it shut down or failed as a whole):
- * release it from that backend and queue a new dispatch (the consumer claims the next attempt). The status stays
- * as it is and the credits stay reserved. After MAX_DISPATCH_ATTEMPTS the prediction fails instead.
+ * release it from that backend and queue it again on the model's work queue (the next lease claims the next
+ * attempt). The status stays as it is and the credits stay reserved. After MAX_DISPATCH_ATTEMPTS the prediction
+ * fails instead.
  */
-export async function redispatchPrediction(env: Env, id: string, guard: EventGuard, error: string | null): Promise<TransitionOutcome> {
+export async function redispatchPrediction(env: Env, listeners: StatusListeners, id: string, guard: EventGuard, error: string | null): Promise<TransitionOutcome> {
   if (guard.attempt >= MAX_DISPATCH_ATTEMPTS) {
     publicError('failed', id, error);
-    return finishPrediction(env, id, { status: 'failed', error: `Gave up after ${guard.attempt} dispatch attempts` }, guard);
+    return finishPrediction(env, listeners, id, { status: 'failed', error: gaveUpError(guard.attempt) }, guard);
   }
   const outcome = await update(env, id, 'backend = NULL', [], ['starting', 'processing'], guard);
-  if (outcome.kind === 'applied') {
-    const message: DispatchMessage = { type: 'dispatch', prediction_id: id };
-    await env.JOBS.send(message, { contentType: 'json' });
-  }
+  if (outcome.kind === 'applied') await enqueuePrediction(env, outcome.row);
   return outcome;
 }
 
@@ -147,13 +151,13 @@ export function outputsBelongTo(output: readonly StoredImage[] | null, prefix: s
 }
 
 /** Applies one backend callback event. */
-export async function applyBackendEvent(env: Env, event: BackendEvent): Promise<TransitionOutcome> {
+export async function applyBackendEvent(env: Env, listeners: StatusListeners, event: BackendEvent): Promise<TransitionOutcome> {
   const guard = { attempt: event.attempt, seq: event.seq };
   switch (event.type) {
     case 'started':
-      return markProcessing(env, event.prediction_id, guard);
+      return markProcessing(env, listeners, event.prediction_id, guard);
     case 'progress': {
-      const outcome = await markProcessing(env, event.prediction_id, guard, { step: event.step, total: event.total });
+      const outcome = await markProcessing(env, listeners, event.prediction_id, guard, { step: event.step, total: event.total });
       if (outcome.kind === 'applied') {
         await channelOf(env, event.prediction_id).publish({ type: 'progress', step: event.step, total: event.total });
         await enqueueProgressWebhook(env, outcome.row).catch((err: unknown) => {
@@ -163,14 +167,15 @@ export async function applyBackendEvent(env: Env, event: BackendEvent): Promise<
       return outcome;
     }
     case 'completed': {
-      if (event.retryable && event.status !== 'succeeded') return redispatchPrediction(env, event.prediction_id, guard, event.error);
+      if (event.retryable && event.status !== 'succeeded') return redispatchPrediction(env, listeners, event.prediction_id, guard, event.error);
       if (!outputsBelongTo(event.output, configFrom(env).S3_PREFIX, event.prediction_id)) {
         // Never presign objects outside the prediction's prefix (another customer's images, anything in the bucket).
         console.error(JSON.stringify({ level: 'error', message: 'backend reported outputs outside the prediction prefix', prediction_id: event.prediction_id, keys: event.output?.map((o) => o.key) }));
-        return finishPrediction(env, event.prediction_id, { status: 'failed', output: null, error: publicError('failed', event.prediction_id, null), metrics: event.metrics }, guard);
+        return finishPrediction(env, listeners, event.prediction_id, { status: 'failed', output: null, error: publicError('failed', event.prediction_id, null), metrics: event.metrics }, guard);
       }
       return finishPrediction(
         env,
+        listeners,
         event.prediction_id,
         { status: event.status, output: event.output, error: publicError(event.status, event.prediction_id, event.error), metrics: event.metrics },
         guard,

@@ -21,6 +21,7 @@ export const openApiInfo = {
 export function mountDocs(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'API key: `Bearer sdk_…`' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'adminAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'fleetMetricsAuth', { type: 'http', scheme: 'bearer', description: 'FLEET_METRICS_TOKEN (backlog only)' });
   app.openAPIRegistry.registerComponent('securitySchemes', 'internalSignature', {
     type: 'apiKey',
     in: 'header',

@@ -131,7 +131,7 @@ imageEditRoutes.post('/v1/images/edits', async (c) => {
     throw bad('image', 'the body must be multipart/form-data');
   }
   const { request, responseFormat } = await toEditRequest(form, config.SERVED_MODELS[0]);
-  const accepted = await acceptPrediction(c.env, c.get('caller'), request).catch((err: unknown) => {
+  const accepted = await acceptPrediction(c.env, c.get('caller'), request, { listeners: c.get('statusListeners') }).catch((err: unknown) => {
     throw err instanceof ApiError ? inOpenAITerms(err) : err;
   });
   return answerWithImages(c, accepted, responseFormat, 'Edit');

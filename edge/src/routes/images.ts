@@ -94,7 +94,7 @@ export const imageRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(crea
   const accepted =
     existing !== undefined
       ? await predictionOfKey(c.env, c.get('caller'), existing)
-      : await acceptPrediction(c.env, c.get('caller'), toCreateRequest({ ...body, model: body.model ?? config.SERVED_MODELS[0] }), { idempotency: c.get('idempotencyClaim') }).catch((err: unknown) => {
+      : await acceptPrediction(c.env, c.get('caller'), toCreateRequest({ ...body, model: body.model ?? config.SERVED_MODELS[0] }), { listeners: c.get('statusListeners'), idempotency: c.get('idempotencyClaim') }).catch((err: unknown) => {
           throw err instanceof ApiError ? inOpenAITerms(err) : err;
         });
   const response = await answerWithImages(c, accepted, body.response_format, 'Generation');
@@ -103,8 +103,8 @@ export const imageRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(crea
 
 /**
  * The OpenAI images answer for an accepted prediction (generations and edits): waits up to `OPENAI_WAIT_S`; a
- * prediction not finished by then is canceled — which also tells the backend holding it to stop (the stop-work
- * listener), so no unpaid job runs on — and answered 503. Images come as presigned URLs, or as base64 streamed from
+ * prediction not finished by then is canceled — which also tells the backend holding it to stop (the work-queue
+ * listener, at its next heartbeat), so no unpaid job runs on — and answered 503. Images come as presigned URLs, or as base64 streamed from
  * S3: memory per request stays at a few chunks whatever the images' size, and the response is not stored for replay
  * (a retry with the Idempotency-Key streams the same prediction's images again).
  */
@@ -112,7 +112,7 @@ export async function answerWithImages(c: Context<AppEnv>, accepted: PredictionR
   const config = configFrom(c.env);
   const row = await waitForPrediction(c.env, accepted, config.OPENAI_WAIT_S);
   if (row.status === 'starting' || row.status === 'processing') {
-    await finishPrediction(c.env, row.id, { status: 'canceled', error: 'Not finished within the synchronous wait' });
+    await finishPrediction(c.env, c.get('statusListeners'), row.id, { status: 'canceled', error: 'Not finished within the synchronous wait' });
     throw new ApiError(503, 'backend-unavailable', `The images were not ready within ${config.OPENAI_WAIT_S} s`, { headers: { 'retry-after': '30' } });
   }
   if (row.status !== 'succeeded') throw new ApiError(500, 'internal-error', `${what} ${row.status}${row.error === null ? '' : `: ${row.error}`}`);

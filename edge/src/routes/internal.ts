@@ -38,7 +38,7 @@ export const internalRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(b
   if (event.prediction_id !== c.req.valid('param').id) {
     throw new ApiError(422, 'validation-failed', 'The event is for another prediction', { errors: [{ pointer: '/prediction_id', message: 'does not match the path' }] });
   }
-  const outcome = await applyBackendEvent(c.env, event);
+  const outcome = await applyBackendEvent(c.env, c.get('statusListeners'), event);
   if (outcome.kind === 'not-found') throw new ApiError(404, 'not-found', 'No such prediction');
   return c.json({ result: outcome.kind }, 200);
 });

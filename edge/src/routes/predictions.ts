@@ -108,7 +108,7 @@ export const cancelPredictionRoute = createRoute({
 export const predictionRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(createPredictionRoute, async (c) => {
     const request = c.req.valid('json');
-    const created = await createPrediction(c.env, c.get('caller'), request, c.req.valid('header'), request.version !== undefined, {
+    const created = await createPrediction(c.env, c.get('statusListeners'), c.get('caller'), request, c.req.valid('header'), request.version !== undefined, {
       existing: c.get('idempotentPrediction'),
       claim: c.get('idempotencyClaim'),
     });
@@ -141,8 +141,8 @@ export const predictionRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     const config = configFrom(c.env);
     const row = await getOwnPredictionRow(c.env.DB, c.get('caller').accountId, c.req.valid('param').id);
     if (!row) throw new ApiError(404, 'not-found', 'No prediction with this id');
-    const outcome = await finishPrediction(c.env, row.id, { status: 'canceled', error: null });
-    // The stop-work listener has told the backend (if one holds it) to stop.
+    const outcome = await finishPrediction(c.env, c.get('statusListeners'), row.id, { status: 'canceled', error: null });
+    // The work-queue listener has dropped its job, or signals `cancel` to the backend holding it at its next heartbeat.
     if (outcome.kind === 'applied') return c.json(await presentPrediction(config, outcome.row), 200);
     if (outcome.kind === 'not-found') throw new ApiError(404, 'not-found', 'No prediction with this id');
     if (outcome.row.status === 'canceled') return c.json(await presentPrediction(config, outcome.row), 200);

@@ -119,7 +119,7 @@ export const replicateRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   })
   .openapi(createModelPredictionRoute, async (c) => {
     const spec = servedModel(c.env, c.req.valid('param'));
-    const created = await createPrediction(c.env, c.get('caller'), { model: spec.id, ...c.req.valid('json') }, c.req.valid('header'), true, {
+    const created = await createPrediction(c.env, c.get('statusListeners'), c.get('caller'), { model: spec.id, ...c.req.valid('json') }, c.req.valid('header'), true, {
       existing: c.get('idempotentPrediction'),
       claim: c.get('idempotencyClaim'),
     });

@@ -5,7 +5,7 @@
  * @module
  */
 import { isTerminal, type WebhookEvent } from '../../../shared/prediction.js';
-import type { StatusListener } from '../predictions/listeners.js';
+import type { StatusListener } from '../predictions/status-change.js';
 import type { PredictionRow } from '../predictions/row.js';
 import { createDelivery } from './deliveries.js';
 
