@@ -1,6 +1,7 @@
 /**
  * Wires the backend together from a validated config: metrics, logger, S3 output store, callback dispatcher,
- * prediction service and HTTP app, plus listening on a port and draining on shutdown.
+ * prediction service, the work puller that leases jobs from the edge, and the HTTP server (probes, metrics,
+ * health); plus listening on a port and draining on shutdown.
  * @module
  */
 import type { AddressInfo } from 'node:net';
@@ -9,10 +10,12 @@ import { createS3OutputStore, type OutputStore } from '../storage/s3-output-stor
 import { createApp } from './app.js';
 import { CallbackDispatcher } from './callbacks.js';
 import type { Config } from './config.js';
+import { FleetClient } from './fleet-client.js';
 import { createLogger, type Logger } from './logger.js';
 import { BackendMetricsRegistry } from './metrics.js';
 import type { EncodeImage, LoadPipeline } from './pipeline-port.js';
 import { PredictionService } from './prediction-service.js';
+import { WorkPuller } from './work-puller.js';
 
 export interface BackendDeps {
   loadPipeline: LoadPipeline;
@@ -25,21 +28,31 @@ export interface BackendDeps {
 export interface Backend {
   readonly app: ReturnType<typeof createApp>;
   readonly service: PredictionService;
+  readonly puller: WorkPuller;
   readonly metrics: BackendMetricsRegistry;
   readonly logger: Logger;
-  /** Starts listening (port 0 = any free port) and loading models in the background. */
+  /** Starts listening (port 0 = any free port), loading models in the background, then pulling work. */
   listen(): Promise<{ port: number; url: string }>;
-  /** Drains (see `PredictionService.shutdown`) and closes the HTTP server. */
+  /**
+   * Drains: stops polling for work, hands back what has not started, lets the running batch finish (within
+   * `DRAIN_TIMEOUT_MS`), keeps its leases alive with heartbeats meanwhile, flushes callbacks, closes the server.
+   */
   shutdown(): Promise<{ flushed: boolean }>;
 }
 
 export function createBackend(config: Config, deps: BackendDeps): Backend {
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
   let service: PredictionService | undefined;
-  const metrics = new BackendMetricsRegistry({ queueDepth: () => service?.queueDepth ?? 0, running: () => service?.runningCount ?? 0, status: () => service?.health().status ?? 'STARTING' });
+  const metrics = new BackendMetricsRegistry({
+    queueDepth: () => service?.queueDepth ?? 0,
+    running: () => service?.runningCount ?? 0,
+    status: () => service?.health().status ?? 'STARTING',
+    leasesHeld: () => service?.heldCount ?? 0,
+    leaseCapacity: () => service?.leaseCapacity ?? 0,
+  });
   const store = deps.store ?? createS3OutputStore(config.s3);
   const callbacks = new CallbackDispatcher({ secret: config.internalSecret, ...config.callbacks, logger, metrics });
-  service = new PredictionService({
+  const predictions = new PredictionService({
     models: config.models,
     providers: config.providers,
     deepcacheBranches: config.deepcacheBranches,
@@ -57,13 +70,33 @@ export function createBackend(config: Config, deps: BackendDeps): Backend {
     metrics,
     logger,
   });
-  const app = createApp({ service, secret: config.internalSecret, ...(config.internalSecretPrevious === undefined ? {} : { previousSecret: config.internalSecretPrevious }), metricsToken: config.metricsToken, retryAfterS: config.retryAfterS, logger, metrics });
+  service = predictions;
+  const puller = new WorkPuller({
+    client: new FleetClient({ edgeUrl: config.fleet.edgeUrl, secret: config.internalSecret, timeoutMs: config.fleet.timeoutMs }),
+    service: predictions,
+    workerId: config.fleet.workerId,
+    models: config.models.map((m) => m.id),
+    leaseWaitMs: config.fleet.leaseWaitMs,
+    backoff: config.fleet.backoff,
+    metrics,
+    logger: logger.child({ worker_id: config.fleet.workerId }),
+  });
+  predictions.connectHandBack((leases, reason) => puller.release(leases, reason));
+  const app = createApp({
+    service: predictions,
+    secret: config.internalSecret,
+    ...(config.internalSecretPrevious === undefined ? {} : { previousSecret: config.internalSecretPrevious }),
+    metricsToken: config.metricsToken,
+    logger,
+    metrics,
+  });
   let server: ReturnType<typeof serve> | undefined;
-  const svc = service;
+  let started: Promise<void> | undefined;
 
   return {
     app,
-    service: svc,
+    service: predictions,
+    puller,
     metrics,
     logger,
     async listen() {
@@ -72,12 +105,18 @@ export function createBackend(config: Config, deps: BackendDeps): Backend {
         server.once('error', reject);
       });
       const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
-      logger.info('listening', { port: info.port, host: info.address });
-      void svc.start();
+      logger.info('listening', { port: info.port, host: info.address, worker_id: config.fleet.workerId });
+      // The puller's loops wait until the models are loaded; they end at once when loading failed.
+      started = predictions.start();
+      puller.start();
       return { port: info.port, url: `http://${host}:${info.port}` };
     },
     async shutdown() {
-      const result = await svc.shutdown(config.drainTimeoutMs);
+      const polling = puller.stopPolling(config.drainTimeoutMs);
+      const result = await predictions.shutdown(config.drainTimeoutMs);
+      await polling;
+      await puller.stop();
+      await started;
       store.close();
       await new Promise<void>((resolve) => {
         if (!server) return resolve();

@@ -8,8 +8,8 @@ import type { Logger } from './logger.js';
 import type { BackendMetricsRegistry } from './metrics.js';
 import { writeOutputs, OutputError, type OutputWriterDeps } from './output-writer.js';
 import type { ImageJob, ImagePipeline, JobResult, StepProgress } from './pipeline-port.js';
-import { abortOutcome, type PredictionRecord } from './prediction-record.js';
-import type { EventInput } from './prediction-service.js';
+import { abortEnding, type EventInput, type FinishPrediction } from './prediction-ending.js';
+import type { PredictionRecord } from './prediction-record.js';
 import { readInputImages } from './input-images.js';
 
 export interface BatchRunnerDeps {
@@ -18,11 +18,7 @@ export interface BatchRunnerDeps {
   logger: Logger;
   progressIntervalMs: number;
   emit: (r: PredictionRecord, event: EventInput) => Promise<unknown>;
-  finish: (
-    r: PredictionRecord,
-    status: 'succeeded' | 'failed' | 'canceled' | 'aborted',
-    fields: Partial<Pick<PredictionRecord, 'output' | 'error' | 'metrics'>>,
-  ) => void;
+  finish: FinishPrediction<PredictionRecord>;
 }
 
 function onProgress(deps: BatchRunnerDeps, r: PredictionRecord, p: StepProgress): void {
@@ -70,21 +66,24 @@ export async function runBatch(deps: BatchRunnerDeps, pipeline: ImagePipeline, b
 
 async function settle(deps: BatchRunnerDeps, r: PredictionRecord, result: JobResult | Error): Promise<void> {
   if (r.abortCause !== undefined) {
-    const { status, error } = abortOutcome[r.abortCause];
-    deps.finish(r, status, { error });
+    deps.finish(r, abortEnding[r.abortCause]);
     return;
   }
   if (result instanceof Error) {
     deps.metrics.errors.inc({ kind: 'pipeline' });
     deps.logger.error('prediction failed in the pipeline', { prediction_id: r.job.id, err: result });
-    deps.finish(r, 'failed', { error: `pipeline error: ${result.message}` });
+    deps.finish(r, { kind: 'reported', status: 'failed', error: `pipeline error: ${result.message}`, retryable: false });
     return;
   }
   deps.metrics.unetSteps.inc({ kind: 'full' }, result.unetFullSteps);
   deps.metrics.unetSteps.inc({ kind: 'shallow' }, result.unetShallowSteps);
   try {
     const output = await writeOutputs(deps.outputs, r.job, result);
-    deps.finish(r, 'succeeded', {
+    deps.finish(r, {
+      kind: 'reported',
+      status: 'succeeded',
+      error: null,
+      retryable: false,
       output,
       metrics: {
         predict_time: (Date.now() - (r.startedAt ?? Date.now())) / 1000,
@@ -96,6 +95,6 @@ async function settle(deps: BatchRunnerDeps, r: PredictionRecord, result: JobRes
     const kind = err instanceof OutputError ? err.stage : 'upload';
     deps.metrics.errors.inc({ kind });
     deps.logger.error('storing outputs failed', { prediction_id: r.job.id, err: err instanceof Error ? err : String(err) });
-    deps.finish(r, 'failed', { error: err instanceof Error ? err.message : String(err) });
+    deps.finish(r, { kind: 'reported', status: 'failed', error: err instanceof Error ? err.message : String(err), retryable: false });
   }
 }

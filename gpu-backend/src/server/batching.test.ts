@@ -23,7 +23,7 @@ describe('dynamic batching', () => {
   it('runs compatible predictions as one batch and each image equals the same request run alone, byte for byte', async () => {
     const input = { prompt: 'a lighthouse at dusk', seed: 77, guidance_scale: 6 };
     const alone = jobFor(h, newId('alone'), input);
-    await h.put(alone);
+    h.submit(alone);
     await h.waitForState(alone.id, (s) => s.status === 'succeeded');
     expect(batchesOf(alone.id)).toEqual([[alone.id]]);
 
@@ -32,7 +32,7 @@ describe('dynamic batching', () => {
       jobFor(h, newId('other1'), { prompt: 'a fox', seed: 1, guidance_scale: 9 }),
       jobFor(h, newId('other2'), { prompt: 'a boat', negative_prompt: 'blurry', seed: 2, guidance_scale: 3 }),
     ];
-    await Promise.all([others[0]!, same, others[1]!].map((j) => h.put(j)));
+    for (const j of [others[0]!, same, others[1]!]) h.submit(j);
     for (const j of [same, ...others]) await h.waitForState(j.id, (s) => s.status === 'succeeded');
     expect(batchesOf(same.id)).toHaveLength(1);
     expect([...batchesOf(same.id)[0]!].sort()).toEqual([same.id, ...others.map((o) => o.id)].sort());
@@ -42,13 +42,14 @@ describe('dynamic batching', () => {
     expect(b.body.equals(a.body)).toBe(true);
     const o = await h.s3.getObject(`outputs/test/${others[0]!.id}/0.png`);
     expect(o.body.equals(a.body)).toBe(false);
-    expect((await h.get(same.id)).metrics.batch_size).toBe(3);
+    expect(h.get(same.id)?.metrics.batch_size).toBe(3);
   });
 
   it('keeps incompatible predictions (different size or steps) in separate batches', async () => {
     const small = jobFor(h, newId('small'), { seed: 3 });
     const steps = jobFor(h, newId('steps'), { seed: 3, num_inference_steps: 3 });
-    await Promise.all([h.put(small), h.put(steps)]);
+    h.submit(small);
+    h.submit(steps);
     for (const j of [small, steps]) await h.waitForState(j.id, (s) => s.status === 'succeeded');
     expect(batchesOf(small.id)).toEqual([[small.id]]);
     expect(batchesOf(steps.id)).toEqual([[steps.id]]);

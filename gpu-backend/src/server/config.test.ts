@@ -2,10 +2,12 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, configEnvNames, loadConfig } from './config.js';
+import { WorkerId } from '../../../shared/fleet.js';
+import { ConfigError, configEnvNames, defaultWorkerId, loadConfig } from './config.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const valid = {
+  EDGE_URL: 'https://api.example.com',
   INTERNAL_SECRET: 'x'.repeat(32),
   MODELS: 'sd15-tiny-demo=models/tiny,stable-diffusion-1.5=/abs/sd15',
   MODEL_DIR: '/models',
@@ -33,6 +35,24 @@ describe('loadConfig', () => {
     ]);
     expect(c.s3.credentials).toBeUndefined();
     expect(c.deepcacheBranches).toBeUndefined();
+    expect(c.fleet).toMatchObject({ edgeUrl: 'https://api.example.com', leaseWaitMs: 20_000, timeoutMs: 10_000, backoff: { baseDelayMs: 500, maxDelayMs: 30_000 } });
+  });
+
+  it('names the worker after the host and process unless WORKER_ID says otherwise', () => {
+    const a = loadConfig(valid).fleet.workerId;
+    const b = loadConfig(valid).fleet.workerId;
+    expect(a).toMatch(new RegExp(`-${process.pid}-[0-9a-f]{6}$`));
+    expect(a).not.toBe(b);
+    expect(loadConfig({ ...valid, WORKER_ID: 'gpu-7.pod:1' }).fleet.workerId).toBe('gpu-7.pod:1');
+    // hostnames with characters a worker id does not allow, and very long ones, still give a valid id
+    for (const host of ['host name/with*odd#chars', 'h'.repeat(300), '']) expect(WorkerId.safeParse(defaultWorkerId(host, 42)).success).toBe(true);
+    expect(defaultWorkerId('h'.repeat(300), 42)).toHaveLength(128);
+  });
+
+  it('takes LEASE_WAIT_MS up to the protocol\'s longest long poll', () => {
+    expect(loadConfig({ ...valid, LEASE_WAIT_MS: '25000' }).fleet.leaseWaitMs).toBe(25_000);
+    expect(loadConfig({ ...valid, LEASE_WAIT_MS: '0' }).fleet.leaseWaitMs).toBe(0);
+    expect(errorFor({ ...valid, LEASE_WAIT_MS: '25001' }).variable).toBe('LEASE_WAIT_MS');
   });
 
   it('parses lists, numbers and booleans', () => {
@@ -56,6 +76,13 @@ describe('loadConfig', () => {
     [{ S3_ACCESS_KEY_ID: 'only-half' }, 'S3_SECRET_ACCESS_KEY'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ OUTPUT_PREFIX: '../escape' }, 'OUTPUT_PREFIX'],
+    [{ EDGE_URL: '' }, 'EDGE_URL'],
+    [{ EDGE_URL: 'not a url' }, 'EDGE_URL'],
+    [{ EDGE_URL: 'ftp://edge' }, 'EDGE_URL'],
+    [{ WORKER_ID: 'has space' }, 'WORKER_ID'],
+    [{ WORKER_ID: 'w'.repeat(129) }, 'WORKER_ID'],
+    [{ LEASE_WAIT_MS: '-1' }, 'LEASE_WAIT_MS'],
+    [{ FLEET_BACKOFF_BASE_MS: '1000', FLEET_BACKOFF_MAX_MS: '10' }, 'FLEET_BACKOFF_MAX_MS'],
   ])('names the variable in the error for %j', (patch, variable) => {
     const err = errorFor({ ...valid, ...patch });
     expect(err.variable).toBe(variable);
@@ -71,7 +98,8 @@ describe('loadConfig', () => {
   });
 
   it('lists every variable it reads', () => {
-    expect(configEnvNames).toEqual(expect.arrayContaining(['PORT', 'INTERNAL_SECRET', 'MODELS', 'S3_BUCKET', 'QUEUE_CAPACITY', 'DRAIN_TIMEOUT_MS']));
+    expect(configEnvNames).toEqual(expect.arrayContaining(['EDGE_URL', 'WORKER_ID', 'LEASE_WAIT_MS', 'PORT', 'INTERNAL_SECRET', 'MODELS', 'S3_BUCKET', 'QUEUE_CAPACITY', 'DRAIN_TIMEOUT_MS']));
+    expect(configEnvNames).not.toContain('RETRY_AFTER_S');
   });
 });
 

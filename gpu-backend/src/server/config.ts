@@ -3,8 +3,10 @@
  * A bad value produces one message naming the variable ({@link ConfigError}); `main.ts` prints it and exits 1.
  * @module
  */
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { MAX_LEASE_WAIT_MS, WorkerId } from '../../../shared/fleet.js';
 import { ModelId } from '../../../shared/models.js';
 import type { ExecutionProvider } from '../pipeline/ort-session.js';
 
@@ -49,6 +51,18 @@ const modelList = z
 
 /** The environment variables the backend reads, with their rules and defaults. */
 export const EnvSchema = z.object({
+  /** The edge's base URL: the backend pulls work from its `/internal/fleet/*` endpoints. */
+  EDGE_URL: z.url({ protocol: /^https?$/ }),
+  /** This process's name in the fleet; default `<hostname>-<pid>-<random>` (the pod name in Kubernetes). */
+  WORKER_ID: WorkerId.optional(),
+  /** Long-poll wait of each lease request. */
+  LEASE_WAIT_MS: int(0, MAX_LEASE_WAIT_MS).default(20_000),
+  /** Time limit of a heartbeat or release request, and what a lease request may take beyond its wait. */
+  FLEET_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /** Backoff after a failed fleet request: first delay, doubling up to FLEET_BACKOFF_MAX_MS (with jitter). */
+  FLEET_BACKOFF_BASE_MS: int(1, 60_000).default(500),
+  FLEET_BACKOFF_MAX_MS: int(1, 600_000).default(30_000),
+  /** Port of the probes, `/metrics` and `/health-check`. */
   PORT: int(0, 65535).default(8790),
   HOST: z.string().min(1).default('0.0.0.0'),
   /** Shared secret for the HMAC on every internal request and every callback. */
@@ -68,14 +82,12 @@ export const EnvSchema = z.object({
   DEEPCACHE_CACHE_DIR: z.string().min(1).optional(),
   /** onnxruntime intra-op threads per session; default: onnxruntime's choice (all cores). */
   INTRA_OP_THREADS: int(1, 256).optional(),
-  /** Queued predictions (not counting the running batch) before PUT answers 409 queue-full. */
+  /** Leased jobs waiting beyond those of the running batch; the backend holds at most QUEUE_CAPACITY + MAX_BATCH_SIZE jobs. */
   QUEUE_CAPACITY: int(1, 100_000).default(32),
   /** Most images (sum of num_outputs) in one pipeline run; a bigger single prediction runs alone. */
   MAX_BATCH_SIZE: int(1, 64).default(4),
   /** Longest a batch waits, from its first prediction's arrival, for compatible predictions to join. */
   MAX_BATCH_WAIT_MS: int(0, 60_000).default(50),
-  /** Retry-After (seconds) sent with 409 queue-full and 503 answers. */
-  RETRY_AFTER_S: int(1, 3600).default(2),
   S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
   S3_REGION: z.string().min(1).default('us-east-1'),
   S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid bucket name'),
@@ -93,9 +105,9 @@ export const EnvSchema = z.object({
   CALLBACK_MAX_DELAY_MS: int(1, 3_600_000).default(30_000),
   CALLBACK_TIMEOUT_MS: int(100, 120_000).default(10_000),
   PROGRESS_INTERVAL_MS: int(0, 60_000).default(250),
-  /** On SIGTERM: how long the running batch may take to finish, then how long callbacks may take to flush. */
+  /** On SIGTERM: how long the running batch may take to finish (then it stops and its leases go back), then how long callbacks may take to flush. */
   DRAIN_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
-  /** Finished predictions remembered for idempotent PUT/GET (oldest forgotten first). */
+  /** Finished predictions remembered, so one leased again is reported again instead of run twice (oldest forgotten first). */
   FINISHED_RETENTION: int(1, 1_000_000).default(10_000),
   /** Optional bearer token that also admits `GET /metrics` (for Prometheus scrapers, which cannot sign). */
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -104,6 +116,13 @@ export const EnvSchema = z.object({
 
 /** The validated configuration. */
 export interface Config {
+  fleet: {
+    edgeUrl: string;
+    workerId: WorkerId;
+    leaseWaitMs: number;
+    timeoutMs: number;
+    backoff: { baseDelayMs: number; maxDelayMs: number };
+  };
   port: number;
   host: string;
   internalSecret: string;
@@ -117,7 +136,6 @@ export interface Config {
   queueCapacity: number;
   maxBatchSize: number;
   maxBatchWaitMs: number;
-  retryAfterS: number;
   s3: {
     endpoint: string | undefined;
     region: string;
@@ -170,7 +188,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.CALLBACK_MAX_DELAY_MS < e.CALLBACK_BASE_DELAY_MS) {
     throw new ConfigError('CALLBACK_MAX_DELAY_MS', `must be at least CALLBACK_BASE_DELAY_MS (${e.CALLBACK_BASE_DELAY_MS})`);
   }
+  if (e.FLEET_BACKOFF_MAX_MS < e.FLEET_BACKOFF_BASE_MS) {
+    throw new ConfigError('FLEET_BACKOFF_MAX_MS', `must be at least FLEET_BACKOFF_BASE_MS (${e.FLEET_BACKOFF_BASE_MS})`);
+  }
   return {
+    fleet: {
+      edgeUrl: e.EDGE_URL,
+      workerId: e.WORKER_ID ?? defaultWorkerId(),
+      leaseWaitMs: e.LEASE_WAIT_MS,
+      timeoutMs: e.FLEET_TIMEOUT_MS,
+      backoff: { baseDelayMs: e.FLEET_BACKOFF_BASE_MS, maxDelayMs: e.FLEET_BACKOFF_MAX_MS },
+    },
     port: e.PORT,
     host: e.HOST,
     internalSecret: e.INTERNAL_SECRET,
@@ -183,7 +211,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     queueCapacity: e.QUEUE_CAPACITY,
     maxBatchSize: e.MAX_BATCH_SIZE,
     maxBatchWaitMs: e.MAX_BATCH_WAIT_MS,
-    retryAfterS: e.RETRY_AFTER_S,
     s3: {
       endpoint: e.S3_ENDPOINT,
       region: e.S3_REGION,
@@ -207,4 +234,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     metricsToken: e.METRICS_TOKEN,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/** `<hostname>-<pid>-<6 random hex>`, reduced to the characters and length a {@link WorkerId} allows. */
+export function defaultWorkerId(hostname: string = os.hostname(), pid: number = process.pid): WorkerId {
+  const suffix = `-${pid}-${crypto.getRandomValues(new Uint8Array(3)).reduce((s, b) => s + b.toString(16).padStart(2, '0'), '')}`;
+  const host = hostname.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 128 - suffix.length) || 'backend';
+  return WorkerId.parse(`${host}${suffix}`);
 }

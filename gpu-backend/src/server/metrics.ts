@@ -110,7 +110,18 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 export type Stage = 'queue' | 'inference' | 'encode' | 'upload' | 'callback' | 'total';
 
 /** Error kinds counted in `gpu_backend_errors_total`. */
-export type ErrorKind = 'pipeline' | 'encode' | 'upload' | 'callback' | 'auth' | 'validation' | 'queue_full' | 'fatal';
+export type ErrorKind = 'pipeline' | 'encode' | 'upload' | 'callback' | 'auth' | 'validation' | 'queue_full' | 'fatal' | 'fleet';
+
+/** Live state the registry's gauges read at scrape time. */
+export interface MetricsState {
+  queueDepth: () => number;
+  running: () => number;
+  status?: () => string;
+  /** Unfinished leased jobs (queued or running). */
+  leasesHeld?: () => number;
+  /** Most leased jobs the backend holds at once. */
+  leaseCapacity?: () => number;
+}
 
 /** The backend's metrics. Gauges that mirror live state read it through callbacks at scrape time. */
 export class BackendMetricsRegistry {
@@ -125,20 +136,35 @@ export class BackendMetricsRegistry {
   readonly errors = new Counter('gpu_backend_errors_total', 'Errors by kind');
   readonly callbackDeliveries = new Counter('gpu_backend_callback_deliveries_total', 'Callback POSTs by outcome');
 
+  readonly leasesHeld: Gauge;
+  readonly leaseCapacity: Gauge;
+  readonly leasesReceived = new Counter('gpu_backend_leases_received_total', 'Jobs received under a lease, by model');
+  readonly leasesReleased = new Counter('gpu_backend_leases_released_total', 'Leases handed back unrun, by reason and outcome (released, unreachable)');
+  readonly leaseActions = new Counter('gpu_backend_lease_actions_total', 'Heartbeat answers per lease, by action (continue, cancel, abort, lost)');
+  readonly fleetRequests = new Counter('gpu_backend_fleet_requests_total', 'Requests to the edge fleet endpoints, by endpoint and outcome (ok, error)');
+
   readonly health = new Gauge('gpu_backend_health_status', 'Health state: 1 for the current status, 0 for the others');
 
-  constructor(private readonly state: { queueDepth: () => number; running: () => number; status?: () => string }) {
+  readonly #state: MetricsState;
+
+  constructor(state: MetricsState) {
+    this.#state = state;
     this.queueDepth = new Gauge('gpu_backend_queue_depth', 'Predictions waiting in the queue', state.queueDepth);
     this.running = new Gauge('gpu_backend_running', 'Predictions in the running batch', state.running);
+    this.leasesHeld = new Gauge('gpu_backend_leases_held', 'Leased jobs held (queued or running)', state.leasesHeld ?? (() => 0));
+    this.leaseCapacity = new Gauge('gpu_backend_lease_capacity', 'Most leased jobs held at once (QUEUE_CAPACITY + MAX_BATCH_SIZE)', state.leaseCapacity ?? (() => 0));
   }
 
   /** The whole registry in Prometheus text format (ends with a newline). */
   expose(): string {
-    if (this.state.status) {
-      const current = this.state.status();
+    if (this.#state.status) {
+      const current = this.#state.status();
       for (const status of ['STARTING', 'READY', 'BUSY', 'SETUP_FAILED', 'DEFUNCT']) this.health.set(status === current ? 1 : 0, { status });
     }
-    const all: Metric[] = [this.health, this.queueDepth, this.running, this.batchSize, this.stageSeconds, this.unetSteps, this.predictions, this.errors, this.callbackDeliveries];
+    const all: Metric[] = [
+      this.health, this.queueDepth, this.running, this.leasesHeld, this.leaseCapacity, this.batchSize, this.stageSeconds, this.unetSteps, this.predictions, this.errors,
+      this.callbackDeliveries, this.leasesReceived, this.leasesReleased, this.leaseActions, this.fleetRequests,
+    ];
     return `${all.map((m) => m.expose()).join('\n')}\n`;
   }
 }

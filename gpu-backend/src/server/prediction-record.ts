@@ -1,29 +1,20 @@
 /**
  * The backend's record of one prediction: the job, its status and results, its abort handle, and the
- * per-prediction event sequence. `stateOf` renders the `BackendPredictionState` the HTTP API answers with.
+ * per-prediction event sequence. `viewOf` renders what the service tells about it.
  * @module
  */
-import type { BackendJob, BackendJobStatus, BackendMetrics, BackendPredictionState, StoredImage } from '../../../shared/internal.js';
+import type { BackendJob, BackendJobStatus, BackendMetrics, StoredImage } from '../../../shared/internal.js';
 import type { QueueEntry } from './batch-queue.js';
+import type { AbortCause, Ending } from './prediction-ending.js';
 
-/** Why a prediction's run was stopped. */
-export type AbortCause = 'canceled' | 'deadline' | 'shutdown';
-
-/** Terminal status and error for each abort cause. */
-export const abortOutcome = {
-  canceled: { status: 'canceled', error: null },
-  deadline: { status: 'aborted', error: 'deadline passed' },
-  shutdown: { status: 'failed', error: 'retryable: backend shut down before the prediction finished' },
-} as const satisfies Record<AbortCause, { status: BackendJobStatus; error: string | null }>;
-
-/** Error text prefix for failures the edge should re-dispatch (the prediction was not run to the end here). */
-export const RETRYABLE_ERROR_PREFIX = 'retryable:';
+/** Local status of a record: a job status, or how a lease ended without a report (see `prediction-ending.ts`). */
+export type RecordStatus = BackendJobStatus | 'released' | 'lost';
 
 export interface PredictionRecord extends QueueEntry {
   readonly job: BackendJob;
-  /** Latest dispatch attempt seen for this id; events carry it. */
+  /** Latest lease attempt seen for this id; events and heartbeats carry it. */
   attempt: number;
-  status: BackendJobStatus;
+  status: RecordStatus;
   progress: { step: number; total: number } | null;
   output: StoredImage[] | null;
   error: string | null;
@@ -35,6 +26,8 @@ export interface PredictionRecord extends QueueEntry {
   startedAt: number | undefined;
   lastProgressSentAt: number;
   deadlineTimer: NodeJS.Timeout | undefined;
+  /** How it ended (undefined while queued or running). */
+  ending: Ending | undefined;
   /** Resolves when the completed event was delivered or given up on. */
   completedDelivery: Promise<unknown> | undefined;
 }
@@ -58,23 +51,26 @@ export function newRecord(job: BackendJob, key: string, now: number): Prediction
     startedAt: undefined,
     lastProgressSentAt: 0,
     deadlineTimer: undefined,
+    ending: undefined,
     completedDelivery: undefined,
   };
 }
 
-export function isFinished(status: BackendJobStatus): boolean {
+export function isFinished(status: RecordStatus): boolean {
   return status !== 'queued' && status !== 'processing';
 }
 
-/** The API view of a record. */
-export function stateOf(r: PredictionRecord): BackendPredictionState {
-  return {
-    id: r.job.id,
-    attempt: r.attempt,
-    status: r.status,
-    progress: r.progress,
-    output: r.output,
-    error: r.error,
-    metrics: r.metrics,
-  };
+/** What the service tells about one prediction (tests, logs). */
+export interface RecordView {
+  id: string;
+  attempt: number;
+  status: RecordStatus;
+  progress: { step: number; total: number } | null;
+  output: StoredImage[] | null;
+  error: string | null;
+  metrics: BackendMetrics;
+}
+
+export function viewOf(r: PredictionRecord): RecordView {
+  return { id: r.job.id, attempt: r.attempt, status: r.status, progress: r.progress, output: r.output, error: r.error, metrics: r.metrics };
 }

@@ -9,7 +9,7 @@ import { loadPipelineUnderTest, makeTinyModelDir } from './testing/pipeline-unde
 const LONG = { num_inference_steps: 150 };
 const completedOf = (h: Harness, id: string) => h.receiver.waitFor((e) => e.prediction_id === id && e.type === 'completed') as Promise<Extract<BackendEvent, { type: 'completed' }>>;
 
-describe('prediction lifecycle: cancel, deadline, callback retries, storage failure', () => {
+describe('prediction lifecycle: cancel and abort by heartbeat, deadline, callback retries, storage failure', () => {
   let h: Harness;
   let tmp: string;
   beforeAll(async () => {
@@ -22,45 +22,45 @@ describe('prediction lifecycle: cancel, deadline, callback retries, storage fail
     await rm(tmp, { recursive: true, force: true });
   });
 
-  it('cancels a running prediction between steps: canceled, no images stored', async () => {
+  it('cancels a running prediction between steps when a heartbeat says cancel: canceled, no images stored', async () => {
     const job = jobFor(h, newId('cancel-run'), LONG);
-    expect((await h.put(job)).status).toBe(202);
+    h.submit(job);
     await h.receiver.waitFor((e) => e.prediction_id === job.id && e.type === 'progress');
-    const res = await h.request('POST', `/predictions/${job.id}/cancel`);
-    expect(res.status).toBe(200);
+    h.edge.setAction(job.id, 'cancel');
     const done = await completedOf(h, job.id);
     expect(done.status).toBe('canceled');
     expect(done.output).toBeNull();
-    const state = await h.get(job.id);
+    const state = h.get(job.id)!;
     expect(state.status).toBe('canceled');
     expect(state.progress!.step).toBeLessThan(LONG.num_inference_steps);
     expect(await h.s3.exists(`outputs/test/${job.id}/0.png`)).toBe(false);
   });
 
-  it('cancels a queued prediction at once, without a started event', async () => {
+  it('cancels a queued prediction at its heartbeat, without a started event', async () => {
     const running = jobFor(h, newId('blocker'), LONG);
     const queued = jobFor(h, newId('cancel-q'), { seed: 9, prompt: 'other' });
-    await h.put(running);
+    h.submit(running);
     await h.waitForState(running.id, (s) => s.status === 'processing');
-    await h.put(queued);
-    const res = await h.request('POST', `/predictions/${queued.id}/cancel`);
-    expect((await res.json()) as unknown).toMatchObject({ id: queued.id, status: 'canceled' });
+    h.submit(queued);
+    await h.waitForState(queued.id, (s) => s.status === 'queued');
+    h.edge.setAction(queued.id, 'cancel');
     expect((await completedOf(h, queued.id)).status).toBe('canceled');
+    expect(h.get(queued.id)).toMatchObject({ id: queued.id, status: 'canceled' });
     expect(h.receiver.events.some((e) => e.prediction_id === queued.id && e.type === 'started')).toBe(false);
-    await h.request('POST', `/predictions/${running.id}/cancel`);
-    await completedOf(h, running.id);
+    h.edge.setAction(running.id, 'abort');
+    const aborted = await completedOf(h, running.id);
+    expect(aborted).toMatchObject({ status: 'aborted', error: 'deadline passed', output: null });
   });
 
   it('aborts a prediction whose deadline passes while it runs, and one whose deadline already passed', async () => {
     const running = jobFor(h, newId('deadline-run'), LONG, { deadline: new Date(Date.now() + 300).toISOString() });
-    await h.put(running);
+    h.submit(running);
     const done = await completedOf(h, running.id);
     expect(done.status).toBe('aborted');
     expect(h.receiver.events.some((e) => e.prediction_id === running.id && e.type === 'started')).toBe(true);
 
     const late = jobFor(h, newId('deadline-past'), {}, { deadline: new Date(Date.now() - 1000).toISOString() });
-    const res = await h.put(late);
-    expect(res.status).toBe(202);
+    h.submit(late);
     expect((await completedOf(h, late.id)).status).toBe('aborted');
     expect(h.receiver.events.some((e) => e.prediction_id === late.id && e.type === 'started')).toBe(false);
   });
@@ -71,7 +71,7 @@ describe('prediction lifecycle: cancel, deadline, callback retries, storage fail
     let failures = 0;
     h.receiver.plan = (_n, e) => (e?.prediction_id === job.id && failures < actions.length ? actions[failures++]! : 'ok');
     try {
-      await h.put(job);
+      h.submit(job);
       const done = await completedOf(h, job.id);
       expect(done.status).toBe('succeeded');
       const seqs = h.receiver.events.filter((e) => e.prediction_id === job.id).map((e) => e.seq);
@@ -84,7 +84,7 @@ describe('prediction lifecycle: cancel, deadline, callback retries, storage fail
 
   it('fails only the prediction the pipeline rejects, and stays READY', async () => {
     const job = jobFor(h, newId('odd-size'), { width: 72 });
-    await h.put(job);
+    h.submit(job);
     const done = await completedOf(h, job.id);
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(/^pipeline error: .*multiples of 64/);
@@ -94,12 +94,11 @@ describe('prediction lifecycle: cancel, deadline, callback retries, storage fail
   it('fails a prediction cleanly when S3 is down during upload, and reports it', async () => {
     await h.s3.close();
     const job = jobFor(h, newId('s3down'), { num_outputs: 2 });
-    await h.put(job);
+    h.submit(job);
     const done = await completedOf(h, job.id);
     expect(done.status).toBe('failed');
     expect(done.output).toBeNull();
     expect(done.error).toMatch(/^upload failed/);
-    const state = await h.get(job.id);
-    expect(state).toMatchObject({ status: 'failed', output: null });
+    expect(h.get(job.id)).toMatchObject({ status: 'failed', output: null });
   });
 });

@@ -1,9 +1,10 @@
 /**
- * Test harness: a real backend (in-process, on 127.0.0.1) in front of a real S3-protocol server and a real
- * callback receiver, with helpers to send signed requests and build jobs.
+ * Test harness: a real backend (in-process, on 127.0.0.1) pulling work from a real fleet edge
+ * (`test/support/server/fleet-edge.ts`), writing to a real S3-protocol server and reporting to a real callback
+ * receiver, with helpers to queue jobs at the edge, send signed requests and build jobs.
  * @module
  */
-import type { BackendJob, BackendPredictionState } from '../../../../shared/internal.js';
+import type { BackendJob } from '../../../../shared/internal.js';
 import type { ResolvedInput } from '../../../../shared/prediction.js';
 import { signInternalRequest } from '../../../../shared/signing.js';
 import { encodeImage } from '../../image/encode.js';
@@ -12,6 +13,8 @@ import { createBackend, type Backend } from '../backend.js';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import type { LoadPipeline } from '../pipeline-port.js';
+import type { RecordView } from '../prediction-record.js';
+import { startFleetEdge, type FleetEdge, type FleetEdgeOptions } from '../../../../test/support/server/fleet-edge.js';
 import { startCallbackReceiver, type CallbackReceiver } from './callback-receiver.js';
 
 export const TEST_SECRET = 'backend-test-secret-0123456789abcdef';
@@ -22,13 +25,16 @@ export interface Harness {
   url: string;
   s3: TestS3;
   receiver: CallbackReceiver;
+  edge: FleetEdge;
   logs: Array<Record<string, unknown>>;
   /** Sends a request signed with the internal secret (or unsigned with `sign: false`). */
   request(method: string, path: string, body?: unknown, opts?: { sign?: boolean; secret?: string }): Promise<Response>;
-  put(job: BackendJob): Promise<Response>;
-  get(id: string): Promise<BackendPredictionState>;
-  /** Polls GET /predictions/:id until the predicate holds. */
-  waitForState(id: string, pred: (s: BackendPredictionState) => boolean, timeoutMs?: number): Promise<BackendPredictionState>;
+  /** Queues a job at the edge (the backend leases it when it has room). */
+  submit(job: BackendJob): void;
+  /** What the backend knows about a prediction (undefined before it was leased). */
+  get(id: string): RecordView | undefined;
+  /** Waits until the backend's view of the prediction satisfies the predicate. */
+  waitForState(id: string, pred: (s: RecordView) => boolean, timeoutMs?: number): Promise<RecordView>;
   waitForHealth(status: string, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -39,15 +45,29 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Do not wait for READY (to observe STARTING / SETUP_FAILED). */
   noWait?: boolean;
+  /** Lease TTL and heartbeat period of the fleet edge. */
+  edge?: Omit<FleetEdgeOptions, 'secret' | 'ended'>;
 }
 
 export async function startHarness(o: HarnessOptions): Promise<Harness> {
   const s3 = await startTestS3();
   const receiver = await startCallbackReceiver(TEST_SECRET);
+  const edge = await startFleetEdge({
+    secret: TEST_SECRET,
+    leaseTtlMs: 5_000,
+    heartbeatMs: 100,
+    ...o.edge,
+    ended: (id, attempt) => receiver.events.some((e) => e.prediction_id === id && e.attempt === attempt && e.type === 'completed'),
+  });
   const logs: Array<Record<string, unknown>> = [];
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
+    EDGE_URL: edge.url,
+    WORKER_ID: `test-backend-${process.pid}`,
+    LEASE_WAIT_MS: '500',
+    FLEET_BACKOFF_BASE_MS: '20',
+    FLEET_BACKOFF_MAX_MS: '200',
     INTERNAL_SECRET: TEST_SECRET,
     MODELS: `${TEST_MODEL}=${o.modelDir}`,
     EXECUTION_PROVIDERS: 'cpu',
@@ -72,21 +92,22 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     if (opts.sign !== false) Object.assign(headers, await signInternalRequest(opts.secret ?? TEST_SECRET, method, path, text));
     return fetch(`${url}${path}`, { method, headers, ...(text === '' ? {} : { body: text }) });
   };
-  const get = async (id: string) => (await (await request('GET', `/predictions/${id}`)).json()) as BackendPredictionState;
+  const get = (id: string) => backend.service.get(id);
   const h: Harness = {
     backend,
     url,
     s3,
     receiver,
+    edge,
     logs,
     request,
-    put: (job) => request('PUT', `/predictions/${job.id}`, job),
+    submit: (job) => edge.enqueue(job),
     get,
     async waitForState(id, pred, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const s = await get(id);
-        if (pred(s)) return s;
+        const s = get(id);
+        if (s && pred(s)) return s;
         if (Date.now() > deadline) throw new Error(`prediction ${id} stuck in ${JSON.stringify(s)}`);
         await new Promise((r) => setTimeout(r, 10));
       }
@@ -102,6 +123,7 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
     },
     async close() {
       await backend.shutdown();
+      await edge.close();
       await receiver.close();
       await s3.close();
     },
