@@ -61,8 +61,6 @@ export interface StackOptions {
   backendEnv?: Record<string, string>;
   /** Extra or overriding edge vars. */
   edgeVars?: Record<string, string>;
-  /** The edge's BACKENDS (default: the stack's backend); tests put a recorder in between. */
-  edgeBackends?: string[];
   /** Where the backends pull work from (default: the edge); tests put a recorder in between. */
   backendsEdgeUrl?: string;
   log?: LogSink;
@@ -150,7 +148,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const s3Credentials = { accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey };
     const edgeUrl = `http://127.0.0.1:${ports.edge}`;
-    const initialBackendUrls = Array.from({ length: backendsCount }, (_, i) => `http://127.0.0.1:${ports.backend + i}`);
     const backends = await startBackendFleet(
       {
         root,
@@ -182,7 +179,6 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(signal === undefined ? {} : { signal }),
       vars: {
         PUBLIC_BASE_URL: edgeUrl,
-        BACKENDS: JSON.stringify(options.edgeBackends ?? initialBackendUrls),
         S3_ENDPOINT: s3.endpoint,
         S3_REGION: 'us-east-1',
         S3_BUCKET: bucket,
