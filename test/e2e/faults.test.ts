@@ -25,8 +25,9 @@ describe('GPU backend killed mid-prediction', () => {
 
     const done = await waitForEnd(h.stack, created.body.id);
     expect(done.status).toBe('succeeded');
-    // The restarted process ran it: it received the job under a new lease (its counters start at zero).
-    expect(await backendMetric(h.stack.backend, h.stack.internalSecret, LEASES_RECEIVED)).toBe(1);
+    // The restarted process ran it: it received the job under a new lease (its counters start at zero; a busy
+    // machine may let a lease lapse once more, and the same process then takes the job back as a later attempt).
+    expect(await backendMetric(h.stack.backend, h.stack.internalSecret, LEASES_RECEIVED)).toBeGreaterThanOrEqual(1);
     const image = await fetch(done.output![0]!);
     expect((await sharp(Buffer.from(await image.arrayBuffer())).metadata()).width).toBe(512);
     // One terminal state that stays put, one charge.
