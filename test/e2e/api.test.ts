@@ -67,13 +67,13 @@ describe('native predictions', () => {
     // Wait until it runs on the backend, then cancel.
     await eventually('the prediction to run', async () => ((await call<PredictionJson>(h.stack, 'GET', `/v1/predictions/${created.body.id}`)).body.status === 'processing' ? true : undefined));
     const metric = (name: string, labels: Record<string, string> = {}) => backendMetric(h.stack.backend, h.stack.internalSecret, name, labels);
-    const cancelsBefore = await metric(LEASE_ACTIONS, { action: 'cancel' });
+    const cancelsBefore = await eventually('the backend\'s metrics', () => metric(LEASE_ACTIONS, { action: 'cancel' }));
     const canceled = await call<PredictionJson>(h.stack, 'POST', `/v1/predictions/${created.body.id}/cancel`);
     expect(canceled.status).toBe(200);
     expect(canceled.body.status).toBe('canceled');
     // The backend learns it from its next heartbeat (`cancel`), stops it and holds nothing any more.
     await eventually('the backend to stop the canceled prediction', async () =>
-      (await metric(LEASE_ACTIONS, { action: 'cancel' }))! > cancelsBefore! && (await metric(LEASES_HELD)) === 0 && (await metric(RUNNING)) === 0 ? true : undefined);
+      (await metric(LEASE_ACTIONS, { action: 'cancel' }) ?? cancelsBefore) > cancelsBefore && (await metric(LEASES_HELD)) === 0 && (await metric(RUNNING)) === 0 ? true : undefined);
     expect((await waitForEnd(h.stack, created.body.id)).status).toBe('canceled');
   });
 

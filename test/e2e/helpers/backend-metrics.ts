@@ -21,7 +21,8 @@ export const RUNNING = 'gpu_backend_running';
 /** A backend's metrics page; undefined when it does not answer (e.g. it was killed). */
 export async function scrapeMetrics(url: string, secret: string): Promise<string | undefined> {
   try {
-    const res = await fetch(`${url}/metrics`, { headers: await signInternalRequest(secret, 'GET', '/metrics', ''), signal: AbortSignal.timeout(5_000) });
+    // A CPU backend answers only between onnxruntime calls, which take many seconds on a busy machine.
+    const res = await fetch(`${url}/metrics`, { headers: await signInternalRequest(secret, 'GET', '/metrics', ''), signal: AbortSignal.timeout(60_000) });
     return res.ok ? await res.text() : undefined;
   } catch {
     return undefined;
