@@ -15,9 +15,10 @@ import { memoryBenchmark } from './memory/index.js';
 import { servingBenchmark } from './serving/index.js';
 import { sessionOptionsBenchmark } from './session-options/index.js';
 import { img2imgBenchmark } from './img2img/index.js';
+import { fleetBenchmark } from './fleet/index.js';
 
 const benchmarks: Record<string, Benchmark> = Object.fromEntries(
-  [deepcacheBenchmark, ceilingBenchmark, batchingBenchmark, memoryBenchmark, sessionOptionsBenchmark, servingBenchmark, img2imgBenchmark].map((b) => [b.name, b]),
+  [deepcacheBenchmark, ceilingBenchmark, batchingBenchmark, memoryBenchmark, sessionOptionsBenchmark, servingBenchmark, img2imgBenchmark, fleetBenchmark].map((b) => [b.name, b]),
 );
 
 function usage(): string {

@@ -1,9 +1,10 @@
 /**
- * `npm start`: runs the local stack in the foreground (S3 server, GPU backend on the CPU, edge in
- * `wrangler dev`), prints the URLs, the development API key and a ready-to-paste curl line, streams every
- * part's log with a prefix, and stops everything on Ctrl-C / SIGTERM. Settings come from the environment:
- * EDGE_PORT (8787), BACKEND_PORT (8790), S3_PORT (9000), INSPECTOR_PORT (9230), DEV_API_KEY, DEV_CREDITS
- * (100000), MODEL_DIR + MODEL_ID (a real model instead of the demo), ADMIN_TOKEN (random), LOCAL_STATE_DIR (.local).
+ * `npm start`: runs the local stack in the foreground (S3 server, GPU backends on the CPU pulling work from the
+ * edge, edge in `wrangler dev`), prints the URLs, the development API key and a ready-to-paste curl line,
+ * streams every part's log with a prefix, and stops everything on Ctrl-C / SIGTERM. Settings come from the
+ * environment: EDGE_PORT (8787), BACKEND_PORT (8790; backend i listens on BACKEND_PORT + i), BACKENDS_COUNT (1),
+ * S3_PORT (9000), INSPECTOR_PORT (9230), DEV_API_KEY, DEV_CREDITS (100000), MODEL_DIR + MODEL_ID (a real model
+ * instead of the demo), ADMIN_TOKEN (random), LOCAL_STATE_DIR (.local).
  * @module
  */
 import path from 'node:path';
@@ -16,6 +17,7 @@ const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).def
 const DevEnv = z.object({
   EDGE_PORT: port(DEFAULT_PORTS.edge),
   BACKEND_PORT: port(DEFAULT_PORTS.backend),
+  BACKENDS_COUNT: z.coerce.number().int().min(1).max(16).default(1),
   S3_PORT: port(DEFAULT_PORTS.s3),
   INSPECTOR_PORT: port(DEFAULT_PORTS.inspector),
   DEV_API_KEY: z.string().default(DEFAULT_DEV_API_KEY),
@@ -38,7 +40,7 @@ function banner(stack: Stack): string {
     'Local stack is ready.',
     `  playground  ${stack.edgeUrl}/`,
     `  API         ${stack.edgeUrl}/v1   (docs ${stack.edgeUrl}/docs)`,
-    `  backend     ${stack.backendUrl}   (model ${stack.modelId})`,
+    ...stack.backends.all().map((b) => `  backend     ${b.url}   (${b.workerId}, model ${stack.modelId})`),
     `  S3          ${stack.s3Endpoint}   (bucket ${stack.bucket})`,
     `  API key     ${stack.apiKey}`,
     `  admin token ${stack.adminToken}`,
@@ -88,6 +90,7 @@ async function main(): Promise<number> {
       ...(env.MODEL_DIR === undefined ? {} : { modelDir: path.resolve(env.MODEL_DIR) }),
       ...(env.MODEL_ID === undefined ? {} : { modelId: env.MODEL_ID }),
       ...(env.ADMIN_TOKEN === undefined ? {} : { adminToken: env.ADMIN_TOKEN }),
+      backendsCount: env.BACKENDS_COUNT,
     });
   } catch (err) {
     if (stopping) {
@@ -101,7 +104,7 @@ async function main(): Promise<number> {
   process.stdout.write(banner(stack));
   const crashed = Promise.race([
     stack.edge.child.exited.then((e) => ({ part: 'edge', e })),
-    stack.backend.current().exited.then((e) => ({ part: 'backend', e })),
+    ...stack.backends.all().map((b) => b.current().exited.then((e) => ({ part: `backend ${b.workerId}`, e }))),
   ]).then(({ part, e }) => stop(`the ${part} exited unexpectedly (${e.signal ?? `exit ${e.code}`})`, 1));
   return Promise.race([signalled, crashed]);
 }

@@ -15,6 +15,8 @@ const KEPT_LOG_LINES = 80;
 export interface StackRunOptions {
   /** Extra backend variables (`gpu-backend/src/server/config.ts`). */
   backendEnv?: Record<string, string>;
+  /** Extra edge vars (after the raised request limit). */
+  edgeVars?: Record<string, string>;
   /** Progress lines. */
   log: (line: string) => void;
 }
@@ -48,7 +50,7 @@ export async function withStack<T>(o: StackRunOptions, work: (stack: Stack, stat
       ports: await randomStackPorts(),
       stateDir,
       // Every request of the benchmark counts against the per-key limit; it must never be the bottleneck.
-      edgeVars: { DEFAULT_REQUESTS_PER_MINUTE: '100000' },
+      edgeVars: { DEFAULT_REQUESTS_PER_MINUTE: '100000', ...o.edgeVars },
       ...(o.backendEnv === undefined ? {} : { backendEnv: o.backendEnv }),
       log: sink,
       signal: starting.signal,

@@ -1,7 +1,8 @@
 /**
  * The GPU backend as a child process (`node --import tsx gpu-backend/src/main.ts`) on the CPU provider, with
- * its configuration in the environment; ready when `GET /health-check` says READY. It can be killed and
- * started again on the same port (fault tests).
+ * its configuration in the environment (its fleet name `WORKER_ID` and the edge it pulls work from,
+ * `EDGE_URL`); ready when `GET /health-check` says READY. It can be killed and started again on the same port
+ * (fault tests).
  * @module
  */
 import path from 'node:path';
@@ -13,6 +14,10 @@ import { waitUntil } from './wait.js';
 export interface BackendPartOptions {
   root: string;
   port: number;
+  /** The process's name in the fleet (`WORKER_ID`) and its log prefix. */
+  workerId: string;
+  /** The edge the backend pulls work from (`EDGE_URL`). */
+  edgeUrl: string;
   internalSecret: string;
   modelId: string;
   modelDir: string;
@@ -31,6 +36,8 @@ export interface BackendPartOptions {
 /** The backend part: the current child, and restart for fault tests. */
 export interface BackendPart {
   readonly url: string;
+  readonly port: number;
+  readonly workerId: string;
   current(): ManagedChild;
   /** Starts a fresh process (after the last one exited or was killed) and waits for READY. */
   restart(): Promise<void>;
@@ -53,6 +60,8 @@ function backendEnv(o: BackendPartOptions): NodeJS.ProcessEnv {
     ...env,
     HOST: '127.0.0.1',
     PORT: String(o.port),
+    WORKER_ID: o.workerId,
+    EDGE_URL: o.edgeUrl,
     INTERNAL_SECRET: o.internalSecret,
     MODELS: `${o.modelId}=${path.resolve(o.modelDir)}`,
     EXECUTION_PROVIDERS: 'cpu',
@@ -75,7 +84,7 @@ export async function startBackendPart(o: BackendPartOptions): Promise<BackendPa
   let child: ManagedChild | undefined;
   const launch = async (): Promise<void> => {
     const part = spawnPart({
-      name: 'backend',
+      name: o.workerId,
       command: process.execPath,
       args: ['--import', 'tsx', path.join(o.root, 'gpu-backend/src/main.ts')],
       cwd: o.root,
@@ -105,6 +114,8 @@ export async function startBackendPart(o: BackendPartOptions): Promise<BackendPa
   await launch();
   return {
     url,
+    port: o.port,
+    workerId: o.workerId,
     current: () => child!,
     restart: launch,
     async stop() {

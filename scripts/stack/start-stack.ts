@@ -1,12 +1,14 @@
 /**
- * `startStack`: the whole product on this machine — S3 server, GPU backend (CPU, demo or given model), edge in
- * `wrangler dev` — with the development account seeded. `npm start` and the end-to-end tests both use it.
+ * `startStack`: the whole product on this machine — S3 server, GPU backends (CPU, demo or given model; one by
+ * default, each pulling work from the edge), edge in `wrangler dev` — with the development account seeded.
+ * `npm start`, the end-to-end tests and the stack benchmarks all use it.
  * @module
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startBackendPart, type BackendPart } from './backend-part.js';
+import type { BackendPart } from './backend-part.js';
+import { startBackendFleet, type BackendFleet } from './backend-fleet.js';
 import type { LogSink } from './child.js';
 import { DEMO_MODEL_ID, ensureDemoModel } from './demo-model.js';
 import { startEdgePart, type EdgePart } from './edge-part.js';
@@ -19,6 +21,7 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 export interface StackPorts {
   edge: number;
+  /** The first backend's port; backend i (0-based) of the initial fleet listens on `backend + i`. */
   backend: number;
   s3: number;
   /** workerd's inspector (pinned so it never clashes with a debugger on 9229). */
@@ -52,12 +55,14 @@ export interface StackOptions {
   demoModelDir?: string;
   bucket?: string;
   prefix?: string;
+  /** Backends started with the stack (default 1); more can be added later through `Stack.backends`. */
+  backendsCount?: number;
   /** Extra backend variables (`gpu-backend/src/server/config.ts`). */
   backendEnv?: Record<string, string>;
   /** Extra or overriding edge vars. */
   edgeVars?: Record<string, string>;
-  /** The edge's BACKENDS (default: the stack's backend); tests put a recorder in between. */
-  edgeBackends?: string[];
+  /** Where the backends pull work from (default: the edge); tests put a recorder in between. */
+  backendsEdgeUrl?: string;
   log?: LogSink;
   /** Aborts start-up (Ctrl-C while starting): what already runs is stopped and startStack rejects. */
   signal?: AbortSignal;
@@ -78,11 +83,14 @@ export interface Stack {
   readonly bucket: string;
   readonly prefix: string;
   readonly s3: LocalS3;
+  /** The first backend (at `backendUrl`). */
   readonly backend: BackendPart;
+  /** Every backend: add, kill and drain them while the stack runs. */
+  readonly backends: BackendFleet;
   readonly edge: EdgePart;
-  /** Process ids of the child parts (backend, wrangler). */
+  /** Process ids of the running child parts (backends, wrangler). */
   pids(): number[];
-  /** Stops the edge, the backend and the S3 server (in that order). */
+  /** Stops the edge, the backends and the S3 server (in that order). */
   stop(): Promise<void>;
 }
 
@@ -107,8 +115,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const prefix = options.prefix ?? 'predictions';
   const modelId = options.modelId ?? DEMO_MODEL_ID;
   const seedSql = await devAccountSql(apiKey);
+  const backendsCount = options.backendsCount ?? 1;
+  if (!Number.isInteger(backendsCount) || backendsCount < 1) throw new RangeError(`the stack needs at least one backend, not ${backendsCount}`);
+  const backendPorts = Object.fromEntries(Array.from({ length: backendsCount }, (_, i) => [i === 0 ? 'BACKEND_PORT' : `BACKEND_PORT+${i}`, ports.backend + i]));
 
-  await assertPortsFree({ EDGE_PORT: ports.edge, BACKEND_PORT: ports.backend, S3_PORT: ports.s3, INSPECTOR_PORT: ports.inspector });
+  await assertPortsFree({ EDGE_PORT: ports.edge, ...backendPorts, S3_PORT: ports.s3, INSPECTOR_PORT: ports.inspector });
 
   const signal = options.signal;
   const interrupted = (): void => {
@@ -136,24 +147,28 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     interrupted();
 
     const s3Credentials = { accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: S3RVER_CREDENTIALS.secretAccessKey };
-    const backend = await startBackendPart({
-      root,
-      port: ports.backend,
-      internalSecret,
-      modelId,
-      modelDir,
-      s3: { endpoint: s3.endpoint, bucket, ...s3Credentials },
-      outputPrefix: prefix,
-      deepcacheCacheDir: path.join(stateDir, 'deepcache'),
-      ...(options.backendEnv === undefined ? {} : { env: options.backendEnv }),
-      log,
-      ...(signal === undefined ? {} : { signal }),
-    });
-    stops.push(() => backend.stop());
-    interrupted();
-    say(`backend ready  ${backend.url} (model ${modelId}, CPU)`);
-
     const edgeUrl = `http://127.0.0.1:${ports.edge}`;
+    const backends = await startBackendFleet(
+      {
+        root,
+        edgeUrl: options.backendsEdgeUrl ?? edgeUrl,
+        internalSecret,
+        modelId,
+        modelDir,
+        s3: { endpoint: s3.endpoint, bucket, ...s3Credentials },
+        outputPrefix: prefix,
+        deepcacheCacheDir: path.join(stateDir, 'deepcache'),
+        ...(options.backendEnv === undefined ? {} : { env: options.backendEnv }),
+        log,
+        ...(signal === undefined ? {} : { signal }),
+      },
+      ports.backend,
+      backendsCount,
+    );
+    stops.push(() => backends.stop());
+    interrupted();
+    for (const b of backends.all()) say(`backend ready  ${b.url} (${b.workerId}, model ${modelId}, CPU, pulling from ${options.backendsEdgeUrl ?? edgeUrl})`);
+
     const edge = await startEdgePart({
       root,
       port: ports.edge,
@@ -164,14 +179,13 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       ...(signal === undefined ? {} : { signal }),
       vars: {
         PUBLIC_BASE_URL: edgeUrl,
-        BACKENDS: JSON.stringify(options.edgeBackends ?? [backend.url]),
         S3_ENDPOINT: s3.endpoint,
         S3_REGION: 'us-east-1',
         S3_BUCKET: bucket,
         S3_PREFIX: prefix,
         CORS_ORIGINS: `${edgeUrl},http://localhost:${ports.edge}`,
         ALLOW_LOOPBACK_WEBHOOKS: 'true',
-        // The edge lists and accepts only the model this stack's backend serves.
+        // The edge lists and accepts only the model this stack's backends serve.
         SERVED_MODELS: modelId,
         ...options.edgeVars,
       },
@@ -190,9 +204,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const balance = await topUpTo(edge.url, adminToken, apiKey, DEV_ACCOUNT_ID, options.credits ?? 100_000);
     say(`account ready  ${DEV_ACCOUNT_ID} with ${balance} credits`);
 
+    const first = backends.all()[0]!;
     return {
       edgeUrl: edge.url,
-      backendUrl: backend.url,
+      backendUrl: first.url,
       s3Endpoint: s3.endpoint,
       apiKey,
       adminToken,
@@ -204,9 +219,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       bucket,
       prefix,
       s3,
-      backend,
+      backend: first,
+      backends,
       edge,
-      pids: () => [backend.current().pid, edge.child.pid],
+      pids: () => [...backends.running().map((b) => b.current().pid), edge.child.pid],
       stop: stopAll,
     };
   } catch (err) {

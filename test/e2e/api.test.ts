@@ -5,8 +5,8 @@
 import OpenAI from 'openai';
 import sharp, { type Metadata } from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { signInternalRequest } from '../../shared/signing.js';
-import { balance, call, tinyRequest, waitForEnd, type PredictionJson } from './helpers/api.js';
+import { balance, call, eventually, tinyRequest, waitForEnd, type PredictionJson } from './helpers/api.js';
+import { backendMetric, LEASE_ACTIONS, LEASES_HELD, RUNNING } from './helpers/backend-metrics.js';
 import { useStack } from './helpers/stack-fixture.js';
 
 const h = useStack();
@@ -62,25 +62,18 @@ describe('native predictions', () => {
     expect(await balance(h.stack)).toBe(before - done.cost.credits);
   });
 
-  it('cancels a running prediction on the backend that accepted it', async () => {
+  it('cancels a running prediction on the backend that holds it', async () => {
     const created = await call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ width: 512, height: 512, num_inference_steps: 60, deepcache: false }));
     // Wait until it runs on the backend, then cancel.
-    for (let i = 0; i < 150; i++) {
-      const now = await call<PredictionJson>(h.stack, 'GET', `/v1/predictions/${created.body.id}`);
-      if (now.body.status === 'processing') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await eventually('the prediction to run', async () => ((await call<PredictionJson>(h.stack, 'GET', `/v1/predictions/${created.body.id}`)).body.status === 'processing' ? true : undefined));
+    const metric = (name: string, labels: Record<string, string> = {}) => backendMetric(h.stack.backend, h.stack.internalSecret, name, labels);
+    const cancelsBefore = await eventually('the backend\'s metrics', () => metric(LEASE_ACTIONS, { action: 'cancel' }));
     const canceled = await call<PredictionJson>(h.stack, 'POST', `/v1/predictions/${created.body.id}/cancel`);
     expect(canceled.status).toBe(200);
     expect(canceled.body.status).toBe('canceled');
-    const path = `/predictions/${created.body.id}`;
-    for (let i = 0; i < 100; i++) {
-      const res = await fetch(`${h.stack.backendUrl}${path}`, { headers: await signInternalRequest(h.stack.internalSecret, 'GET', path, '') });
-      const state = (await res.json()) as { status: string };
-      if (state.status === 'canceled') break;
-      if (i === 99) throw new Error(`the backend never canceled: ${JSON.stringify(state)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // The backend learns it from its next heartbeat (`cancel`), stops it and holds nothing any more.
+    await eventually('the backend to stop the canceled prediction', async () =>
+      (await metric(LEASE_ACTIONS, { action: 'cancel' }) ?? cancelsBefore) > cancelsBefore && (await metric(LEASES_HELD)) === 0 && (await metric(RUNNING)) === 0 ? true : undefined);
     expect((await waitForEnd(h.stack, created.body.id)).status).toBe('canceled');
   });
 

@@ -1,27 +1,22 @@
 /**
  * Faults on the real local stack: the GPU backend killed mid-prediction and restarted, storage down while the
- * backend uploads. The dispatch watchdog checks every second here (two strikes).
+ * backend uploads. The killed backend's lease is not renewed, expires (`LEASE_TTL_S` of the local stack) and the
+ * job is leased again as the next attempt.
  */
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { signInternalRequest } from '../../shared/signing.js';
 import { balance, call, eventually, tinyRequest, waitForEnd, type PredictionJson } from './helpers/api.js';
+import { backendMetric, LEASES_RECEIVED } from './helpers/backend-metrics.js';
 import { useStack } from './helpers/stack-fixture.js';
 
-const h = useStack({ edgeVars: { DISPATCH_WATCHDOG_S: '1', DISPATCH_WATCHDOG_STRIKES: '2' } });
-
-async function backendState(id: string): Promise<{ status: string; attempt: number } | null> {
-  const path = `/predictions/${id}`;
-  const res = await fetch(`${h.stack.backendUrl}${path}`, { headers: await signInternalRequest(h.stack.internalSecret, 'GET', path, '') });
-  return res.status === 200 ? ((await res.json()) as { status: string; attempt: number }) : null;
-}
+const h = useStack();
 
 describe('GPU backend killed mid-prediction', () => {
-  it('dispatches the prediction again after the backend restarts; it succeeds exactly once and is charged once', async () => {
+  it('leases the prediction again once the killed attempt\'s lease expires; it succeeds exactly once and is charged once', async () => {
     const before = await balance(h.stack);
     const created = await call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ width: 512, height: 512, num_inference_steps: 40, deepcache: false }));
     expect(created.status).toBe(202);
-    await eventually('the first attempt to run', async () => ((await backendState(created.body.id))?.status === 'processing' ? true : undefined));
+    await eventually('the first attempt to run', async () => ((await call<PredictionJson>(h.stack, 'GET', `/v1/predictions/${created.body.id}`)).body.status === 'processing' ? true : undefined));
 
     const first = h.stack.backend.current();
     first.signal('SIGKILL');
@@ -30,9 +25,9 @@ describe('GPU backend killed mid-prediction', () => {
 
     const done = await waitForEnd(h.stack, created.body.id);
     expect(done.status).toBe('succeeded');
-    const onBackend = await backendState(created.body.id);
-    expect(onBackend).toMatchObject({ status: 'succeeded' });
-    expect(onBackend!.attempt).toBeGreaterThanOrEqual(2);
+    // The restarted process ran it: it received the job under a new lease (its counters start at zero; a busy
+    // machine may let a lease lapse once more, and the same process then takes the job back as a later attempt).
+    expect(await backendMetric(h.stack.backend, h.stack.internalSecret, LEASES_RECEIVED)).toBeGreaterThanOrEqual(1);
     const image = await fetch(done.output![0]!);
     expect((await sharp(Buffer.from(await image.arrayBuffer())).metadata()).width).toBe(512);
     // One terminal state that stays put, one charge.

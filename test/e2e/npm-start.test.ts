@@ -1,7 +1,8 @@
 /**
  * The README's first command, second half: `npm start` as a child process (random ports, scratch state
- * folder). Its printed key and curl line generate an image; Ctrl-C (SIGINT to its process group, as a
- * terminal sends it) stops everything and leaves no process or port behind.
+ * folder, two backends with BACKENDS_COUNT). Its banner lists both backends; its printed key and curl line
+ * generate an image; Ctrl-C (SIGINT to its process group, as a terminal sends it) stops everything and leaves
+ * no process or port behind.
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,7 +29,7 @@ describe('npm start', () => {
       cwd: REPO_ROOT,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), LOCAL_STATE_DIR: stateDir },
+      env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), BACKENDS_COUNT: '2', LOCAL_STATE_DIR: stateDir },
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -44,6 +45,8 @@ describe('npm start', () => {
       const curl = /^\s+(curl -s .*)$/m.exec(output)?.[1];
       expect(key).toMatch(/^sdk_/);
       expect(output).toContain(`playground  http://127.0.0.1:${ports.EDGE_PORT}/`);
+      expect(output).toContain(`backend     http://127.0.0.1:${ports.BACKEND_PORT}   (local-backend-1,`);
+      expect(output).toContain(`backend     http://127.0.0.1:${ports.BACKEND_PORT + 1}   (local-backend-2,`);
       // The curl line, run as curl would: URL, headers and body taken from the printed command.
       const url = /curl -s (\S+)/.exec(curl!)![1]!;
       const headers = Object.fromEntries([...curl!.matchAll(/-H '([^:]+): ([^']*)'/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
@@ -66,6 +69,7 @@ describe('npm start', () => {
     for (const [name, port] of Object.entries(ports).filter(([n]) => n !== 'INSPECTOR_PORT')) {
       expect(await isPortFree(port), `${name} ${port} still in use`).toBe(true);
     }
+    expect(await isPortFree(ports.BACKEND_PORT + 1), 'the second backend\'s port still in use').toBe(true);
     expect(processesUsing(stateDir)).toEqual([]);
   });
 });

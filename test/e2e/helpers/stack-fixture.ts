@@ -28,9 +28,14 @@ export function useStack(options: Partial<Omit<StackOptions, 'ports' | 'stateDir
   beforeAll(async () => {
     stateDir = await mkdtemp(path.join(os.tmpdir(), 'e2e-stack-'));
     try {
-      // Tests poll freely: the per-key request limit is raised unless a file sets its own.
-      const edgeVars = { DEFAULT_REQUESTS_PER_MINUTE: '100000', ...options.edgeVars };
-      stack = await startStack({ ...options, edgeVars, ports: await randomStackPorts(), stateDir, log: (source, line) => logs.push(`[${source}] ${line}`) });
+      // Tests poll freely: the per-key request limit is raised unless a file sets its own. Leases live 30 s (as in
+      // production) instead of the local 10 s: a CPU backend's event loop stalls during each onnxruntime call, and
+      // on a busy 2-core machine one call of a 512² job outlasts 10 s, so its heartbeats would arrive too late.
+      const edgeVars = { DEFAULT_REQUESTS_PER_MINUTE: '100000', LEASE_TTL_S: '30', ...options.edgeVars };
+      // For the same reason the backend's fleet requests may take 60 s: a heartbeat answered during a stall is read
+      // only when the call ends, and a 10 s limit would discard it (the timer fires first) however soon it came.
+      const backendEnv = { FLEET_TIMEOUT_MS: '60000', ...options.backendEnv };
+      stack = await startStack({ ...options, edgeVars, backendEnv, ports: await randomStackPorts(), stateDir, log: (source, line) => logs.push(`[${source}] ${line}`) });
     } catch (err) {
       process.stderr.write(`${logs.slice(-60).join('\n')}\n`);
       throw err;
