@@ -15,7 +15,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
-          include: ['gpu-backend/**/*.test.ts', 'shared/**/*.test.ts', 'infra/**/*.test.ts', 'bench/**/*.test.ts', 'test/repository/**/*.test.ts'],
+          include: [
+            'gpu-backend/**/*.test.ts',
+            'shared/**/*.test.ts',
+            'infra/**/*.test.ts',
+            'bench/**/*.test.ts',
+            'test/repository/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

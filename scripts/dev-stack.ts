@@ -30,7 +30,10 @@ const DevEnv = z.object({
 
 /** The curl line printed for the user (also what the end-to-end test runs). */
 function exampleCurl(edgeUrl: string, apiKey: string, modelId: string): string {
-  const body = JSON.stringify({ model: modelId, input: { prompt: 'a red fox in the snow', width: 64, height: 64, num_inference_steps: 8 } });
+  const body = JSON.stringify({
+    model: modelId,
+    input: { prompt: 'a red fox in the snow', width: 64, height: 64, num_inference_steps: 8 },
+  });
   return `curl -s ${edgeUrl}/v1/predictions -H 'Authorization: Bearer ${apiKey}' -H 'Content-Type: application/json' -H 'Prefer: wait' -d '${body}'`;
 }
 

@@ -48,7 +48,8 @@ export async function startBackendFleet(options: FleetBackendOptions, basePort: 
     const preferred = basePort + index;
     return preferred <= 65535 && (await isPortFree(preferred)) ? preferred : freePort();
   };
-  const start = async (index: number, port: number): Promise<BackendPart> => startBackendPart({ ...options, port, workerId: localWorkerId(index) });
+  const start = async (index: number, port: number): Promise<BackendPart> =>
+    startBackendPart({ ...options, port, workerId: localWorkerId(index) });
   const get = (workerId: string): BackendPart => {
     const found = backends.find((b) => b.workerId === workerId);
     if (!found) throw new Error(`no backend ${workerId} in this stack`);

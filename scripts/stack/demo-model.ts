@@ -24,7 +24,8 @@ async function exists(p: string): Promise<boolean> {
  */
 export async function ensureDemoModel(dir: string): Promise<{ dir: string; built: boolean }> {
   // complete = has every component, the VAE encoder included (directories built before it existed are rebuilt)
-  const complete = async () => (await exists(path.join(dir, 'model_index.json'))) && (await exists(path.join(dir, 'vae_encoder/model.onnx')));
+  const complete = async () =>
+    (await exists(path.join(dir, 'model_index.json'))) && (await exists(path.join(dir, 'vae_encoder/model.onnx')));
   if (await complete()) return { dir, built: false };
   if (await exists(path.join(dir, 'model_index.json'))) await rm(dir, { recursive: true, force: true });
   await mkdir(path.dirname(dir), { recursive: true });

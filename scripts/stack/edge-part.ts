@@ -4,7 +4,7 @@
  * `node …/wrangler.js dev` so that its PID is ours to stop; ready when `GET /openapi.json` answers.
  * @module
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runToCompletion, spawnPart, type LogSink, type ManagedChild } from './child.js';
 import { waitUntil } from './wait.js';
@@ -52,7 +52,10 @@ function wranglerEnv(stateDir: string, shadowed: readonly string[] = []): NodeJS
 
 /** `node …/wrangler.js` plus arguments, as spawn arguments. */
 function wrangler(root: string, args: string[]): { command: string; args: string[] } {
-  return { command: process.execPath, args: [path.join(root, 'node_modules/wrangler/bin/wrangler.js'), ...args, '--config', path.join(root, 'wrangler.toml')] };
+  return {
+    command: process.execPath,
+    args: [path.join(root, 'node_modules/wrangler/bin/wrangler.js'), ...args, '--config', path.join(root, 'wrangler.toml')],
+  };
 }
 
 /** A dotenv line; values are single-quoted and must not contain quotes or newlines. */
@@ -67,25 +70,46 @@ export async function startEdgePart(o: EdgePartOptions): Promise<EdgePart> {
   await mkdir(persist, { recursive: true });
   const env = wranglerEnv(o.stateDir, [...Object.keys(o.vars), ...Object.keys(o.secrets)]);
   const common = { cwd: o.root, env, log: o.log };
-  await runToCompletion({ name: 'migrate', ...common, ...wrangler(o.root, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]) });
+  await runToCompletion({
+    name: 'migrate',
+    ...common,
+    ...wrangler(o.root, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]),
+  });
   if (o.seedSql !== undefined) {
     const seedFile = path.join(o.stateDir, 'seed.sql');
     await writeFile(seedFile, o.seedSql, { mode: 0o600 });
-    await runToCompletion({ name: 'seed', ...common, ...wrangler(o.root, ['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--file', seedFile, '--yes']) });
+    await runToCompletion({
+      name: 'seed',
+      ...common,
+      ...wrangler(o.root, ['d1', 'execute', 'DB', '--local', '--persist-to', persist, '--file', seedFile, '--yes']),
+    });
   }
   const envFile = path.join(o.stateDir, 'edge.env');
-  await writeFile(envFile, `${Object.entries(o.secrets).map(([k, v]) => envLine(k, v)).join('\n')}\n`, { mode: 0o600 });
+  await writeFile(
+    envFile,
+    `${Object.entries(o.secrets)
+      .map(([k, v]) => envLine(k, v))
+      .join('\n')}\n`,
+    { mode: 0o600 },
+  );
 
   const url = `http://127.0.0.1:${o.port}`;
   const dev = wrangler(o.root, [
     'dev',
     '--local',
-    '--ip', '127.0.0.1',
-    '--port', String(o.port),
-    '--inspector-port', String(o.inspectorPort),
-    '--persist-to', persist,
-    '--env-file', envFile,
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(o.port),
+    '--inspector-port',
+    String(o.inspectorPort),
+    '--persist-to',
+    persist,
+    '--env-file',
+    envFile,
     '--show-interactive-dev-session=false',
+    // wrangler dev does not fire cron triggers by itself; `/__scheduled` lets the cron driver below do it.
+    '--test-scheduled',
     ...Object.entries(o.vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
   ]);
   const child = spawnPart({ name: 'edge', ...common, ...dev });
@@ -101,11 +125,55 @@ export async function startEdgePart(o: EdgePartOptions): Promise<EdgePart> {
     await child.stop(2_000);
     throw err;
   });
+  const crons = driveCrons(url, await readCrons(path.join(o.root, 'wrangler.toml')), o.log);
   return {
     url,
     child,
     async stop() {
+      crons.stop();
       if (!child.hasExited()) await child.stop();
+    },
+  };
+}
+
+/** Minutes between firings of a cron expression the driver understands (every minute, or every n minutes); else null. */
+export function cronPeriodMinutes(cron: string): number | null {
+  const match = /^(\*|\*\/(\d{1,2})) \* \* \* \*$/.exec(cron.trim());
+  if (!match) return null;
+  return match[2] === undefined ? 1 : Number(match[2]);
+}
+
+/** The top-level `[triggers] crons` of wrangler.toml (local development's triggers). */
+export async function readCrons(wranglerToml: string): Promise<string[]> {
+  const text = await readFile(wranglerToml, 'utf8');
+  const line = /^\[triggers\]\s*\ncrons\s*=\s*\[([^\]]*)\]/m.exec(text);
+  return line ? [...line[1]!.matchAll(/"([^"]+)"/g)].map((m) => m[1]!) : [];
+}
+
+/**
+ * Fires each cron trigger through `wrangler dev --test-scheduled`'s `/__scheduled` route at its period, as
+ * Cloudflare does in production (the reaper every minute, maintenance every ten). A failed firing is logged and
+ * the next one comes at the next period.
+ */
+function driveCrons(url: string, crons: readonly string[], log: LogSink): { stop(): void } {
+  const timers = crons.flatMap((cron) => {
+    const minutes = cronPeriodMinutes(cron);
+    if (minutes === null) {
+      log('edge', `cron "${cron}" is not fired locally (only "* * * * *" and "*/n * * * *" are)`);
+      return [];
+    }
+    const fire = () => {
+      fetch(`${url}/__scheduled?cron=${encodeURIComponent(cron)}`, { signal: AbortSignal.timeout(60_000) })
+        .then((res) => res.body?.cancel())
+        .catch((err: unknown) => log('edge', `cron "${cron}" not fired: ${String(err)}`));
+    };
+    const timer = setInterval(fire, minutes * 60_000);
+    timer.unref();
+    return [timer];
+  });
+  return {
+    stop() {
+      for (const timer of timers) clearInterval(timer);
     },
   };
 }

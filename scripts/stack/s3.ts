@@ -35,7 +35,13 @@ export async function startLocalS3(o: LocalS3Options): Promise<LocalS3> {
     isRunning: () => server !== undefined,
     async start() {
       if (server) return;
-      const next = new S3rver({ address: '127.0.0.1', port: o.port, silent: true, directory: o.directory, configureBuckets: [{ name: o.bucket }] });
+      const next = new S3rver({
+        address: '127.0.0.1',
+        port: o.port,
+        silent: true,
+        directory: o.directory,
+        configureBuckets: [{ name: o.bucket }],
+      });
       await next.run();
       server = next;
     },

@@ -116,8 +116,11 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const modelId = options.modelId ?? DEMO_MODEL_ID;
   const seedSql = await devAccountSql(apiKey);
   const backendsCount = options.backendsCount ?? 1;
-  if (!Number.isInteger(backendsCount) || backendsCount < 1) throw new RangeError(`the stack needs at least one backend, not ${backendsCount}`);
-  const backendPorts = Object.fromEntries(Array.from({ length: backendsCount }, (_, i) => [i === 0 ? 'BACKEND_PORT' : `BACKEND_PORT+${i}`, ports.backend + i]));
+  if (!Number.isInteger(backendsCount) || backendsCount < 1)
+    throw new RangeError(`the stack needs at least one backend, not ${backendsCount}`);
+  const backendPorts = Object.fromEntries(
+    Array.from({ length: backendsCount }, (_, i) => [i === 0 ? 'BACKEND_PORT' : `BACKEND_PORT+${i}`, ports.backend + i]),
+  );
 
   await assertPortsFree({ EDGE_PORT: ports.edge, ...backendPorts, S3_PORT: ports.s3, INSPECTOR_PORT: ports.inspector });
 
@@ -167,7 +170,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     );
     stops.push(() => backends.stop());
     interrupted();
-    for (const b of backends.all()) say(`backend ready  ${b.url} (${b.workerId}, model ${modelId}, CPU, pulling from ${options.backendsEdgeUrl ?? edgeUrl})`);
+    for (const b of backends.all())
+      say(`backend ready  ${b.url} (${b.workerId}, model ${modelId}, CPU, pulling from ${options.backendsEdgeUrl ?? edgeUrl})`);
 
     const edge = await startEdgePart({
       root,

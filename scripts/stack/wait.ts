@@ -8,7 +8,13 @@
  * @param abort returns a reason to stop early (e.g. the process exited), or undefined to keep waiting
  * @throws Error after `timeoutMs`, naming `what`
  */
-export async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, abort?: () => string | undefined, intervalMs = 200): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs: number,
+  abort?: () => string | undefined,
+  intervalMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer yet';
   for (;;) {

@@ -14,7 +14,7 @@ import type { Stack } from '../../scripts/stack/start-stack.js';
 import { eventually, WAIT_DEADLINE_MS } from './helpers/api.js';
 import { backendMetric, LeaseSampler, LEASES_HELD, LEASES_RECEIVED } from './helpers/backend-metrics.js';
 import { useStack } from './helpers/stack-fixture.js';
-import { startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 /** Small per-backend capacity (2 queued + a batch of 2) so that 200 jobs keep every backend full. */
 const BACKEND_ENV = { QUEUE_CAPACITY: '2', MAX_BATCH_SIZE: '2' };
@@ -82,7 +82,14 @@ async function newAccount(stack: Stack, n: number): Promise<Account> {
 function createRequest(i: number, webhook: string): Record<string, unknown> {
   return {
     model: 'sd15-tiny-demo',
-    input: { prompt: `fleet job ${i}`, width: i % 5 === 0 ? 128 : 64, height: 64, num_inference_steps: 2 + (i % 4) * 2, num_outputs: i % 7 === 0 ? 2 : 1, seed: i },
+    input: {
+      prompt: `fleet job ${i}`,
+      width: i % 5 === 0 ? 128 : 64,
+      height: 64,
+      num_inference_steps: 2 + (i % 4) * 2,
+      num_outputs: i % 7 === 0 ? 2 : 1,
+      seed: i,
+    },
     webhook,
     webhook_events_filter: ['completed'],
   };
@@ -95,7 +102,13 @@ async function createRange(stack: Stack, accounts: Account[], from: number, to: 
     while (next < to) {
       const i = next++;
       const account = accounts[i % accounts.length]!;
-      const res = await asAccount<Prediction>(stack, account.key, 'POST', '/v1/predictions', createRequest(i, `${account.receiver.url}/hooks`));
+      const res = await asAccount<Prediction>(
+        stack,
+        account.key,
+        'POST',
+        '/v1/predictions',
+        createRequest(i, `${account.receiver.url}/hooks`),
+      );
       if (res.status !== 201 && res.status !== 202) throw new Error(`create ${i} answered ${res.status}: ${JSON.stringify(res.body)}`);
       account.ids.push(res.body.id);
     }
@@ -105,7 +118,9 @@ async function createRange(stack: Stack, accounts: Account[], from: number, to: 
 
 /** Every prediction of the accounts, read through the list endpoint (one page per account). */
 async function readAll(stack: Stack, accounts: Account[]): Promise<Prediction[]> {
-  const pages = await Promise.all(accounts.map((a) => asAccount<{ results: Prediction[]; next: string | null }>(stack, a.key, 'GET', '/v1/predictions?limit=100')));
+  const pages = await Promise.all(
+    accounts.map((a) => asAccount<{ results: Prediction[]; next: string | null }>(stack, a.key, 'GET', '/v1/predictions?limit=100')),
+  );
   return pages.flatMap((p) => {
     if (p.status !== 200) throw new Error(`list answered ${p.status}`);
     if (p.body.next !== null) throw new Error('an account has more predictions than one page');
@@ -113,7 +128,8 @@ async function readAll(stack: Stack, accounts: Account[]): Promise<Prediction[]>
   });
 }
 
-const endedCount = async (stack: Stack, accounts: Account[]): Promise<number> => (await readAll(stack, accounts)).filter((p) => TERMINAL.has(p.status)).length;
+const endedCount = async (stack: Stack, accounts: Account[]): Promise<number> =>
+  (await readAll(stack, accounts)).filter((p) => TERMINAL.has(p.status)).length;
 
 describe('the pull fleet under churn', () => {
   it('ends every prediction exactly once, charges what was delivered, and never overfills a backend', async () => {
@@ -142,17 +158,23 @@ describe('the pull fleet under churn', () => {
       // Drain one of the original backends: it exits by itself (code 0), not by the stop deadline's SIGKILL.
       expect(await stack.backends.drain(drained!.workerId)).toEqual({ code: 0, signal: null });
 
-      const all = await eventually('every prediction to end', async () => {
-        const ps = await readAll(stack, accounts);
-        return ps.length === PREDICTIONS && ps.every((p) => TERMINAL.has(p.status)) ? ps : undefined;
-      }, WAIT_DEADLINE_MS * 2);
+      const all = await eventually(
+        'every prediction to end',
+        async () => {
+          const ps = await readAll(stack, accounts);
+          return ps.length === PREDICTIONS && ps.every((p) => TERMINAL.has(p.status)) ? ps : undefined;
+        },
+        WAIT_DEADLINE_MS * 2,
+      );
       const highWater = await sampler.stop();
 
       // Exactly once: each prediction succeeded, and its account's receiver got one terminal delivery for it.
       expect(new Set(all.map((p) => p.id)).size).toBe(PREDICTIONS);
       expect(all.filter((p) => p.status !== 'succeeded').map((p) => `${p.id} ${p.status}`)).toEqual([]);
       await eventually('a terminal webhook for every prediction', async () => {
-        const delivered = new Set(accounts.flatMap((a) => a.receiver.deliveries.filter((d) => d.verified).map((d) => (d.payload as Prediction).id)));
+        const delivered = new Set(
+          accounts.flatMap((a) => a.receiver.deliveries.filter((d) => d.verified).map((d) => (d.payload as Prediction).id)),
+        );
         return all.every((p) => delivered.has(p.id)) ? true : undefined;
       });
       for (const account of accounts) {
@@ -176,9 +198,10 @@ describe('the pull fleet under churn', () => {
         }, 0);
         const balance = await asAccount<{ balance: { credits: number } }>(stack, account.key, 'GET', '/v1/account');
         expect(CREDITS_PER_ACCOUNT - balance.body.balance.credits).toBe(delivered);
-        const check = await admin<{ consistent: boolean; ledger: { reserved: number; committed: number; released: number; outstanding: number } }>(
-          stack, 'GET', `/admin/accounts/${account.id}/ledger/check`,
-        );
+        const check = await admin<{
+          consistent: boolean;
+          ledger: { reserved: number; committed: number; released: number; outstanding: number };
+        }>(stack, 'GET', `/admin/accounts/${account.id}/ledger/check`);
         expect(check.consistent).toBe(true);
         expect(check.ledger.outstanding).toBe(0);
         expect(check.ledger.committed).toBe(delivered);
@@ -188,7 +211,12 @@ describe('the pull fleet under churn', () => {
       // No backend held more leased jobs than it can hold; the samples saw backends holding several jobs at once, so
       // the check bites (how close to full they were seen depends on when the 100 ms samples fell).
       const capacity = Number(BACKEND_ENV.QUEUE_CAPACITY) + Number(BACKEND_ENV.MAX_BATCH_SIZE);
-      expect([...highWater.keys()].sort()).toEqual(stack.backends.all().map((b) => b.workerId).sort());
+      expect([...highWater.keys()].sort()).toEqual(
+        stack.backends
+          .all()
+          .map((b) => b.workerId)
+          .sort(),
+      );
       for (const [workerId, seen] of highWater) {
         expect(seen.capacity, workerId).toBe(capacity);
         expect(seen.maxHeld, workerId).toBeLessThanOrEqual(seen.capacity);
@@ -197,15 +225,17 @@ describe('the pull fleet under churn', () => {
 
       const waits = all.map(startDelayMs);
       const throughput = batchThroughput(all);
-      console.log(JSON.stringify({
-        fleet_run: {
-          predictions: all.length,
-          images: throughput.images,
-          images_per_minute: throughput.images_per_minute,
-          queue_wait_ms: { p50: Math.round(quantile(waits, 0.5)), p95: Math.round(quantile(waits, 0.95)) },
-          lease_high_water: Object.fromEntries(highWater),
-        },
-      }));
+      console.log(
+        JSON.stringify({
+          fleet_run: {
+            predictions: all.length,
+            images: throughput.images,
+            images_per_minute: throughput.images_per_minute,
+            queue_wait_ms: { p50: Math.round(quantile(waits, 0.5)), p95: Math.round(quantile(waits, 0.95)) },
+            lease_high_water: Object.fromEntries(highWater),
+          },
+        }),
+      );
     } finally {
       await sampler.stop().catch(() => undefined);
       await Promise.all(accounts.map((a) => a.receiver.close()));
