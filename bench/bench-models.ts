@@ -45,7 +45,10 @@ export function benchModelName(spec: BenchModelSpec): string {
  * @param root cache folder (default {@link BENCH_MODEL_ROOT}; `BENCH_MODEL_ROOT` env var overrides). `BENCH_CLIP_BPE`
  * points at CLIP's merges file when the shared fixtures are not beside the repository (the GPU bundle).
  */
-export async function ensureBenchModel(spec: BenchModelSpec, root: string = process.env.BENCH_MODEL_ROOT ?? BENCH_MODEL_ROOT): Promise<BenchModel> {
+export async function ensureBenchModel(
+  spec: BenchModelSpec,
+  root: string = process.env.BENCH_MODEL_ROOT ?? BENCH_MODEL_ROOT,
+): Promise<BenchModel> {
   const dir = path.join(root, benchModelName(spec));
   const marker = path.join(dir, '.complete.json');
   if (existsSync(marker)) {
@@ -55,7 +58,14 @@ export async function ensureBenchModel(spec: BenchModelSpec, root: string = proc
   await rm(dir, { recursive: true, force: true });
   const t0 = performance.now();
   const clipBpe = process.env.BENCH_CLIP_BPE;
-  await makeModelDirectory({ arch: spec.arch, scale: spec.scale, fp16: spec.fp16 ?? false, seed: spec.seed ?? 0, out: dir, ...(clipBpe ? { clipBpe } : {}) });
+  await makeModelDirectory({
+    arch: spec.arch,
+    scale: spec.scale,
+    fp16: spec.fp16 ?? false,
+    seed: spec.seed ?? 0,
+    out: dir,
+    ...(clipBpe ? { clipBpe } : {}),
+  });
   const buildMs = performance.now() - t0;
   await writeFile(marker, `${JSON.stringify({ spec, buildMs, builtAt: new Date().toISOString() }, null, 2)}\n`);
   return { dir, spec, built: true, buildMs };

@@ -18,12 +18,24 @@ import { img2imgBenchmark } from './img2img/index.js';
 import { fleetBenchmark } from './fleet/index.js';
 
 const benchmarks: Record<string, Benchmark> = Object.fromEntries(
-  [deepcacheBenchmark, ceilingBenchmark, batchingBenchmark, memoryBenchmark, sessionOptionsBenchmark, servingBenchmark, img2imgBenchmark, fleetBenchmark].map((b) => [b.name, b]),
+  [
+    deepcacheBenchmark,
+    ceilingBenchmark,
+    batchingBenchmark,
+    memoryBenchmark,
+    sessionOptionsBenchmark,
+    servingBenchmark,
+    img2imgBenchmark,
+    fleetBenchmark,
+  ].map((b) => [b.name, b]),
 );
 
 function usage(): string {
-  return ['usage: npx tsx bench/main.ts <name> [--quick] [--size N] [--steps N] [--provider cpu|cuda|webgpu] [--threads N] [--rounds N] [--repeats N] [--fp16]', '',
-    ...Object.values(benchmarks).map((b) => `  ${b.name.padEnd(16)} ${b.describe}`)].join('\n');
+  return [
+    'usage: npx tsx bench/main.ts <name> [--quick] [--size N] [--steps N] [--provider cpu|cuda|webgpu] [--threads N] [--rounds N] [--repeats N] [--fp16]',
+    '',
+    ...Object.values(benchmarks).map((b) => `  ${b.name.padEnd(16)} ${b.describe}`),
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -31,8 +43,15 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      quick: { type: 'boolean' }, size: { type: 'string' }, steps: { type: 'string' }, provider: { type: 'string' },
-      threads: { type: 'string' }, rounds: { type: 'string' }, repeats: { type: 'string' }, fp16: { type: 'boolean' }, help: { type: 'boolean' },
+      quick: { type: 'boolean' },
+      size: { type: 'string' },
+      steps: { type: 'string' },
+      provider: { type: 'string' },
+      threads: { type: 'string' },
+      rounds: { type: 'string' },
+      repeats: { type: 'string' },
+      fp16: { type: 'boolean' },
+      help: { type: 'boolean' },
     },
   });
   const name = positionals[0];
@@ -54,7 +73,13 @@ async function main(argv: string[]): Promise<number> {
   const t0 = performance.now();
   const out = await bench.run(args, (line) => console.error(`[${name} ${((performance.now() - t0) / 1000).toFixed(0)} s] ${line}`));
   const wallS = Math.round((performance.now() - t0) / 100) / 10;
-  const written = await writeResult(name, { benchmark: name, args, wall_s: wallS, finished_at: new Date().toISOString(), ...(out.payload as object) });
+  const written = await writeResult(name, {
+    benchmark: name,
+    args,
+    wall_s: wallS,
+    finished_at: new Date().toISOString(),
+    ...(out.payload as object),
+  });
   console.log(out.text);
   console.log('');
   console.log(`results: ${written.file} (and ${written.latest})${out.files?.length ? `; ${out.files.join(', ')}` : ''}; wall ${wallS} s`);

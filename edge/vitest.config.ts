@@ -6,7 +6,16 @@
 import path from 'node:path';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
-import { TEST_ADMIN_TOKEN, TEST_BUCKET, TEST_FLEET_METRICS_TOKEN, TEST_INTERNAL_SECRET, TEST_ORIGIN, TEST_PREFIX, TEST_S3_KEY, TEST_S3_SECRET } from './test/constants.js';
+import {
+  TEST_ADMIN_TOKEN,
+  TEST_BUCKET,
+  TEST_FLEET_METRICS_TOKEN,
+  TEST_INTERNAL_SECRET,
+  TEST_ORIGIN,
+  TEST_PREFIX,
+  TEST_S3_KEY,
+  TEST_S3_SECRET,
+} from './test/constants.js';
 
 // Keep wrangler/miniflare off the network.
 process.env.CLOUDFLARE_CF_FETCH_ENABLED = 'false';

@@ -11,7 +11,12 @@ const k8sDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'k8s');
 /** Variables the pod may set besides the backend's own configuration (read by Node itself). */
 const RUNTIME_ENV_NAMES = ['NODE_OPTIONS'];
 
-type Probe = { exec?: { command?: string[] }; httpGet?: { path?: string; port?: string | number }; failureThreshold?: number; periodSeconds?: number };
+type Probe = {
+  exec?: { command?: string[] };
+  httpGet?: { path?: string; port?: string | number };
+  failureThreshold?: number;
+  periodSeconds?: number;
+};
 interface Container {
   name: string;
   image: string;
@@ -90,8 +95,17 @@ describe('infra/k8s manifests', () => {
   it('validates every rendered object and the example Secret against the Kubernetes/KEDA/Prometheus schemas', () => {
     for (const m of [...rendered.manifests, secretExample, fleetMetricsSecretExample]) validateManifest(m);
     expect(rendered.manifests.map((m) => m.kind).sort()).toEqual(
-      ['ConfigMap', 'Deployment', 'Namespace', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'PodMonitor', 'ScaledObject',
-        'ServiceAccount', 'TriggerAuthentication'].sort(),
+      [
+        'ConfigMap',
+        'Deployment',
+        'Namespace',
+        'PersistentVolumeClaim',
+        'PodDisruptionBudget',
+        'PodMonitor',
+        'ScaledObject',
+        'ServiceAccount',
+        'TriggerAuthentication',
+      ].sort(),
     );
   });
 
@@ -167,7 +181,11 @@ describe('infra/k8s manifests', () => {
     const pm = one('PodMonitor') as Manifest & {
       spec: {
         selector: { matchLabels: Record<string, string> };
-        podMetricsEndpoints: Array<{ port: string; path: string; authorization?: { type?: string; credentials?: { name: string; key: string } } }>;
+        podMetricsEndpoints: Array<{
+          port: string;
+          path: string;
+          authorization?: { type?: string; credentials?: { name: string; key: string } };
+        }>;
       };
     };
     expect(matches(pm.spec.selector.matchLabels, podLabels)).toBe(true);
@@ -202,7 +220,9 @@ describe('infra/k8s manifests', () => {
       ['metrics-api', 'queued', 'queued'],
       ['metrics-api', 'leased', 'leased'],
     ]);
-    const auth = one('TriggerAuthentication') as Manifest & { spec: { secretTargetRef: Array<{ parameter: string; name: string; key: string }> } };
+    const auth = one('TriggerAuthentication') as Manifest & {
+      spec: { secretTargetRef: Array<{ parameter: string; name: string; key: string }> };
+    };
     for (const t of triggers) {
       expect(t.metadata['url']).toBe(backlogUrl);
       expect(t.metadata['format']).toBe('json');
@@ -210,8 +230,12 @@ describe('infra/k8s manifests', () => {
       expect(t.authenticationRef?.name).toBe(auth.metadata.name);
       expect(t.authenticationRef?.kind ?? 'TriggerAuthentication').toBe('TriggerAuthentication');
     }
-    expect(auth.spec.secretTargetRef).toEqual([{ parameter: 'token', name: fleetMetricsSecretExample.metadata.name, key: 'FLEET_METRICS_TOKEN' }]);
-    expect(Object.keys((fleetMetricsSecretExample as Manifest & { stringData: Record<string, string> }).stringData)).toEqual(['FLEET_METRICS_TOKEN']);
+    expect(auth.spec.secretTargetRef).toEqual([
+      { parameter: 'token', name: fleetMetricsSecretExample.metadata.name, key: 'FLEET_METRICS_TOKEN' },
+    ]);
+    expect(Object.keys((fleetMetricsSecretExample as Manifest & { stringData: Record<string, string> }).stringData)).toEqual([
+      'FLEET_METRICS_TOKEN',
+    ]);
     // demand = queued + leased; one replica per pod's lease capacity; any demand wakes the Deployment from zero
     const modifiers = so.spec.advanced?.scalingModifiers;
     expect(modifiers?.formula.replace(/\s+/g, '')).toBe('queued+leased');

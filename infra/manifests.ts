@@ -63,11 +63,13 @@ export function validateManifest(doc: Manifest): void {
 /** Parses a YAML file holding one or more documents; YAML syntax errors and warnings throw. */
 export async function readYamlDocuments(file: string): Promise<unknown[]> {
   const text = await readFile(file, 'utf8');
-  return parseAllDocuments(text).map((doc, i) => {
-    const problems = [...doc.errors, ...doc.warnings];
-    if (problems.length > 0) throw new Error(`${file} document ${i}: ${problems.map((p) => p.message).join('; ')}`);
-    return doc.toJS() as unknown;
-  }).filter((d) => d !== null);
+  return parseAllDocuments(text)
+    .map((doc, i) => {
+      const problems = [...doc.errors, ...doc.warnings];
+      if (problems.length > 0) throw new Error(`${file} document ${i}: ${problems.map((p) => p.message).join('; ')}`);
+      return doc.toJS() as unknown;
+    })
+    .filter((d) => d !== null);
 }
 
 /** The subset of kustomization.yaml this project uses. */

@@ -26,8 +26,8 @@ type Complex = readonly [re: number, im: number];
 
 /** Principal power of a real base to a real exponent, as Python's `float ** float` (complex for a negative base). */
 function realPow(base: number, exponent: number): Complex {
-  if (base >= 0) return [Math.pow(base, exponent), 0];
-  const magnitude = Math.pow(-base, exponent);
+  if (base >= 0) return [base ** exponent, 0];
+  const magnitude = (-base) ** exponent;
   const phase = Math.PI * exponent;
   return [magnitude * Math.cos(phase), magnitude * Math.sin(phase)];
 }

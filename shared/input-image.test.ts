@@ -36,14 +36,26 @@ describe('input image headers', () => {
 
 describe('image-to-image pricing', () => {
   const base: ResolvedInput = {
-    prompt: 'x', negative_prompt: '', width: 512, height: 512, num_inference_steps: 30, guidance_scale: 7.5, seed: 1, scheduler: 'ddim',
-    num_outputs: 1, output_format: 'png', output_quality: 90, deepcache: false,
+    prompt: 'x',
+    negative_prompt: '',
+    width: 512,
+    height: 512,
+    num_inference_steps: 30,
+    guidance_scale: 7.5,
+    seed: 1,
+    scheduler: 'ddim',
+    num_outputs: 1,
+    output_format: 'png',
+    output_quality: 90,
+    deepcache: false,
   };
   it('counts the steps the strength keeps (DeepCache split over them) plus one encoder pass', () => {
     expect(stepsForStrength(30, 0.5)).toBe(15);
     expect(stepsForStrength(10, 0.29)).toBe(2);
     expect(unetPasses({ ...base, image: 'k', prompt_strength: 0.5 })).toEqual({ full: 15, shallow: 0 });
-    expect(unetPasses({ ...base, image: 'k', prompt_strength: 0.5, deepcache: { cache_interval: 3, cache_branch_id: 0, schedule: 'uniform' } })).toEqual({ full: 5, shallow: 10 });
+    expect(
+      unetPasses({ ...base, image: 'k', prompt_strength: 0.5, deepcache: { cache_interval: 3, cache_branch_id: 0, schedule: 'uniform' } }),
+    ).toEqual({ full: 5, shallow: 10 });
     const spec = findModel('stable-diffusion-1.5')!;
     // 10 credits × (15 + 1)/30 → 6; text-to-image at 30 steps → 10
     expect(priceFor(spec, { ...base, image: 'k', prompt_strength: 0.5 }).per_image).toBe(6);

@@ -34,7 +34,7 @@ export const BackendJob = z.strictObject({
   /** Dispatch attempt (1-based); events carry it so late events of an older attempt can be ignored. */
   attempt: z.number().int().min(1),
   /** Object key prefix; images go to `<prefix>/<id>/<index>.<ext>`. */
-  output_prefix: z.string().regex(/^[A-Za-z0-9._\/-]{1,200}$/),
+  output_prefix: z.string().regex(/^[A-Za-z0-9._/-]{1,200}$/),
   callback_url: z.url({ protocol: /^https?$/ }),
   /** Cancel-After deadline: not started by then → aborted; running past it → aborted between steps. */
   deadline: z.iso.datetime().optional(),

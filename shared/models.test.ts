@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { findModel, findModelByRef, findModelByVersion, modelCatalog, modelVersionId, qualifiedModelName, type ModelSpec } from './models.js';
+import {
+  findModel,
+  findModelByRef,
+  findModelByVersion,
+  modelCatalog,
+  modelVersionId,
+  qualifiedModelName,
+  type ModelSpec,
+} from './models.js';
 import { CreatePredictionRequest, ModelPredictionRequest } from './prediction.js';
 
 describe('model references', () => {

@@ -25,7 +25,9 @@ export const modelRefPatterns = {
 } as const;
 
 /** Public model id: lowercase, digits, dots, dashes. */
-export const ModelId = z.string().regex(new RegExp(`^${modelRefPatterns.name}$`), 'model ids are lowercase letters, digits, dots and dashes');
+export const ModelId = z
+  .string()
+  .regex(new RegExp(`^${modelRefPatterns.name}$`), 'model ids are lowercase letters, digits, dots and dashes');
 export type ModelId = z.infer<typeof ModelId>;
 
 export const ModelSpec = z.strictObject({
@@ -151,7 +153,10 @@ export const MODEL_OWNER = 'deepcache';
 /** A model reference in a request: a catalogue id (`sd15-tiny-demo`) or `owner/name` (`deepcache/sd15-tiny-demo`). */
 export const ModelRef = z
   .string()
-  .regex(new RegExp(`^(?:${modelRefPatterns.owner}\\/)?${modelRefPatterns.name}$`), 'model references are a model id or owner/name (lowercase letters, digits, dots and dashes)');
+  .regex(
+    new RegExp(`^(?:${modelRefPatterns.owner}\\/)?${modelRefPatterns.name}$`),
+    'model references are a model id or owner/name (lowercase letters, digits, dots and dashes)',
+  );
 export type ModelRef = z.infer<typeof ModelRef>;
 
 /** A model owner in a path (`/v1/models/{owner}/{name}`). */

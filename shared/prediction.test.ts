@@ -24,7 +24,9 @@ describe('checkInputForModel', () => {
 
   it('refuses sizes that are not multiples of the model size step', () => {
     const input = PredictionInput.parse({ prompt: 'x', width: 520, height: 512 });
-    expect(checkInputForModel(input, sd15)).toEqual([{ pointer: '/input/width', message: 'must be a multiple of 64 for model stable-diffusion-1.5' }]);
+    expect(checkInputForModel(input, sd15)).toEqual([
+      { pointer: '/input/width', message: 'must be a multiple of 64 for model stable-diffusion-1.5' },
+    ]);
   });
 
   it('refuses a DeepCache branch outside the model range', () => {

@@ -30,6 +30,7 @@ export const MAX_SEED = 0xffff_ffff;
 const Side = z.number().int().min(64).max(2048).multipleOf(8, 'must be a multiple of 8');
 
 /** C0 control characters other than tab, line feed and carriage return (and DEL). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point of this pattern
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 /**
@@ -113,7 +114,10 @@ export type WebhookEvent = z.infer<typeof WebhookEvent>;
 /** The fields every create request has besides the model (the whole body of `POST /v1/models/{owner}/{name}/predictions`). */
 const createFields = {
   input: PredictionInput,
-  webhook: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  webhook: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .optional(),
   webhook_events_filter: z.array(WebhookEvent).min(1).max(4).optional(),
 };
 
@@ -128,7 +132,10 @@ export type ModelPredictionRequest = z.infer<typeof ModelPredictionRequest>;
 export const VersionRef = z
   .string()
   .max(200)
-  .regex(new RegExp(`^(?:${modelRefPatterns.version}|${modelRefPatterns.owner}\\/${modelRefPatterns.name}(?::${modelRefPatterns.version})?)$`), 'a version id (64 hex digits), owner/name:<version id> or owner/name');
+  .regex(
+    new RegExp(`^(?:${modelRefPatterns.version}|${modelRefPatterns.owner}\\/${modelRefPatterns.name}(?::${modelRefPatterns.version})?)$`),
+    'a version id (64 hex digits), owner/name:<version id> or owner/name',
+  );
 
 /** `POST /v1/predictions`: the model by `model` (id or `owner/name`) or by Replicate's `version`, exactly one of them. */
 export const CreatePredictionRequest = z
@@ -138,8 +145,10 @@ export const CreatePredictionRequest = z
     ...createFields,
   })
   .superRefine((body, ctx) => {
-    if (body.model === undefined && body.version === undefined) ctx.addIssue({ code: 'custom', path: ['model'], message: 'required (or give `version`)' });
-    if (body.model !== undefined && body.version !== undefined) ctx.addIssue({ code: 'custom', path: ['version'], message: 'give `model` or `version`, not both' });
+    if (body.model === undefined && body.version === undefined)
+      ctx.addIssue({ code: 'custom', path: ['model'], message: 'required (or give `version`)' });
+    if (body.model !== undefined && body.version !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['version'], message: 'give `model` or `version`, not both' });
   });
 export type CreatePredictionRequest = z.infer<typeof CreatePredictionRequest>;
 
@@ -231,7 +240,10 @@ export function checkInputForModel(input: PredictionInput, spec: ModelSpec): Inp
   const issues: InputIssue[] = [];
   const width = input.width ?? spec.default_width;
   const height = input.height ?? spec.default_height;
-  for (const [name, side] of [['width', width], ['height', height]] as const) {
+  for (const [name, side] of [
+    ['width', width],
+    ['height', height],
+  ] as const) {
     if (side < spec.min_side || side > spec.max_side) {
       issues.push({ pointer: `/input/${name}`, message: `must be between ${spec.min_side} and ${spec.max_side} for model ${spec.id}` });
     } else if (side % spec.size_multiple !== 0) {
@@ -246,15 +258,20 @@ export function checkInputForModel(input: PredictionInput, spec: ModelSpec): Inp
   }
   if (input.image === undefined) {
     if (input.mask !== undefined) issues.push({ pointer: '/input/mask', message: 'a mask needs an input image (/input/image)' });
-    if (input.prompt_strength !== undefined) issues.push({ pointer: '/input/prompt_strength', message: 'prompt_strength needs an input image (/input/image)' });
+    if (input.prompt_strength !== undefined)
+      issues.push({ pointer: '/input/prompt_strength', message: 'prompt_strength needs an input image (/input/image)' });
   } else {
     const steps = input.num_inference_steps ?? spec.default_steps;
     const strength = input.prompt_strength ?? DEFAULT_PROMPT_STRENGTH;
     if (stepsForStrength(steps, strength) < 1) {
-      issues.push({ pointer: '/input/prompt_strength', message: `with ${steps} steps prompt_strength ${strength} runs no step: it must be at least ${1 / steps}` });
+      issues.push({
+        pointer: '/input/prompt_strength',
+        message: `with ${steps} steps prompt_strength ${strength} runs no step: it must be at least ${1 / steps}`,
+      });
     }
     if (spec.image_input === 'none') issues.push({ pointer: '/input/image', message: `model ${spec.id} cannot start from an input image` });
-    if (spec.image_input === 'inpaint-only' && input.mask === undefined) issues.push({ pointer: '/input/mask', message: `model ${spec.id} only inpaints: it needs a mask` });
+    if (spec.image_input === 'inpaint-only' && input.mask === undefined)
+      issues.push({ pointer: '/input/mask', message: `model ${spec.id} only inpaints: it needs a mask` });
   }
   if (input.deepcache !== false) {
     const { max } = branchRange(spec);

@@ -18,7 +18,11 @@ const base: ResolvedInput = {
   deepcache: false,
 };
 const sd15 = { family: 'sd15' } as const;
-const dc = (cache_interval: number, cache_branch_id: number, schedule: 'uniform' | 'nonuniform' = 'uniform') => ({ cache_interval, cache_branch_id, schedule });
+const dc = (cache_interval: number, cache_branch_id: number, schedule: 'uniform' | 'nonuniform' = 'uniform') => ({
+  cache_interval,
+  cache_branch_id,
+  schedule,
+});
 
 describe('the price follows the U-Net MACs a request runs', () => {
   it('weighs a shallow step by its branch: 8 % of a full one at branch 0, 98.5 % at branch 11 (SD 1.5, 512²), 88 % at branch 8 (SDXL, 1024²)', () => {

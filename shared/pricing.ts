@@ -52,9 +52,10 @@ export function runSteps(input: Pick<ResolvedInput, 'num_inference_steps' | 'ima
 }
 
 /** Full and shallow U-Net evaluations a request will run (per CFG row). */
-export function unetPasses(
-  input: Pick<ResolvedInput, 'num_inference_steps' | 'scheduler' | 'deepcache' | 'image' | 'prompt_strength'>,
-): { full: number; shallow: number } {
+export function unetPasses(input: Pick<ResolvedInput, 'num_inference_steps' | 'scheduler' | 'deepcache' | 'image' | 'prompt_strength'>): {
+  full: number;
+  shallow: number;
+} {
   const steps = runSteps(input);
   // The skipped leading steps are whole steps of the loop (PLMS's extra evaluation stays in the run).
   const loop = loopEvaluations(input.scheduler, input.num_inference_steps) - (input.num_inference_steps - steps);
@@ -68,7 +69,10 @@ function at(p: MacPolynomial, u: number): number {
 }
 
 /** MACs of one full and one shallow (at the request's branch) U-Net evaluation of one sample. */
-export function unetMacsPerEvaluation(family: ModelFamily, input: Pick<ResolvedInput, 'width' | 'height' | 'deepcache'>): { full: number; shallow: number } {
+export function unetMacsPerEvaluation(
+  family: ModelFamily,
+  input: Pick<ResolvedInput, 'width' | 'height' | 'deepcache'>,
+): { full: number; shallow: number } {
   const table = unetMacs[family];
   const u = (input.width / table.size_unit) * (input.height / table.size_unit);
   const full = at(table.full, u);
@@ -91,7 +95,10 @@ export function pricePerImage(model: Pick<ModelSpec, 'family'>, input: PriceInpu
 }
 
 /** Credits for the whole request (every requested image). */
-export function priceFor(model: Pick<ModelSpec, 'family'>, input: PriceInput & Pick<ResolvedInput, 'num_outputs'>): { credits: number; per_image: number } {
+export function priceFor(
+  model: Pick<ModelSpec, 'family'>,
+  input: PriceInput & Pick<ResolvedInput, 'num_outputs'>,
+): { credits: number; per_image: number } {
   const perImage = pricePerImage(model, input);
   return { credits: perImage * input.num_outputs, per_image: perImage };
 }

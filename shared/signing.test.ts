@@ -20,7 +20,9 @@ describe('signWebhook', () => {
     const ts = Math.floor(Date.now() / 1000);
     const signature = await signWebhook(secret, 'msg_1', ts, '{"a":1}');
     const wh = new Webhook(secret);
-    expect(() => wh.verify('{"a":2}', { 'webhook-id': 'msg_1', 'webhook-timestamp': String(ts), 'webhook-signature': signature })).toThrow();
+    expect(() =>
+      wh.verify('{"a":2}', { 'webhook-id': 'msg_1', 'webhook-timestamp': String(ts), 'webhook-signature': signature }),
+    ).toThrow();
   });
 });
 
@@ -61,5 +63,4 @@ describe('timingSafeEqual', () => {
     expect(timingSafeEqual('abc', 'abd')).toBe(false);
     expect(timingSafeEqual('abc', 'abcd')).toBe(false);
   });
-
 });

@@ -27,11 +27,17 @@ export interface DrainResult {
  * @param maxWaitMs how long a partial batch waits for company (the backend's setting)
  * @throws the first job error the pipeline reports
  */
-export async function drainBurst(pipeline: ImagePipeline, inputs: readonly ResolvedInput[], maxBatch: number, maxWaitMs = 20): Promise<DrainResult> {
+export async function drainBurst(
+  pipeline: ImagePipeline,
+  inputs: readonly ResolvedInput[],
+  maxBatch: number,
+  maxWaitMs = 20,
+): Promise<DrainResult> {
   const queue = new BatchQueue<Entry>({ capacity: inputs.length, maxSize: maxBatch, maxWaitMs });
   const t0 = performance.now();
   inputs.forEach((input, i) => {
-    if (!queue.push({ key: pipeline.batchKey(input), size: input.num_outputs, enqueuedAt: Date.now(), input, id: `job-${i}` })) throw new Error('queue refused a job');
+    if (!queue.push({ key: pipeline.batchKey(input), size: input.num_outputs, enqueuedAt: Date.now(), input, id: `job-${i}` }))
+      throw new Error('queue refused a job');
   });
   const batchSizes: number[] = [];
   while (queue.length > 0) {

@@ -24,11 +24,17 @@ export const batchingBenchmark: Benchmark = {
     const rounds = args.rounds ?? (args.quick ? 2 : 3);
     const jobs = 8;
     const model = await ensureBenchModel({ arch: 'sd15', scale: 'tiny' });
-    const pipeline = await loadPipeline({ modelId: 'bench/sd15-tiny', modelDir: model.dir, providers: [args.provider], intraOpThreads: args.threads || undefined });
+    const pipeline = await loadPipeline({
+      modelId: 'bench/sd15-tiny',
+      modelDir: model.dir,
+      providers: [args.provider],
+      intraOpThreads: args.threads || undefined,
+    });
     const runs: DrainResult[][] = BATCHES.map(() => []);
     try {
       const inputs = Array.from({ length: jobs }, (_, i) => ({
-        ...benchInput({ side, steps, scheduler: 'pndm' }, false, i), prompt: `a photograph of object number ${i} on a table`,
+        ...benchInput({ side, steps, scheduler: 'pndm' }, false, i),
+        prompt: `a photograph of object number ${i} on a table`,
       }));
       log('warm-up');
       for (const b of BATCHES) await drainBurst(pipeline, inputs.slice(0, b), b);
@@ -49,14 +55,26 @@ export const batchingBenchmark: Benchmark = {
     });
     const one = rows[0]!.images_per_minute;
     const headline = {
-      model: 'sd15-tiny (synthetic, random weights)', provider: args.provider, width: side, height: side, steps, scheduler: 'pndm', jobs,
-      results: rows.map((r) => ({ max_batch: r.max_batch, images_per_minute: r.images_per_minute, gain_vs_one_at_a_time: round(r.images_per_minute / one) })),
+      model: 'sd15-tiny (synthetic, random weights)',
+      provider: args.provider,
+      width: side,
+      height: side,
+      steps,
+      scheduler: 'pndm',
+      jobs,
+      results: rows.map((r) => ({
+        max_batch: r.max_batch,
+        images_per_minute: r.images_per_minute,
+        gain_vs_one_at_a_time: round(r.images_per_minute / one),
+      })),
     };
     const text = [
       `dynamic batching: burst of ${jobs} one-image jobs (CFG), sd15-tiny, ${side}², PLMS ${steps} steps, median of ${rounds} rounds`,
       `machine: ${machineLine(machine)}`,
-      formatTable([{ header: 'max batch', align: 'left' }, { header: 'images/min' }, { header: 'vs one-at-a-time' }, { header: 'rounds' }],
-        rows.map((r) => [String(r.max_batch), fmt(r.images_per_minute, 1), `${fmt(r.images_per_minute / one)}×`, r.samples.join(' ')])),
+      formatTable(
+        [{ header: 'max batch', align: 'left' }, { header: 'images/min' }, { header: 'vs one-at-a-time' }, { header: 'rounds' }],
+        rows.map((r) => [String(r.max_batch), fmt(r.images_per_minute, 1), `${fmt(r.images_per_minute / one)}×`, r.samples.join(' ')]),
+      ),
     ].join('\n');
     return { text, payload: { machine, model: model.dir, runs, headline }, headline };
   },

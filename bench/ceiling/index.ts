@@ -12,7 +12,10 @@ import { DEEPCACHE_CASES, caseLabel } from '../deepcache/cases.js';
 import { archCeiling, type ArchCeiling } from './macs.js';
 
 const TARGETS: ReadonlyArray<{ arch: SyntheticArch; side: number }> = [
-  { arch: 'sd15', side: 512 }, { arch: 'sd15', side: 256 }, { arch: 'sd21', side: 768 }, { arch: 'sdxl', side: 1024 },
+  { arch: 'sd15', side: 512 },
+  { arch: 'sd15', side: 256 },
+  { arch: 'sd21', side: 768 },
+  { arch: 'sdxl', side: 1024 },
 ];
 
 const g = (macs: number) => macs / 1e9;
@@ -21,25 +24,35 @@ function tables(rows: readonly ArchCeiling[]): string {
   const out: string[] = [];
   const maxBranches = Math.max(...rows.map((r) => r.branches.length));
   out.push('GMACs per sample per U-Net evaluation (paper convention = conv + linear; + attention matmuls in brackets)');
-  out.push(formatTable(
-    [{ header: 'graph', align: 'left' }, ...rows.map((r) => ({ header: `${r.arch} ${r.side}²` }))],
-    [
-      ['full', ...rows.map((r) => `${fmt(g(r.branches[0]!.full.paper), 1)} (+${fmt(g(r.branches[0]!.full.attention), 1)})`)],
-      ...Array.from({ length: maxBranches }, (_, b) => [`shallow b${b}`, ...rows.map((r) => {
-        const x = r.branches[b];
-        return x ? `${fmt(g(x.shallow.paper), 2)} (+${fmt(g(x.shallow.attention), 2)})` : '–';
-      })]),
-    ],
-  ));
+  out.push(
+    formatTable(
+      [{ header: 'graph', align: 'left' }, ...rows.map((r) => ({ header: `${r.arch} ${r.side}²` }))],
+      [
+        ['full', ...rows.map((r) => `${fmt(g(r.branches[0]!.full.paper), 1)} (+${fmt(g(r.branches[0]!.full.attention), 1)})`)],
+        ...Array.from({ length: maxBranches }, (_, b) => [
+          `shallow b${b}`,
+          ...rows.map((r) => {
+            const x = r.branches[b];
+            return x ? `${fmt(g(x.shallow.paper), 2)} (+${fmt(g(x.shallow.attention), 2)})` : '–';
+          }),
+        ]),
+      ],
+    ),
+  );
   out.push('');
-  out.push('MAC-ratio ceiling per case, 50 steps of each model\'s default scheduler (with attention / paper convention)');
-  out.push(formatTable(
-    [{ header: 'case', align: 'left' }, ...rows.map((r) => ({ header: `${r.arch} ${r.side}² ${r.scheduler} (${r.loopSteps})` }))],
-    DEEPCACHE_CASES.map((c) => [caseLabel(c), ...rows.map((r) => {
-      const x = r.cases[caseLabel(c)];
-      return x ? `${fmt(x.withAttention)} / ${fmt(x.paper)}` : '–';
-    })]),
-  ));
+  out.push("MAC-ratio ceiling per case, 50 steps of each model's default scheduler (with attention / paper convention)");
+  out.push(
+    formatTable(
+      [{ header: 'case', align: 'left' }, ...rows.map((r) => ({ header: `${r.arch} ${r.side}² ${r.scheduler} (${r.loopSteps})` }))],
+      DEEPCACHE_CASES.map((c) => [
+        caseLabel(c),
+        ...rows.map((r) => {
+          const x = r.cases[caseLabel(c)];
+          return x ? `${fmt(x.withAttention)} / ${fmt(x.paper)}` : '–';
+        }),
+      ]),
+    ),
+  );
   return out.join('\n');
 }
 
@@ -54,8 +67,10 @@ export const ceilingBenchmark: Benchmark = {
     }
     const headline = {
       models: rows.map((r) => ({
-        arch: r.arch, side: r.side,
-        full_gmacs: round(g(r.branches[0]!.full.paper)), full_attention_gmacs: round(g(r.branches[0]!.full.attention)),
+        arch: r.arch,
+        side: r.side,
+        full_gmacs: round(g(r.branches[0]!.full.paper)),
+        full_attention_gmacs: round(g(r.branches[0]!.full.attention)),
         shallow_gmacs: r.branches.map((b) => round(g(b.shallow.paper))),
         ceilings: Object.fromEntries(Object.entries(r.cases).map(([k, v]) => [k, v ? round(v.withAttention) : null])),
       })),

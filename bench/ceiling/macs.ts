@@ -39,9 +39,11 @@ export function archCeiling(arch: SyntheticArch, side: number, steps = 50): Arch
   const { name, scheduler } = schedulerFromDiffusersCase(cfg._class_name, cfg);
   scheduler.setTimesteps(steps);
   const loopSteps = scheduler.timesteps.length;
-  const cases = Object.fromEntries(DEEPCACHE_CASES.map((c) => {
-    const b = branches[c.branch];
-    return [caseLabel(c), b ? planCeiling(b.full, b.shallow, planCounts(c, loopSteps, steps)) : null];
-  }));
+  const cases = Object.fromEntries(
+    DEEPCACHE_CASES.map((c) => {
+      const b = branches[c.branch];
+      return [caseLabel(c), b ? planCeiling(b.full, b.shallow, planCounts(c, loopSteps, steps)) : null];
+    }),
+  );
   return { arch, side, scheduler: name, loopSteps, branches, cases };
 }

@@ -31,10 +31,25 @@ export const deepcacheBenchmark: Benchmark = {
     const png = path.join(dir, 'deepcache-latest.png');
     const stamped = path.join(dir, `deepcache-${fileTimestamp()}.png`);
     const title = `DeepCache, SD 1.5 full width, ${report.side}², PLMS ${report.steps} steps, ${report.machine.provider} (${report.machine.cores} cores)`;
-    await writePng(deepcacheSvg(report.cases.map((c) => ({
-      interval: c.case.interval, branch: c.case.branch, schedule: c.case.schedule, measured: c.unetSpeedup, ceiling: c.ceilingWithAttention,
-    })), title), png);
+    await writePng(
+      deepcacheSvg(
+        report.cases.map((c) => ({
+          interval: c.case.interval,
+          branch: c.case.branch,
+          schedule: c.case.schedule,
+          measured: c.unetSpeedup,
+          ceiling: c.ceilingWithAttention,
+        })),
+        title,
+      ),
+      png,
+    );
     await copyFile(png, stamped);
-    return { text: deepcacheTables(report), payload: { report, headline }, headline: headline as unknown as Record<string, unknown>, files: [png, stamped] };
+    return {
+      text: deepcacheTables(report),
+      payload: { report, headline },
+      headline: headline as unknown as Record<string, unknown>,
+      files: [png, stamped],
+    };
   },
 };

@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { fastestRun, rotated, type LoopRun } from './loops.js';
 
 const run = (loopMs: number, e2eMs: number): LoopRun => ({
-  label: 'x', loopMs, e2eMs, e2eCpuMs: e2eMs * 2, encodeMs: 1, decodeMs: e2eMs - loopMs - 1, fullSteps: 3, shallowSteps: 8,
+  label: 'x',
+  loopMs,
+  e2eMs,
+  e2eCpuMs: e2eMs * 2,
+  encodeMs: 1,
+  decodeMs: e2eMs - loopMs - 1,
+  fullSteps: 3,
+  shallowSteps: 8,
 });
 
 describe('fastestRun', () => {

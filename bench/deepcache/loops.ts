@@ -84,8 +84,11 @@ export function fastestRun(runs: readonly LoopRun[]): LoopRun {
   const min = (f: (r: LoopRun) => number) => Math.min(...runs.map(f));
   return {
     ...first,
-    loopMs: min((r) => r.loopMs), e2eMs: min((r) => r.e2eMs), e2eCpuMs: min((r) => r.e2eCpuMs),
-    encodeMs: min((r) => r.encodeMs), decodeMs: min((r) => r.decodeMs),
+    loopMs: min((r) => r.loopMs),
+    e2eMs: min((r) => r.e2eMs),
+    e2eCpuMs: min((r) => r.e2eCpuMs),
+    encodeMs: min((r) => r.encodeMs),
+    decodeMs: min((r) => r.decodeMs),
   };
 }
 

@@ -39,7 +39,12 @@ function normal(dims: number[], name: string): Tensor {
  * Times full and shallow calls of a U-Net.
  * @param rounds measured rounds after the warm-up round
  */
-export async function timeUnetCalls(unet: UNetModel, branches: readonly number[], shape: CallShape, rounds: number): Promise<CallTimings[]> {
+export async function timeUnetCalls(
+  unet: UNetModel,
+  branches: readonly number[],
+  shape: CallShape,
+  rounds: number,
+): Promise<CallTimings[]> {
   const sample = normal([shape.batch, 4, shape.latentSide, shape.latentSide], 'sample');
   const cond: UNetConditioning = { encoderHiddenStates: normal([shape.batch, 77, shape.contextDim], 'context') };
   const t = 501;

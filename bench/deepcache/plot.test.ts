@@ -19,7 +19,10 @@ describe('deepcacheSvg', () => {
     expect(svg).toContain('test &lt;chart&gt;');
   });
   it('renders to a PNG of the declared size', async () => {
-    const meta = await sharp(Buffer.from(deepcacheSvg(points, 't'))).png().toBuffer().then((b) => sharp(b).metadata());
+    const meta = await sharp(Buffer.from(deepcacheSvg(points, 't')))
+      .png()
+      .toBuffer()
+      .then((b) => sharp(b).metadata());
     expect(meta.format).toBe('png');
     expect(meta.width).toBe(840);
   });

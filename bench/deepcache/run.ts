@@ -15,7 +15,16 @@ import { createScheduler } from '../../gpu-backend/src/schedulers/registry.js';
 import { ensureBenchModel } from '../bench-models.js';
 import { machineInfo, type MachineInfo } from '../lib/machine.js';
 import { round } from '../lib/stats.js';
-import { DEEPCACHE_CASES, callTimeSpeedup, caseBranches, caseLabel, caseSettings, planCeiling, planCounts, type DeepCacheCase } from './cases.js';
+import {
+  DEEPCACHE_CASES,
+  callTimeSpeedup,
+  caseBranches,
+  caseLabel,
+  caseSettings,
+  planCeiling,
+  planCounts,
+  type DeepCacheCase,
+} from './cases.js';
 import { benchInput, fastestRun, rotated, timeRun, type LoopRun } from './loops.js';
 import { timeUnetCalls, type CallTimings } from './per-call.js';
 import { openUnet } from './unet-graphs.js';
@@ -94,7 +103,9 @@ export async function runDeepCacheBench(opts: DeepCacheBenchOptions): Promise<De
   const opened = await openUnet({ modelDir: model.dir, providers: [opts.provider], branches, intraOpThreads: opts.threads || undefined });
   setupMs.read_model_directory = opened.prepareMs;
   setupMs.unet_sessions = opened.sessionMs;
-  log(`U-Net sessions ready (model directory ${(opened.prepareMs / 1000).toFixed(1)} s, graph cache + sessions ${(opened.sessionMs / 1000).toFixed(1)} s); timing single calls`);
+  log(
+    `U-Net sessions ready (model directory ${(opened.prepareMs / 1000).toFixed(1)} s, graph cache + sessions ${(opened.sessionMs / 1000).toFixed(1)} s); timing single calls`,
+  );
   let calls: CallTimings[];
   try {
     calls = await timeUnetCalls(opened.unet, branches, { batch: 2, latentSide: latent, contextDim: 768 }, opts.callRounds);
@@ -106,7 +117,11 @@ export async function runDeepCacheBench(opts: DeepCacheBenchOptions): Promise<De
   // 3. whole runs through the pipeline
   t0 = performance.now();
   const pipeline = await loadPipeline({
-    modelId: 'bench/sd15-full', modelDir: model.dir, providers: [opts.provider], deepcacheBranches: branches, intraOpThreads: opts.threads || undefined,
+    modelId: 'bench/sd15-full',
+    modelDir: model.dir,
+    providers: [opts.provider],
+    deepcacheBranches: branches,
+    intraOpThreads: opts.threads || undefined,
   });
   setupMs.pipeline_load = performance.now() - t0;
   const scheduler = createScheduler('pndm', JSON.parse(await readFile(path.join(model.dir, 'scheduler/scheduler_config.json'), 'utf8')));
@@ -118,14 +133,20 @@ export async function runDeepCacheBench(opts: DeepCacheBenchOptions): Promise<De
     t0 = performance.now();
     log('pipeline warm-up (2 steps, every branch)');
     await timeRun(pipeline, 'warmup', benchInput({ ...shape, steps: 2 }, false));
-    for (const b of branches) await timeRun(pipeline, 'warmup', benchInput({ ...shape, steps: 2 }, { cache_interval: 2, cache_branch_id: b, schedule: 'uniform' }));
+    for (const b of branches)
+      await timeRun(pipeline, 'warmup', benchInput({ ...shape, steps: 2 }, { cache_interval: 2, cache_branch_id: b, schedule: 'uniform' }));
     setupMs.pipeline_warmup = performance.now() - t0;
-    const configs = [{ label: 'baseline', settings: false as const }, ...cases.map((c) => ({ label: caseLabel(c), settings: caseSettings(c) }))];
+    const configs = [
+      { label: 'baseline', settings: false as const },
+      ...cases.map((c) => ({ label: caseLabel(c), settings: caseSettings(c) })),
+    ];
     for (let round = 0; round < opts.repeats; round++) {
       for (const cfg of rotated(configs, round)) {
         const r = await timeRun(pipeline, cfg.label, benchInput(shape, cfg.settings));
         all.push(r);
-        log(`round ${round + 1} ${r.label.padEnd(16)} loop ${(r.loopMs / 1000).toFixed(2)} s, e2e ${(r.e2eMs / 1000).toFixed(2)} s (${r.fullSteps} full + ${r.shallowSteps} shallow)`);
+        log(
+          `round ${round + 1} ${r.label.padEnd(16)} loop ${(r.loopMs / 1000).toFixed(2)} s, e2e ${(r.e2eMs / 1000).toFixed(2)} s (${r.fullSteps} full + ${r.shallowSteps} shallow)`,
+        );
       }
     }
   } finally {
@@ -135,7 +156,10 @@ export async function runDeepCacheBench(opts: DeepCacheBenchOptions): Promise<De
   // 4. ratios
   const fastest = (label: string) => fastestRun(all.filter((r) => r.label === label));
   const baseRuns = all.filter((r) => r.label === 'baseline');
-  const baseline = { ...fastest('baseline'), spread: Math.max(...baseRuns.map((r) => r.loopMs)) / Math.min(...baseRuns.map((r) => r.loopMs)) - 1 };
+  const baseline = {
+    ...fastest('baseline'),
+    spread: Math.max(...baseRuns.map((r) => r.loopMs)) / Math.min(...baseRuns.map((r) => r.loopMs)) - 1,
+  };
   const fullCall = calls.find((c) => c.graph === 'full')!.medianMs;
   const results: CaseResult[] = cases.map((c) => {
     const run = fastest(caseLabel(c));
@@ -145,16 +169,36 @@ export async function runDeepCacheBench(opts: DeepCacheBenchOptions): Promise<De
     const ceiling = planCeiling(bc.full, bc.shallow, counts);
     const shallowCall = calls.find((x) => x.branch === c.branch)!.medianMs;
     return {
-      case: c, label: caseLabel(c), fullSteps: counts.full, shallowSteps: counts.shallow, run,
-      unetSpeedup: baseline.loopMs / run.loopMs, e2eSpeedup: baseline.e2eMs / run.e2eMs, e2eCpuSpeedup: baseline.e2eCpuMs / run.e2eCpuMs,
-      ceilingWithAttention: ceiling.withAttention, ceilingPaper: ceiling.paper,
+      case: c,
+      label: caseLabel(c),
+      fullSteps: counts.full,
+      shallowSteps: counts.shallow,
+      run,
+      unetSpeedup: baseline.loopMs / run.loopMs,
+      e2eSpeedup: baseline.e2eMs / run.e2eMs,
+      e2eCpuSpeedup: baseline.e2eCpuMs / run.e2eCpuMs,
+      ceilingWithAttention: ceiling.withAttention,
+      ceilingPaper: ceiling.paper,
       callTimeSpeedup: callTimeSpeedup(fullCall, shallowCall, counts),
     };
   });
   return {
     machine: machineInfo(opts.provider, opts.threads),
-    model: { name: `sd15-full (synthetic, random weights, ${opts.fp16 ? 'fp16' : 'fp32'})`, dir: model.dir, built: model.built, buildMs: round(model.buildMs, 0) },
-    side: opts.side, steps: opts.steps, loopSteps, scheduler: 'pndm',
-    ceilings, calls, runs: all, baseline, cases: results, setupMs,
+    model: {
+      name: `sd15-full (synthetic, random weights, ${opts.fp16 ? 'fp16' : 'fp32'})`,
+      dir: model.dir,
+      built: model.built,
+      buildMs: round(model.buildMs, 0),
+    },
+    side: opts.side,
+    steps: opts.steps,
+    loopSteps,
+    scheduler: 'pndm',
+    ceilings,
+    calls,
+    runs: all,
+    baseline,
+    cases: results,
+    setupMs,
   };
 }

@@ -15,10 +15,20 @@ const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'aborted']);
 /** Interval between reads of a prediction that has not ended (the API's timestamps do not depend on it). */
 const POLL_MS = 250;
 
-async function request(target: FleetTarget, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: TimedPrediction }> {
+async function request(
+  target: FleetTarget,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: TimedPrediction }> {
   const res = await fetch(`${target.edgeUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${target.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    headers: {
+      authorization: `Bearer ${target.apiKey}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...headers,
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
@@ -36,7 +46,8 @@ async function request(target: FleetTarget, method: string, path: string, body?:
  */
 export async function createAndWait(target: FleetTarget, create: unknown, waitS = 60): Promise<TimedPrediction> {
   const res = await request(target, 'POST', '/v1/predictions', create, { prefer: `wait=${waitS}` });
-  if (res.status !== 201 && res.status !== 202) throw new Error(`POST /v1/predictions answered ${res.status}: ${JSON.stringify(res.body).slice(0, 400)}`);
+  if (res.status !== 201 && res.status !== 202)
+    throw new Error(`POST /v1/predictions answered ${res.status}: ${JSON.stringify(res.body).slice(0, 400)}`);
   const ended = TERMINAL.has(res.body.status) ? res.body : (await waitForAll(target, [res.body.id]))[0]!;
   if (ended.status !== 'succeeded') throw new Error(`prediction ${ended.id} ended ${ended.status}`);
   return ended;
@@ -49,7 +60,8 @@ export async function createAndWait(target: FleetTarget, create: unknown, waitS 
  */
 export async function createAsync(target: FleetTarget, create: unknown): Promise<string> {
   const res = await request(target, 'POST', '/v1/predictions', create);
-  if (res.status !== 201 && res.status !== 202) throw new Error(`POST /v1/predictions answered ${res.status}: ${JSON.stringify(res.body).slice(0, 400)}`);
+  if (res.status !== 201 && res.status !== 202)
+    throw new Error(`POST /v1/predictions answered ${res.status}: ${JSON.stringify(res.body).slice(0, 400)}`);
   return res.body.id;
 }
 

@@ -33,11 +33,21 @@ interface StepResult extends ThroughputStep, Throughput {
 
 /** The create request for job `i` of the overhead run (its own seed). */
 function createRequest(modelId: string, side: number, steps: number, i: number): unknown {
-  return { model: modelId, input: { prompt: `a harbour at dawn, study ${i}`, width: side, height: side, num_inference_steps: steps, seed: 5000 + i } };
+  return {
+    model: modelId,
+    input: { prompt: `a harbour at dawn, study ${i}`, width: side, height: side, num_inference_steps: steps, seed: 5000 + i },
+  };
 }
 
 /** Sequential predictions on an idle backend: per job, the delay from accepted to started. */
-async function measureOverhead(target: FleetTarget, modelId: string, side: number, steps: number, n: number, log: (line: string) => void): Promise<number[]> {
+async function measureOverhead(
+  target: FleetTarget,
+  modelId: string,
+  side: number,
+  steps: number,
+  n: number,
+  log: (line: string) => void,
+): Promise<number[]> {
   for (let i = 0; i < WARMUP; i++) await createAndWait(target, createRequest(modelId, side, steps, -1 - i));
   const delays: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -49,7 +59,13 @@ async function measureOverhead(target: FleetTarget, modelId: string, side: numbe
 }
 
 /** Creates a step's backlog (a few creates in flight), waits for all of it, and measures it. */
-async function measureThroughput(stack: Stack, step: ThroughputStep, side: number, steps: number, log: (line: string) => void): Promise<StepResult> {
+async function measureThroughput(
+  stack: Stack,
+  step: ThroughputStep,
+  side: number,
+  steps: number,
+  log: (line: string) => void,
+): Promise<StepResult> {
   while (stack.backends.running().length < step.backends) {
     const added = await stack.backends.add();
     log(`throughput: ${added.workerId} joined (${stack.backends.running().length} backends)`);
@@ -57,15 +73,18 @@ async function measureThroughput(stack: Stack, step: ThroughputStep, side: numbe
   const target = { edgeUrl: stack.edgeUrl, apiKey: stack.apiKey };
   const ids: string[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: CREATE_CONCURRENCY }, async () => {
-    while (next < step.predictions) {
-      const i = next++;
-      ids.push(await createAsync(target, createRequest(stack.modelId, side, steps, step.backends * 1000 + i)));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CREATE_CONCURRENCY }, async () => {
+      while (next < step.predictions) {
+        const i = next++;
+        ids.push(await createAsync(target, createRequest(stack.modelId, side, steps, step.backends * 1000 + i)));
+      }
+    }),
+  );
   const ended = await waitForAll(target, ids);
   const failed = ended.filter((p) => p.status !== 'succeeded');
-  if (failed.length > 0) throw new Error(`${failed.length} predictions did not succeed: ${failed.map((p) => `${p.id} ${p.status}`).join(', ')}`);
+  if (failed.length > 0)
+    throw new Error(`${failed.length} predictions did not succeed: ${failed.map((p) => `${p.id} ${p.status}`).join(', ')}`);
   const waits = ended.map(startDelayMs);
   const result = {
     ...step,
@@ -74,13 +93,16 @@ async function measureThroughput(stack: Stack, step: ThroughputStep, side: numbe
     queue_wait_p95_ms: round(quantile(waits, 0.95), 0),
     load_1m: round(os.loadavg()[0]!, 2),
   };
-  log(`throughput: ${step.backends} backends, ${result.images} images in ${result.window_s} s = ${result.images_per_minute}/min, load ${result.load_1m}`);
+  log(
+    `throughput: ${step.backends} backends, ${result.images} images in ${result.window_s} s = ${result.images_per_minute}/min, load ${result.load_1m}`,
+  );
   return result;
 }
 
 export const fleetBenchmark: Benchmark = {
   name: 'fleet',
-  describe: 'dispatch overhead per job (accepted → started) and images/min with 1, 2, 3 backends; local stack, tiny demo model, 64², 4 steps',
+  describe:
+    'dispatch overhead per job (accepted → started) and images/min with 1, 2, 3 backends; local stack, tiny demo model, 64², 4 steps',
   async run(args, log) {
     const side = args.size ?? 64;
     const steps = args.steps ?? 4;
@@ -89,7 +111,10 @@ export const fleetBenchmark: Benchmark = {
     // Backend settings as in the push-dispatch baseline (onnxruntime's default threads unless --threads), so that
     // the overhead part measures the same thing; on a machine with fewer cores than backends they share the CPU.
     const machine = machineInfo(args.provider, args.threads);
-    const backendEnv: Record<string, string> = { EXECUTION_PROVIDERS: args.provider, ...(args.threads > 0 ? { INTRA_OP_THREADS: String(args.threads) } : {}) };
+    const backendEnv: Record<string, string> = {
+      EXECUTION_PROVIDERS: args.provider,
+      ...(args.threads > 0 ? { INTRA_OP_THREADS: String(args.threads) } : {}),
+    };
     const threads = args.threads > 0 ? String(args.threads) : 'default';
     const plan = throughputPlan(MAX_BACKENDS, perBackend);
     // The backlog of a step must not be held back by the account's concurrency limit.
@@ -108,28 +133,62 @@ export const fleetBenchmark: Benchmark = {
       '',
       formatTable(
         [{ header: 'n' }, { header: 'p50' }, { header: 'p95' }, { header: 'min' }, { header: 'max' }, { header: 'mean' }],
-        [[String(overhead.n), fmt(overhead.p50, 0), fmt(overhead.p95, 0), fmt(overhead.min, 0), fmt(overhead.max, 0), fmt(overhead.mean, 0)]],
+        [
+          [
+            String(overhead.n),
+            fmt(overhead.p50, 0),
+            fmt(overhead.p95, 0),
+            fmt(overhead.min, 0),
+            fmt(overhead.max, 0),
+            fmt(overhead.mean, 0),
+          ],
+        ],
       ),
       '',
       `Throughput against the number of backends (intra-op threads per backend: ${threads}; a backlog of ${perBackend} predictions per backend, created at once)`,
       '',
       formatTable(
-        [{ header: 'backends' }, { header: 'predictions' }, { header: 'images' }, { header: 'window s' }, { header: 'images/min' }, { header: '× 1 backend' },
-          { header: 'queue wait p50 ms' }, { header: 'queue wait p95 ms' }, { header: 'load' }],
-        throughput.map((t, i) => [String(t.backends), String(t.predictions), String(t.images), fmt(t.window_s, 1), fmt(t.images_per_minute, 1), fmt(ratios[i], 2),
-          fmt(t.queue_wait_p50_ms, 0), fmt(t.queue_wait_p95_ms, 0), fmt(t.load_1m, 2)]),
+        [
+          { header: 'backends' },
+          { header: 'predictions' },
+          { header: 'images' },
+          { header: 'window s' },
+          { header: 'images/min' },
+          { header: '× 1 backend' },
+          { header: 'queue wait p50 ms' },
+          { header: 'queue wait p95 ms' },
+          { header: 'load' },
+        ],
+        throughput.map((t, i) => [
+          String(t.backends),
+          String(t.predictions),
+          String(t.images),
+          fmt(t.window_s, 1),
+          fmt(t.images_per_minute, 1),
+          fmt(ratios[i], 2),
+          fmt(t.queue_wait_p50_ms, 0),
+          fmt(t.queue_wait_p95_ms, 0),
+          fmt(t.load_1m, 2),
+        ]),
       ),
     ].join('\n');
     return {
       text,
       payload: {
-        machine, side, steps, warmup: WARMUP, threads_per_backend: threads,
-        overhead_ms: overhead, overhead_samples_ms: delays,
+        machine,
+        side,
+        steps,
+        warmup: WARMUP,
+        threads_per_backend: threads,
+        overhead_ms: overhead,
+        overhead_samples_ms: delays,
         throughput: throughput.map((t, i) => ({ ...t, ratio_to_one_backend: ratios[i] })),
         load_at_end: round(os.loadavg()[0]!, 2),
       },
       headline: {
-        overhead_p50_ms: overhead.p50, overhead_p95_ms: overhead.p95, n,
+        overhead_p50_ms: overhead.p50,
+        overhead_p95_ms: overhead.p95,
+        n,
         images_per_minute: Object.fromEntries(throughput.map((t) => [t.backends, t.images_per_minute])),
         ratio_to_one_backend: Object.fromEntries(throughput.map((t, i) => [t.backends, ratios[i]])),
       },

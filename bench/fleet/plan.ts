@@ -16,7 +16,10 @@ export interface ThroughputStep {
  * @throws RangeError when a count is not a positive integer
  */
 export function throughputPlan(maxBackends: number, perBackend: number): ThroughputStep[] {
-  for (const [name, n] of [['maxBackends', maxBackends], ['perBackend', perBackend]] as const) {
+  for (const [name, n] of [
+    ['maxBackends', maxBackends],
+    ['perBackend', perBackend],
+  ] as const) {
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`${name} must be a positive integer, not ${n}`);
   }
   return Array.from({ length: maxBackends }, (_, i) => ({ backends: i + 1, predictions: (i + 1) * perBackend }));

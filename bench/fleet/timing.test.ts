@@ -3,7 +3,12 @@ import { batchThroughput, ratiosToFirst, startDelayMs, type TimedPrediction } fr
 
 const at = (s: number): string => new Date(Date.UTC(2026, 0, 1) + s * 1000).toISOString();
 const done = (id: string, created: number, started: number, completed: number, images: number, status = 'succeeded'): TimedPrediction => ({
-  id, status, created_at: at(created), started_at: at(started), completed_at: at(completed), output: Array.from({ length: images }, (_, i) => `u${i}`),
+  id,
+  status,
+  created_at: at(created),
+  started_at: at(started),
+  completed_at: at(completed),
+  output: Array.from({ length: images }, (_, i) => `u${i}`),
 });
 
 describe('startDelayMs', () => {

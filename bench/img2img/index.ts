@@ -34,7 +34,8 @@ interface Row {
 
 export const img2imgBenchmark: Benchmark = {
   name: 'img2img',
-  describe: 'image-to-image DeepCache speed-up vs MAC ceiling at strengths 0.5 and 0.8, SD 1.5 full width, CFG, PLMS (256², 50 steps; --quick: 128², 10 steps)',
+  describe:
+    'image-to-image DeepCache speed-up vs MAC ceiling at strengths 0.5 and 0.8, SD 1.5 full width, CFG, PLMS (256², 50 steps; --quick: 128², 10 steps)',
   async run(args, log) {
     const side = args.size ?? (args.quick ? 128 : 256);
     const steps = args.steps ?? (args.quick ? 10 : 50);
@@ -47,9 +48,19 @@ export const img2imgBenchmark: Benchmark = {
     }
     const schedulerConfig = JSON.parse(await readFile(path.join(model.dir, 'scheduler/scheduler_config.json'), 'utf8')) as unknown;
     const latent = side / 8;
-    const ceilings = deepcacheCeiling(buildUnet('sd15', 'full', { weights: 'shapes-only' }), { sample: [2, 4, latent, latent], timestep: [1], encoder_hidden_states: [2, 77, 768] });
+    const ceilings = deepcacheCeiling(buildUnet('sd15', 'full', { weights: 'shapes-only' }), {
+      sample: [2, 4, latent, latent],
+      timestep: [1],
+      encoder_hidden_states: [2, 77, 768],
+    });
     const branches = caseBranches(IMG2IMG_CASES);
-    const pipeline = await loadPipeline({ modelId: 'bench/sd15-full', modelDir: model.dir, providers: [args.provider], deepcacheBranches: branches, intraOpThreads: args.threads || undefined });
+    const pipeline = await loadPipeline({
+      modelId: 'bench/sd15-full',
+      modelDir: model.dir,
+      providers: [args.provider],
+      deepcacheBranches: branches,
+      intraOpThreads: args.threads || undefined,
+    });
     const rgb = new Uint8Array(side * side * 3).map((_, i) => (i * 37) % 251);
     const timed = async (strength: number, label: string, settings: ReturnType<typeof caseSettings> | false) => {
       const input = { ...benchInput({ side, steps, scheduler: 'pndm' }, settings), image: 'bench/input', prompt_strength: strength };
@@ -68,7 +79,9 @@ export const img2imgBenchmark: Benchmark = {
         for (let round = 0; round < repeats; round++) {
           for (const cfg of rotated(configs, round)) {
             const r = await timed(strength, cfg.label, cfg.c === null ? false : caseSettings(cfg.c));
-            log(`strength ${strength} round ${round + 1} ${cfg.label.padEnd(8)} loop ${(r.loopMs / 1000).toFixed(2)} s (${r.full} full + ${r.shallow} shallow)`);
+            log(
+              `strength ${strength} round ${round + 1} ${cfg.label.padEnd(8)} loop ${(r.loopMs / 1000).toFixed(2)} s (${r.full} full + ${r.shallow} shallow)`,
+            );
             const prev = best.get(cfg.label);
             if (!prev || r.loopMs < prev.loopMs) best.set(cfg.label, r);
           }
@@ -80,9 +93,29 @@ export const img2imgBenchmark: Benchmark = {
           if (r.full !== counts.full) throw new Error(`${caseLabel(c)} at ${strength}: plan ${counts.full} full steps, run ${r.full}`);
           const ceiling = img2imgCeiling(ceilings[c.branch]!.full, ceilings[c.branch]!.shallow, counts).withAttention;
           const speedup = base.loopMs / r.loopMs;
-          rows.push({ strength, label: caseLabel(c), runLength: counts.runLength, full: counts.full, shallow: counts.shallow, loopMs: r.loopMs, speedup, ceiling, ofCeiling: speedup / ceiling });
+          rows.push({
+            strength,
+            label: caseLabel(c),
+            runLength: counts.runLength,
+            full: counts.full,
+            shallow: counts.shallow,
+            loopMs: r.loopMs,
+            speedup,
+            ceiling,
+            ofCeiling: speedup / ceiling,
+          });
         }
-        rows.push({ strength, label: 'baseline', runLength: base.full, full: base.full, shallow: 0, loopMs: base.loopMs, speedup: 1, ceiling: 1, ofCeiling: 1 });
+        rows.push({
+          strength,
+          label: 'baseline',
+          runLength: base.full,
+          full: base.full,
+          shallow: 0,
+          loopMs: base.loopMs,
+          speedup: 1,
+          ceiling: 1,
+          ofCeiling: 1,
+        });
       }
     } finally {
       await pipeline.dispose();
@@ -90,9 +123,16 @@ export const img2imgBenchmark: Benchmark = {
     const text = [
       `image-to-image, SD 1.5 full width (synthetic), ${side}², PLMS ${steps} steps, CFG, ${args.provider}`,
       'strength  case      calls  full  shallow  loop s   speed-up  MAC ceiling  of ceiling',
-      ...rows.map((r) => `${String(r.strength).padEnd(9)} ${r.label.padEnd(9)} ${String(r.runLength).padStart(5)} ${String(r.full).padStart(5)} ${String(r.shallow).padStart(8)} ${(r.loopMs / 1000).toFixed(2).padStart(7)} ${r.speedup.toFixed(2).padStart(9)}× ${r.ceiling.toFixed(2).padStart(11)}× ${(100 * r.ofCeiling).toFixed(0).padStart(9)} %`),
+      ...rows.map(
+        (r) =>
+          `${String(r.strength).padEnd(9)} ${r.label.padEnd(9)} ${String(r.runLength).padStart(5)} ${String(r.full).padStart(5)} ${String(r.shallow).padStart(8)} ${(r.loopMs / 1000).toFixed(2).padStart(7)} ${r.speedup.toFixed(2).padStart(9)}× ${r.ceiling.toFixed(2).padStart(11)}× ${(100 * r.ofCeiling).toFixed(0).padStart(9)} %`,
+      ),
     ].join('\n');
-    const headline = Object.fromEntries(rows.filter((r) => r.label !== 'baseline').map((r) => [`s${r.strength}_${r.label}`, { speedup: Number(r.speedup.toFixed(2)), ceiling: Number(r.ceiling.toFixed(2)) }]));
+    const headline = Object.fromEntries(
+      rows
+        .filter((r) => r.label !== 'baseline')
+        .map((r) => [`s${r.strength}_${r.label}`, { speedup: Number(r.speedup.toFixed(2)), ceiling: Number(r.ceiling.toFixed(2)) }]),
+    );
     return { text, payload: { machine: machineInfo(args.provider, args.threads), side, steps, rows }, headline };
   },
 };

@@ -19,7 +19,12 @@ export const IMG2IMG_CASES: readonly DeepCacheCase[] = [
 ];
 
 /** U-Net calls of an image-to-image run and how many of them are full under a case (PLMS, SD 1.5 config). */
-export function img2imgCounts(schedulerConfig: unknown, steps: number, strength: number, c: DeepCacheCase | null): { runLength: number; full: number; shallow: number } {
+export function img2imgCounts(
+  schedulerConfig: unknown,
+  steps: number,
+  strength: number,
+  c: DeepCacheCase | null,
+): { runLength: number; full: number; shallow: number } {
   const s = createScheduler('pndm', schedulerConfig);
   s.setTimesteps(steps);
   const schedule = strengthSchedule(s, steps, strength);

@@ -55,6 +55,8 @@ export function machineInfo(provider: string, intraOpThreads: number): MachineIn
 
 /** One-line summary for table headers. */
 export function machineLine(m: MachineInfo): string {
-  return `${m.cpu_model}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}, onnxruntime-node ${m.onnxruntime}, ` +
-    `provider ${m.provider}, intra-op threads ${m.intra_op_threads || 'default'}, load ${m.load_avg_1m}`;
+  return (
+    `${m.cpu_model}, ${m.cores} cores, ${m.memory_gib} GiB, Node ${m.node}, onnxruntime-node ${m.onnxruntime}, ` +
+    `provider ${m.provider}, intra-op threads ${m.intra_op_threads || 'default'}, load ${m.load_avg_1m}`
+  );
 }

@@ -6,13 +6,14 @@ import { fileTimestamp, fmt, formatTable, writeResult } from './report.js';
 
 describe('formatTable', () => {
   it('pads cells to the widest entry of each column and marks alignment in the rule', () => {
-    const text = formatTable([{ header: 'name', align: 'left' }, { header: 'x' }], [['a', '1.00'], ['bbbbb', '10.00']]);
-    expect(text.split('\n')).toEqual([
-      '| name  |     x |',
-      '|:------|------:|',
-      '| a     |  1.00 |',
-      '| bbbbb | 10.00 |',
-    ]);
+    const text = formatTable(
+      [{ header: 'name', align: 'left' }, { header: 'x' }],
+      [
+        ['a', '1.00'],
+        ['bbbbb', '10.00'],
+      ],
+    );
+    expect(text.split('\n')).toEqual(['| name  |     x |', '|:------|------:|', '| a     |  1.00 |', '| bbbbb | 10.00 |']);
   });
   it('refuses a row with the wrong number of cells', () => {
     expect(() => formatTable([{ header: 'a' }], [['1', '2']])).toThrow(RangeError);

@@ -18,14 +18,21 @@ export interface WrittenResult {
 
 /** `2025-01-31T12-34-56Z`: an ISO time usable in file names. */
 export function fileTimestamp(d: Date = new Date()): string {
-  return d.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+  return d
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replaceAll(':', '-');
 }
 
 /**
  * Writes a benchmark result as `<name>-<timestamp>.json` and `<name>-latest.json` (atomically each).
  * @param dir results folder (default {@link RESULTS_DIR}; `BENCH_RESULTS_DIR` env var overrides)
  */
-export async function writeResult(name: string, payload: unknown, dir: string = process.env.BENCH_RESULTS_DIR ?? RESULTS_DIR): Promise<WrittenResult> {
+export async function writeResult(
+  name: string,
+  payload: unknown,
+  dir: string = process.env.BENCH_RESULTS_DIR ?? RESULTS_DIR,
+): Promise<WrittenResult> {
   await mkdir(dir, { recursive: true });
   const text = `${JSON.stringify(payload, null, 2)}\n`;
   const file = path.join(dir, `${name}-${fileTimestamp()}.json`);

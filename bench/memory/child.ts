@@ -25,34 +25,51 @@ function memoryMiB(): { rss: number; peak: number } {
 
 async function main(): Promise<void> {
   const [modelDir, mode, sideArg, stepsArg, provider, threadsArg] = process.argv.slice(2);
-  if (!modelDir || !mode || !sideArg || !stepsArg || !provider || threadsArg === undefined) throw new Error('usage: child.ts <modelDir> <mode> <side> <steps> <provider> <threads>');
-  const side = Number(sideArg), steps = Number(stepsArg), threads = Number(threadsArg);
+  if (!modelDir || !mode || !sideArg || !stepsArg || !provider || threadsArg === undefined)
+    throw new Error('usage: child.ts <modelDir> <mode> <side> <steps> <provider> <threads>');
+  const side = Number(sideArg),
+    steps = Number(stepsArg),
+    threads = Number(threadsArg);
   const base = memoryMiB();
   const t0 = performance.now();
-  let loaded = base, loadMs = 0;
+  let loaded = base,
+    loadMs = 0;
   if (mode === 'session') {
     const desc = await readModelDirectory(modelDir);
     const cfg = JSON.parse(readFileSync(path.join(modelDir, 'unet/config.json'), 'utf8')) as { cross_attention_dim: number };
     const session = await ort.InferenceSession.create(desc.components.unet.model, {
-      executionProviders: [provider], graphOptimizationLevel: 'all', ...(threads ? { intraOpNumThreads: threads } : {}),
+      executionProviders: [provider],
+      graphOptimizationLevel: 'all',
+      ...(threads ? { intraOpNumThreads: threads } : {}),
     });
     loadMs = performance.now() - t0;
     loaded = memoryMiB();
     const textEmbeds = session.inputMetadata.find((m) => m.name === 'text_embeds');
     const textEmbedDim = textEmbeds?.isTensor && typeof textEmbeds.shape[1] === 'number' ? textEmbeds.shape[1] : undefined;
-    await session.run(unetFeeds({ batch: 2, height: side / 8, width: side / 8, contextDim: cfg.cross_attention_dim, ...(textEmbedDim ? { textEmbedDim } : {}) }, 500, 0));
+    await session.run(
+      unetFeeds(
+        { batch: 2, height: side / 8, width: side / 8, contextDim: cfg.cross_attention_dim, ...(textEmbedDim ? { textEmbedDim } : {}) },
+        500,
+        0,
+      ),
+    );
     await session.release();
   } else {
     const branches = mode === 'pipeline' ? [] : mode === 'pipeline+b0' ? [0] : mode === 'pipeline+b0,1,3' ? [0, 1, 3] : null;
     if (!branches) throw new Error(`unknown mode ${mode}`);
     const pipeline = await loadPipeline({
-      modelId: 'bench/memory', modelDir, providers: [provider as ExecutionProvider], deepcacheBranches: branches, intraOpThreads: threads || undefined,
+      modelId: 'bench/memory',
+      modelDir,
+      providers: [provider as ExecutionProvider],
+      deepcacheBranches: branches,
+      intraOpThreads: threads || undefined,
     });
     loadMs = performance.now() - t0;
     loaded = memoryMiB();
     const shape = { side, steps, scheduler: 'pndm' as const };
     if (branches.length === 0) await timeRun(pipeline, 'memory', benchInput(shape, false));
-    for (const b of branches) await timeRun(pipeline, 'memory', benchInput(shape, { cache_interval: 3, cache_branch_id: b, schedule: 'uniform' }));
+    for (const b of branches)
+      await timeRun(pipeline, 'memory', benchInput(shape, { cache_interval: 3, cache_branch_id: b, schedule: 'uniform' }));
     await pipeline.dispose();
   }
   const end = memoryMiB();

@@ -50,7 +50,10 @@ export class BarePipeline {
   /** Loads the model directory and runs the pipeline's own warm-up. */
   static async open(o: BarePipelineOptions): Promise<BarePipeline> {
     const pipeline = await loadPipeline({
-      modelId: o.modelId, modelDir: o.modelDir, providers: [o.provider], deepcacheCacheDir: o.deepcacheCacheDir,
+      modelId: o.modelId,
+      modelDir: o.modelDir,
+      providers: [o.provider],
+      deepcacheCacheDir: o.deepcacheCacheDir,
       ...(o.threads > 0 ? { intraOpThreads: o.threads } : {}),
     });
     try {
@@ -78,7 +81,13 @@ export class BarePipeline {
     const job: Pick<BackendJob, 'model' | 'input'> = { model: this.#modelId, input };
     const body = await encodeImage(image, input.output_format, input.output_quality, imageMetadata(job as BackendJob, image));
     const t2 = performance.now();
-    return { total_ms: t2 - t0, pipeline_ms: t1 - t0, encode_ms: t2 - t1, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+    return {
+      total_ms: t2 - t0,
+      pipeline_ms: t1 - t0,
+      encode_ms: t2 - t1,
+      bytes: body.length,
+      sha256: createHash('sha256').update(body).digest('hex'),
+    };
   }
 
   async dispose(): Promise<void> {

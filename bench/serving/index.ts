@@ -22,7 +22,14 @@ const WARMUP = 2;
 
 /** The create request for sample `i` (its own seed) and the input the edge resolves it to. */
 function requestFor(modelId: string, side: number, steps: number, i: number): { request: unknown; resolved: ResolvedInput } {
-  const input = { prompt: `a lighthouse on a cliff at dusk, study ${i}`, width: side, height: side, num_inference_steps: steps, seed: 1000 + i, deepcache: { cache_interval: 3, cache_branch_id: 0 } };
+  const input = {
+    prompt: `a lighthouse on a cliff at dusk, study ${i}`,
+    width: side,
+    height: side,
+    num_inference_steps: steps,
+    seed: 1000 + i,
+    deepcache: { cache_interval: 3, cache_branch_id: 0 },
+  };
   const spec = findModel(modelId);
   if (!spec) throw new Error(`model ${modelId} is not in the catalogue`);
   const resolved = resolveInput(PredictionInput.parse(input), spec, () => {
@@ -39,13 +46,19 @@ export const servingBenchmark: Benchmark = {
     const steps = args.steps ?? 10;
     const n = args.rounds ?? (args.quick ? 5 : 20);
     const machine = machineInfo(args.provider, args.threads);
-    const backendEnv: Record<string, string> = { EXECUTION_PROVIDERS: args.provider, ...(args.threads > 0 ? { INTRA_OP_THREADS: String(args.threads) } : {}) };
+    const backendEnv: Record<string, string> = {
+      EXECUTION_PROVIDERS: args.provider,
+      ...(args.threads > 0 ? { INTRA_OP_THREADS: String(args.threads) } : {}),
+    };
     const t0 = performance.now();
     const run = await withStack({ backendEnv, log }, async (stack, stateDir): Promise<ServingRun> => {
       const startS = (performance.now() - t0) / 1000;
       log(`stack up in ${startS.toFixed(1)} s; loading the bare pipeline from ${stack.modelDir}`);
       const bare = await BarePipeline.open({
-        modelId: stack.modelId, modelDir: stack.modelDir, provider: args.provider, threads: args.threads,
+        modelId: stack.modelId,
+        modelDir: stack.modelDir,
+        provider: args.provider,
+        threads: args.threads,
         deepcacheCacheDir: path.join(stateDir, 'bare-deepcache'),
       });
       const target = { edgeUrl: stack.edgeUrl, apiKey: stack.apiKey };
@@ -69,13 +82,22 @@ export const servingBenchmark: Benchmark = {
           bareSamples.push(b);
           apiSamples.push(a);
           bareFirst.push(first);
-          log(`${i + 1}/${n}: bare ${b.total_ms.toFixed(0)} ms, API ${a.create_ms.toFixed(0)} ms (predict_time ${a.predict_ms.toFixed(0)}), ` +
-            `download ${a.download_ms.toFixed(1)} ms, GET ${a.get_ms.toFixed(1)} ms, load ${os.loadavg()[0]!.toFixed(2)}`);
+          log(
+            `${i + 1}/${n}: bare ${b.total_ms.toFixed(0)} ms, API ${a.create_ms.toFixed(0)} ms (predict_time ${a.predict_ms.toFixed(0)}), ` +
+              `download ${a.download_ms.toFixed(1)} ms, GET ${a.get_ms.toFixed(1)} ms, load ${os.loadavg()[0]!.toFixed(2)}`,
+          );
         }
       } finally {
         await bare.dispose();
       }
-      return { stack_start_s: round(startS, 1), model_id: stack.modelId, model_dir: stack.modelDir, bare: bareSamples, api: apiSamples, bare_first: bareFirst };
+      return {
+        stack_start_s: round(startS, 1),
+        model_id: stack.modelId,
+        model_dir: stack.modelDir,
+        bare: bareSamples,
+        api: apiSamples,
+        bare_first: bareFirst,
+      };
     });
     const loadAtEnd = round(os.loadavg()[0]!, 2);
     return servingReport({ args, side, steps, n, warmup: WARMUP, machine, loadAtEnd, run });

@@ -43,15 +43,33 @@ export function servingReport(r: ServingReportInput): BenchOutput {
   const backendOverhead = pairedOverhead(bareMs, predictMs);
   const rows: Array<[string, LatencySummary]> = [
     ['bare pipeline (generate + encode)', summarize(bareMs)],
-    ['  of which sharp encode', summarize(bare.map((x) => x.encode_ms), 2)],
+    [
+      '  of which sharp encode',
+      summarize(
+        bare.map((x) => x.encode_ms),
+        2,
+      ),
+    ],
     ['API create, Prefer: wait → 201', summarize(apiMs)],
     ['API − bare (paired)', overhead.absolute_ms],
     ['backend predict_time', summarize(predictMs)],
     ['predict_time − bare (paired)', backendOverhead.absolute_ms],
     ...(totalMs.length === api.length ? [['edge total_time (created → completed)', summarize(totalMs)] as [string, LatencySummary]] : []),
     ['API − predict_time', summarize(api.map((x) => x.create_ms - x.predict_ms))],
-    ['presigned download', summarize(api.map((x) => x.download_ms), 2)],
-    ['GET /v1/predictions/:id (presign)', summarize(api.map((x) => x.get_ms), 2)],
+    [
+      'presigned download',
+      summarize(
+        api.map((x) => x.download_ms),
+        2,
+      ),
+    ],
+    [
+      'GET /v1/predictions/:id (presign)',
+      summarize(
+        api.map((x) => x.get_ms),
+        2,
+      ),
+    ],
     ['create + download', summarize(api.map((x) => x.create_ms + x.download_ms))],
   ];
   const rel = overhead.relative;
@@ -60,8 +78,10 @@ export function servingReport(r: ServingReportInput): BenchOutput {
   const text = [
     `serving overhead: ${settings}; stack start ${r.run.stack_start_s} s`,
     `machine: ${machineLine(r.machine)} (load at end ${r.loadAtEnd})`,
-    formatTable([{ header: 'ms per request', align: 'left' }, { header: 'p50' }, { header: 'p95' }, { header: 'min' }, { header: 'max' }],
-      rows.map(([name, s]) => [name, fmt(s.p50, 1), fmt(s.p95, 1), fmt(s.min, 1), fmt(s.max, 1)])),
+    formatTable(
+      [{ header: 'ms per request', align: 'left' }, { header: 'p50' }, { header: 'p95' }, { header: 'min' }, { header: 'max' }],
+      rows.map(([name, s]) => [name, fmt(s.p50, 1), fmt(s.p95, 1), fmt(s.min, 1), fmt(s.max, 1)]),
+    ),
     '',
     `API overhead relative to the bare run (paired): p50 ${fmt(rel.p50 * 100, 1)} %, p95 ${fmt(rel.p95 * 100, 1)} %; ` +
       `p50(API) − p50(bare) = ${fmt(overhead.p50_difference_ms, 1)} ms`,
@@ -70,7 +90,12 @@ export function servingReport(r: ServingReportInput): BenchOutput {
   ].join('\n');
   const summaries = Object.fromEntries(rows.map(([name, s]) => [name.trim(), s]));
   const headline = {
-    model: r.run.model_id, provider: r.args.provider, width: r.side, height: r.side, steps: r.steps, requests: r.n,
+    model: r.run.model_id,
+    provider: r.args.provider,
+    width: r.side,
+    height: r.side,
+    steps: r.steps,
+    requests: r.n,
     bare_p50_ms: summaries['bare pipeline (generate + encode)']!.p50,
     api_p50_ms: summaries['API create, Prefer: wait → 201']!.p50,
     api_p95_ms: summaries['API create, Prefer: wait → 201']!.p95,
@@ -85,11 +110,24 @@ export function servingReport(r: ServingReportInput): BenchOutput {
     load_avg_1m: r.machine.load_avg_1m,
   };
   const payload = {
-    machine: r.machine, load_avg_1m_at_end: r.loadAtEnd, settings, width: r.side, height: r.side, steps: r.steps, requests: r.n, warmup: r.warmup,
-    stack_start_s: r.run.stack_start_s, model_dir: r.run.model_dir,
-    identical_images: identical, summaries, overhead, backend_overhead: backendOverhead,
+    machine: r.machine,
+    load_avg_1m_at_end: r.loadAtEnd,
+    settings,
+    width: r.side,
+    height: r.side,
+    steps: r.steps,
+    requests: r.n,
+    warmup: r.warmup,
+    stack_start_s: r.run.stack_start_s,
+    model_dir: r.run.model_dir,
+    identical_images: identical,
+    summaries,
+    overhead,
+    backend_overhead: backendOverhead,
     samples: r.run.bare.map((b, i) => ({
-      bare_first: r.run.bare_first[i], bare: roundAll(b), api: roundAll(r.run.api[i]!),
+      bare_first: r.run.bare_first[i],
+      bare: roundAll(b),
+      api: roundAll(r.run.api[i]!),
     })),
   };
   return { text, payload, headline };

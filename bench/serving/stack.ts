@@ -39,9 +39,7 @@ export async function withStack<T>(o: StackRunOptions, work: (stack: Stack, stat
   const onSignal = (signal: NodeJS.Signals): void => {
     o.log(`${signal}: stopping the stack`);
     starting.abort();
-    void (stack?.stop() ?? Promise.resolve())
-      .then(() => rm(stateDir, { recursive: true, force: true }))
-      .finally(() => process.exit(130));
+    void (stack?.stop() ?? Promise.resolve()).then(() => rm(stateDir, { recursive: true, force: true })).finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

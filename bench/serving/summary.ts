@@ -56,7 +56,10 @@ export function pairedOverhead(bareMs: readonly number[], apiMs: readonly number
   const diff = apiMs.map((a, i) => a - bareMs[i]!);
   return {
     absolute_ms: summarize(diff),
-    relative: summarize(diff.map((d, i) => d / bareMs[i]!), 3),
+    relative: summarize(
+      diff.map((d, i) => d / bareMs[i]!),
+      3,
+    ),
     p50_difference_ms: round(quantile(apiMs, 0.5) - quantile(bareMs, 0.5), 1),
   };
 }

@@ -43,13 +43,24 @@ export const sessionOptionsBenchmark: Benchmark = {
     const shallowBytes = await readFile(await graphs.shallowPath(0));
     const externalDir = graphs.weightsDir;
     const feeds = unetFeeds({ batch: 2, height: side / 8, width: side / 8, contextDim: 768 }, 500, 0);
-    const rows: Array<{ name: string; change: string; load_s: number; full_ms: number; shallow0_ms: number; full_samples: number[]; shallow_samples: number[] }> = [];
+    const rows: Array<{
+      name: string;
+      change: string;
+      load_s: number;
+      full_ms: number;
+      shallow0_ms: number;
+      full_samples: number[];
+      shallow_samples: number[];
+    }> = [];
     for (const v of VARIANTS) {
       const t0 = performance.now();
       const opts = v.options(args.provider, args.threads);
       // merged into the variant's own `extra.session` entries (e.g. allow_spinning), not over them
       const extra = (opts.extra ?? {}) as { session?: Record<string, unknown> };
-      const withExternal = { ...opts, extra: { ...extra, session: { ...extra.session, model_external_initializers_file_folder_path: externalDir } } };
+      const withExternal = {
+        ...opts,
+        extra: { ...extra, session: { ...extra.session, model_external_initializers_file_folder_path: externalDir } },
+      };
       const full = await ort.InferenceSession.create(fullBytes, withExternal);
       const shallow = await ort.InferenceSession.create(shallowBytes, withExternal);
       const loadS = (performance.now() - t0) / 1000;
@@ -59,7 +70,15 @@ export const sessionOptionsBenchmark: Benchmark = {
         for (const name of shallow.inputNames) if (name !== 'deepcache_feature') shallowFeeds[name] = feeds[name]!;
         const fullSamples = await timeCalls(() => full.run(feeds, ['out_sample']), fullRounds);
         const shallowSamples = await timeCalls(() => shallow.run(shallowFeeds), shallowRounds);
-        rows.push({ name: v.name, change: v.change, load_s: loadS, full_ms: median(fullSamples), shallow0_ms: median(shallowSamples), full_samples: fullSamples, shallow_samples: shallowSamples });
+        rows.push({
+          name: v.name,
+          change: v.change,
+          load_s: loadS,
+          full_ms: median(fullSamples),
+          shallow0_ms: median(shallowSamples),
+          full_samples: fullSamples,
+          shallow_samples: shallowSamples,
+        });
         log(`${v.name}: full ${fmt(median(fullSamples), 0)} ms, shallow-0 ${fmt(median(shallowSamples), 0)} ms (load ${fmt(loadS, 1)} s)`);
       } finally {
         await Promise.all([full.release(), shallow.release()]);
@@ -68,15 +87,39 @@ export const sessionOptionsBenchmark: Benchmark = {
     const machine = machineInfo(args.provider, args.threads);
     const base = rows[0]!;
     const headline = {
-      provider: args.provider, width: side, height: side,
-      results: rows.map((r) => ({ variant: r.name, full_ms: round(r.full_ms, 0), shallow0_ms: round(r.shallow0_ms, 0), load_s: round(r.load_s, 1) })),
+      provider: args.provider,
+      width: side,
+      height: side,
+      results: rows.map((r) => ({
+        variant: r.name,
+        full_ms: round(r.full_ms, 0),
+        shallow0_ms: round(r.shallow0_ms, 0),
+        load_s: round(r.load_s, 1),
+      })),
     };
     const text = [
       `session options: SD 1.5 full width, ${side}², batch 2; medians of ${fullRounds} full / ${shallowRounds} shallow-0 calls after one warm-up`,
       `machine: ${machineLine(machine)}`,
-      formatTable([{ header: 'variant', align: 'left' }, { header: 'change', align: 'left' }, { header: 'load s' }, { header: 'full ms' }, { header: 'vs current' },
-        { header: 'shallow-0 ms' }, { header: 'vs current' }],
-      rows.map((r) => [r.name, r.change, fmt(r.load_s, 1), fmt(r.full_ms, 0), `${fmt(r.full_ms / base.full_ms)}×`, fmt(r.shallow0_ms, 0), `${fmt(r.shallow0_ms / base.shallow0_ms)}×`])),
+      formatTable(
+        [
+          { header: 'variant', align: 'left' },
+          { header: 'change', align: 'left' },
+          { header: 'load s' },
+          { header: 'full ms' },
+          { header: 'vs current' },
+          { header: 'shallow-0 ms' },
+          { header: 'vs current' },
+        ],
+        rows.map((r) => [
+          r.name,
+          r.change,
+          fmt(r.load_s, 1),
+          fmt(r.full_ms, 0),
+          `${fmt(r.full_ms / base.full_ms)}×`,
+          fmt(r.shallow0_ms, 0),
+          `${fmt(r.shallow0_ms / base.shallow0_ms)}×`,
+        ]),
+      ),
     ].join('\n');
     return { text, payload: { machine, rows, headline }, headline };
   },

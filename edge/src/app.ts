@@ -59,7 +59,9 @@ export function createApp(statusListeners: StatusListeners) {
   app.use('/v1/predictions', bodySizeLimit({ maxBytes: IMAGE_BODY_BYTES }));
   app.use('/v1/images/edits', bodySizeLimit({ maxBytes: IMAGE_BODY_BYTES }));
   const defaultBodyLimit = bodySizeLimit();
-  app.use('*', async (c, next) => (c.req.path === '/v1/predictions' || c.req.path === '/v1/images/edits' ? next() : defaultBodyLimit(c, next)));
+  app.use('*', async (c, next) =>
+    c.req.path === '/v1/predictions' || c.req.path === '/v1/images/edits' ? next() : defaultBodyLimit(c, next),
+  );
 
   app.use('/v1/images/*', errorStyle('openai'));
   app.use('/v1/*', clientRateLimit());

@@ -15,11 +15,16 @@ function envWith(vars: Record<string, string | undefined>): Env {
 describe('configFrom', () => {
   describe('SERVED_MODELS', () => {
     it('parses comma-separated catalogue ids, ignoring spaces', () => {
-      expect(configFrom(envWith({ SERVED_MODELS: ' stable-diffusion-1.5 , sd15-tiny-demo' })).SERVED_MODELS).toEqual(['stable-diffusion-1.5', 'sd15-tiny-demo']);
+      expect(configFrom(envWith({ SERVED_MODELS: ' stable-diffusion-1.5 , sd15-tiny-demo' })).SERVED_MODELS).toEqual([
+        'stable-diffusion-1.5',
+        'sd15-tiny-demo',
+      ]);
     });
 
     it('throws naming an id that is not in the catalogue', () => {
-      expect(() => configFrom(envWith({ SERVED_MODELS: 'sd15-tiny-demo,stable-diffusion-9' }))).toThrow(/SERVED_MODELS.*stable-diffusion-9.*not in the model catalogue/);
+      expect(() => configFrom(envWith({ SERVED_MODELS: 'sd15-tiny-demo,stable-diffusion-9' }))).toThrow(
+        /SERVED_MODELS.*stable-diffusion-9.*not in the model catalogue/,
+      );
     });
 
     it('throws when it names no model', () => {
@@ -42,7 +47,9 @@ describe('configFrom', () => {
     });
 
     it('refuses a short INTERNAL_SECRET_PREVIOUS', () => {
-      expect(() => configFrom(envWith({ INTERNAL_SECRET_PREVIOUS: 'x'.repeat(31) }))).toThrow(/INTERNAL_SECRET_PREVIOUS must be at least 32 characters/);
+      expect(() => configFrom(envWith({ INTERNAL_SECRET_PREVIOUS: 'x'.repeat(31) }))).toThrow(
+        /INTERNAL_SECRET_PREVIOUS must be at least 32 characters/,
+      );
     });
   });
 

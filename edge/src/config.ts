@@ -20,7 +20,12 @@ export function parseDurationSeconds(text: string): number | null {
 /** Longest presigned URL lifetime S3 accepts (SigV4 query signing: 7 days). */
 const MAX_URL_TTL_S = 604_800;
 
-const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x.length > 0));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x.length > 0),
+);
 
 export const EdgeConfig = z.object({
   PUBLIC_BASE_URL: z.url().transform((u) => u.replace(/\/+$/, '')),
@@ -29,7 +34,10 @@ export const EdgeConfig = z.object({
    * Origin that presigned output URLs name when clients reach the store another way than the edge does (e.g. an
    * HTTPS front that passes the Host header through); default S3_ENDPOINT.
    */
-  S3_PUBLIC_ENDPOINT: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')).optional(),
+  S3_PUBLIC_ENDPOINT: z
+    .url({ protocol: /^https?$/ })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
   S3_REGION: z.string().min(1),
   S3_BUCKET: z.string().min(3),
   S3_PREFIX: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/),
@@ -37,7 +45,12 @@ export const EdgeConfig = z.object({
   S3_ACCESS_KEY_ID: z.string().min(1),
   S3_SECRET_ACCESS_KEY: z.string().min(1),
   CORS_ORIGINS: csv,
-  MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(65_536),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(65_536),
   ADMIN_TOKEN: z.string().min(16, 'ADMIN_TOKEN must be at least 16 characters'),
   INTERNAL_SECRET: internalSecretSetting('INTERNAL_SECRET'),
   /** During a rotation: the previous secret, still accepted on `/internal/*` (requests are signed with INTERNAL_SECRET). */
@@ -45,7 +58,10 @@ export const EdgeConfig = z.object({
   DEFAULT_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(60),
   DEFAULT_CONCURRENT_PREDICTIONS: z.coerce.number().int().min(1).max(10_000).default(8),
   /** Only loopback (127/8, ::1, localhost): private, link-local and metadata addresses are refused regardless. */
-  ALLOW_LOOPBACK_WEBHOOKS: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  ALLOW_LOOPBACK_WEBHOOKS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   DOH_URL: z.url({ protocol: /^https?$/ }).default('https://cloudflare-dns.com/dns-query'),
   WEBHOOK_RETRY_SCHEDULE: z
     .string()
@@ -73,7 +89,11 @@ export const EdgeConfig = z.object({
   /** Catalogue ids the backends serve (comma-separated); `/v1/models` lists these and creates accept only these. */
   SERVED_MODELS: csv.pipe(
     z
-      .array(z.string().refine((id) => findModel(id) !== undefined, { error: (issue) => `SERVED_MODELS names ${String(issue.input)}, which is not in the model catalogue (shared/models.ts)` }))
+      .array(
+        z.string().refine((id) => findModel(id) !== undefined, {
+          error: (issue) => `SERVED_MODELS names ${String(issue.input)}, which is not in the model catalogue (shared/models.ts)`,
+        }),
+      )
       .min(1, 'SERVED_MODELS must name at least one model')
       .refine((ids) => new Set(ids).size === ids.length, 'SERVED_MODELS names a model twice'),
   ),

@@ -28,7 +28,14 @@ describe('edge logs', () => {
     expect(log).toHaveBeenCalledTimes(1);
     const line = String(log.mock.calls[0]?.[0]);
     expect(line).not.toContain('sk_live_secret');
-    expect(JSON.parse(line)).toMatchObject({ level: 'info', msg: 'key used', service: 'edge', request_id: 'trace-abcdef12', key_id: 'k1', api_key: '[redacted]' });
+    expect(JSON.parse(line)).toMatchObject({
+      level: 'info',
+      msg: 'key used',
+      service: 'edge',
+      request_id: 'trace-abcdef12',
+      key_id: 'k1',
+      api_key: '[redacted]',
+    });
   });
 
   it('logs an unhandled error once, at error level, with the request id and the error', async () => {
@@ -38,6 +45,10 @@ describe('edge logs', () => {
     }).request('/x', { headers: { 'x-request-id': 'trace-abcdef12' } }, env);
     expect(res.status).toBe(500);
     expect(error).toHaveBeenCalledTimes(1);
-    expect(JSON.parse(String(error.mock.calls[0]?.[0]))).toMatchObject({ level: 'error', request_id: 'trace-abcdef12', error: { name: 'RangeError', message: 'boom' } });
+    expect(JSON.parse(String(error.mock.calls[0]?.[0]))).toMatchObject({
+      level: 'error',
+      request_id: 'trace-abcdef12',
+      error: { name: 'RangeError', message: 'boom' },
+    });
   });
 });

@@ -14,7 +14,8 @@ import { auth, call, createPrediction, newCustomer, waitForJob } from './helpers
 /** The worker with some vars changed (short heartbeats, a small stream cap). */
 function withVars(vars: Record<string, string>) {
   const app = createApp(statusListeners);
-  return (path: string, init: RequestInit = {}) => Promise.resolve(app.request(`${TEST_ORIGIN}${path}`, init, { ...env, ...vars } as Env, createExecutionContext()));
+  return (path: string, init: RequestInit = {}) =>
+    Promise.resolve(app.request(`${TEST_ORIGIN}${path}`, init, { ...env, ...vars } as Env, createExecutionContext()));
 }
 
 describe('requests per client address', () => {
@@ -54,7 +55,9 @@ describe('SSE streams', () => {
     await readUntil(': heartbeat');
     expect(text).toContain(': heartbeat');
     // The prediction ends in D1 without any event reaching its channel (a lost publish).
-    await env.DB.prepare("UPDATE predictions SET status = 'canceled', completed_at = ? WHERE id = ?").bind(new Date().toISOString(), prediction.id).run();
+    await env.DB.prepare("UPDATE predictions SET status = 'canceled', completed_at = ? WHERE id = ?")
+      .bind(new Date().toISOString(), prediction.id)
+      .run();
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
@@ -69,7 +72,10 @@ describe('SSE streams', () => {
     const request = withVars({ MAX_SSE_STREAMS_PER_KEY: '2', SSE_HEARTBEAT_S: '1' });
     const { prediction } = await createPrediction(key);
     await waitForJob(prediction.id);
-    const open = [await request(`/v1/predictions/${prediction.id}/events`, auth(key)), await request(`/v1/predictions/${prediction.id}/events`, auth(key))];
+    const open = [
+      await request(`/v1/predictions/${prediction.id}/events`, auth(key)),
+      await request(`/v1/predictions/${prediction.id}/events`, auth(key)),
+    ];
     expect(open.map((r) => r.status)).toEqual([200, 200]);
     const third = await request(`/v1/predictions/${prediction.id}/events`, auth(key));
     expect(third.status).toBe(429);

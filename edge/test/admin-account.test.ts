@@ -29,7 +29,11 @@ describe('admin routes', () => {
 
   it('applies a top-up once per Idempotency-Key: a retried POST credits nothing more, another amount is refused', async () => {
     const { accountId, key } = await newCustomer('topup-idem', 0);
-    const topUp = (credits: number, idem: string) => call(`/admin/accounts/${accountId}/credits`, jsonInit('POST', { credits, note: 'invoice 42' }, env.ADMIN_TOKEN, { 'idempotency-key': idem }));
+    const topUp = (credits: number, idem: string) =>
+      call(
+        `/admin/accounts/${accountId}/credits`,
+        jsonInit('POST', { credits, note: 'invoice 42' }, env.ADMIN_TOKEN, { 'idempotency-key': idem }),
+      );
     const first = await topUp(300, '"invoice-42"');
     expect(first.status).toBe(201);
     expect(first.headers.get('idempotent-replayed')).toBeNull();
@@ -42,7 +46,9 @@ describe('admin routes', () => {
     expect(await other.json()).toMatchObject({ code: 'idempotency-key-mismatch' });
     expect((await topUp(5, '"invoice-43"')).status).toBe(201);
     expect(await (await call('/v1/account', auth(key))).json()).toMatchObject({ balance: { credits: 305 } });
-    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM credit_ledger WHERE account_id = ? AND kind = 'topup'").bind(accountId).first<{ n: number }>();
+    const rows = await env.DB.prepare("SELECT COUNT(*) AS n FROM credit_ledger WHERE account_id = ? AND kind = 'topup'")
+      .bind(accountId)
+      .first<{ n: number }>();
     expect(rows?.n).toBe(2);
     const bad = await topUp(1, '');
     expect(bad.status).toBe(400);
@@ -95,7 +101,9 @@ describe('GET /v1/models', () => {
   it('lists every served model with its sizes, schedulers and DeepCache branch range', async () => {
     const { key } = await newCustomer();
     const res = await call('/v1/models', auth(key));
-    const { data } = await res.json<{ data: { id: string; deepcache: { cache_branch_id: { min: number; max: number } }; default_price_per_image: number }[] }>();
+    const { data } = await res.json<{
+      data: { id: string; deepcache: { cache_branch_id: { min: number; max: number } }; default_price_per_image: number }[];
+    }>();
     const served = modelCatalog.filter((m) => env.SERVED_MODELS.split(',').includes(m.id));
     expect(served.length).toBeGreaterThan(1);
     expect(data.map((m) => m.id)).toEqual(served.map((m) => m.id));

@@ -11,7 +11,9 @@ await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
 afterAll(async () => {
   const until = Date.now() + 5_000;
   while (Date.now() < until) {
-    const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM predictions WHERE status = 'starting' AND backend IS NULL").first<{ n: number }>();
+    const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM predictions WHERE status = 'starting' AND backend IS NULL").first<{
+      n: number;
+    }>();
     if (!row || row.n === 0) break;
     await new Promise((r) => setTimeout(r, 50));
   }

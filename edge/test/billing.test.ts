@@ -12,7 +12,10 @@ import { admin, auth, call, createBody, createPrediction, deliver, jsonInit, new
 function priceOf(body: { model: string; input: Record<string, unknown> }): { credits: number; per_image: number } {
   const spec = findModel(body.model);
   if (!spec) throw new Error(`unknown model ${body.model}`);
-  return priceFor(spec, resolveInput(PredictionInput.parse(body.input), spec, () => 1));
+  return priceFor(
+    spec,
+    resolveInput(PredictionInput.parse(body.input), spec, () => 1),
+  );
 }
 
 interface LedgerRow {
@@ -22,7 +25,9 @@ interface LedgerRow {
 }
 
 async function ledgerOf(predictionId: string): Promise<LedgerRow[]> {
-  const { results } = await env.DB.prepare('SELECT kind, credits, amount FROM credit_ledger WHERE prediction_id = ? ORDER BY id').bind(predictionId).all<LedgerRow>();
+  const { results } = await env.DB.prepare('SELECT kind, credits, amount FROM credit_ledger WHERE prediction_id = ? ORDER BY id')
+    .bind(predictionId)
+    .all<LedgerRow>();
   return results;
 }
 
@@ -32,7 +37,9 @@ async function balanceOf(key: string): Promise<{ credits: number; reserved: numb
 }
 
 async function predictionCount(accountId: string): Promise<number> {
-  return (await env.DB.prepare('SELECT COUNT(*) AS n FROM predictions WHERE account_id = ?').bind(accountId).first<{ n: number }>())?.n ?? -1;
+  return (
+    (await env.DB.prepare('SELECT COUNT(*) AS n FROM predictions WHERE account_id = ?').bind(accountId).first<{ n: number }>())?.n ?? -1
+  );
 }
 
 describe('credits', () => {
@@ -70,14 +77,28 @@ describe('credits', () => {
   });
 
   it.each([
-    ['a failure', async (backend: string, id: string) => { await deliver(backend, id, { type: 'started' }); await deliver(backend, id, { type: 'completed', status: 'failed', error: 'oom' }); }],
-    ['a backend abort', async (backend: string, id: string) => { await deliver(backend, id, { type: 'completed', status: 'aborted', error: 'deadline' }); }],
+    [
+      'a failure',
+      async (backend: string, id: string) => {
+        await deliver(backend, id, { type: 'started' });
+        await deliver(backend, id, { type: 'completed', status: 'failed', error: 'oom' });
+      },
+    ],
+    [
+      'a backend abort',
+      async (backend: string, id: string) => {
+        await deliver(backend, id, { type: 'completed', status: 'aborted', error: 'deadline' });
+      },
+    ],
   ])('releases the whole hold after %s', async (_, end) => {
     const { key } = await newCustomer('refund', 1000);
     const { prediction } = await createPrediction(key, body);
     const { backend } = await waitForJob(prediction.id);
     await end(backend, prediction.id);
-    expect((await ledgerOf(prediction.id)).map((r) => [r.kind, r.credits])).toEqual([['reserve', -price.credits], ['release', price.credits]]);
+    expect((await ledgerOf(prediction.id)).map((r) => [r.kind, r.credits])).toEqual([
+      ['reserve', -price.credits],
+      ['release', price.credits],
+    ]);
     expect(await balanceOf(key)).toEqual({ credits: 1000, reserved: 0 });
   });
 
@@ -100,7 +121,17 @@ describe('credits', () => {
 
     // The same completion from an older dispatch attempt, signed like a real callback.
     const path = `/internal/predictions/${prediction.id}/events`;
-    const stale = JSON.stringify({ type: 'completed', prediction_id: prediction.id, attempt: 9, seq: 50, at: new Date().toISOString(), status: 'failed', output: null, error: 'x', metrics: {} });
+    const stale = JSON.stringify({
+      type: 'completed',
+      prediction_id: prediction.id,
+      attempt: 9,
+      seq: 50,
+      at: new Date().toISOString(),
+      status: 'failed',
+      output: null,
+      error: 'x',
+      metrics: {},
+    });
     const headers = await signInternalRequest(env.INTERNAL_SECRET, 'POST', path, stale);
     const res = await call(path, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: stale });
     expect(await res.json()).toEqual({ result: 'stale' });
@@ -113,23 +144,31 @@ describe('credits', () => {
   it('releases the reservation when the prediction cannot be stored', async () => {
     const { accountId, key } = await newCustomer('insert-fails', 1000);
     // Make D1 refuse this account's inserts, as a failing database would.
-    await env.DB.exec(`CREATE TRIGGER refuse_${accountId} BEFORE INSERT ON predictions WHEN NEW.account_id = '${accountId}' BEGIN SELECT RAISE(ABORT, 'refused by test'); END`);
+    await env.DB.exec(
+      `CREATE TRIGGER refuse_${accountId} BEFORE INSERT ON predictions WHEN NEW.account_id = '${accountId}' BEGIN SELECT RAISE(ABORT, 'refused by test'); END`,
+    );
     try {
       const res = await call('/v1/predictions', jsonInit('POST', body, key));
       expect(res.status).toBe(500);
     } finally {
       await env.DB.exec(`DROP TRIGGER refuse_${accountId}`);
     }
-    const rows = await env.DB.prepare("SELECT kind, credits FROM credit_ledger WHERE account_id = ? AND kind <> 'topup' ORDER BY id").bind(accountId).all<LedgerRow>();
-    expect(rows.results.map((r) => [r.kind, r.credits])).toEqual([['reserve', -price.credits], ['release', price.credits]]);
+    const rows = await env.DB.prepare("SELECT kind, credits FROM credit_ledger WHERE account_id = ? AND kind <> 'topup' ORDER BY id")
+      .bind(accountId)
+      .all<LedgerRow>();
+    expect(rows.results.map((r) => [r.kind, r.credits])).toEqual([
+      ['reserve', -price.credits],
+      ['release', price.credits],
+    ]);
     expect(await balanceOf(key)).toEqual({ credits: 1000, reserved: 0 });
   });
 
   it('rejects a duplicate (prediction, kind) ledger row at the database', async () => {
     const { accountId, key } = await newCustomer('unique', 1000);
     const { prediction } = await createPrediction(key, body);
-    const insert = env.DB.prepare("INSERT INTO credit_ledger (account_id, kind, credits, amount, prediction_id, created_at) VALUES (?, 'reserve', -1, 1, ?, ?)")
-      .bind(accountId, prediction.id, new Date().toISOString());
+    const insert = env.DB.prepare(
+      "INSERT INTO credit_ledger (account_id, kind, credits, amount, prediction_id, created_at) VALUES (?, 'reserve', -1, 1, ?, ?)",
+    ).bind(accountId, prediction.id, new Date().toISOString());
     await expect(insert.run()).rejects.toThrow(/UNIQUE/);
     await waitForJob(prediction.id);
   });
@@ -171,7 +210,9 @@ describe('maintenance', () => {
     const { prediction } = await createPrediction(key);
     await waitForJob(prediction.id);
     // The prediction ends behind the listeners' back.
-    await env.DB.prepare("UPDATE predictions SET status = 'failed', completed_at = ? WHERE id = ?").bind(new Date().toISOString(), prediction.id).run();
+    await env.DB.prepare("UPDATE predictions SET status = 'failed', completed_at = ? WHERE id = ?")
+      .bind(new Date().toISOString(), prediction.id)
+      .run();
     expect((await ledgerOf(prediction.id)).map((r) => r.kind)).toEqual(['reserve']);
     expect((await runMaintenance(env)).settledHolds).toBeGreaterThanOrEqual(1);
     expect((await ledgerOf(prediction.id)).map((r) => r.kind)).toEqual(['reserve', 'release']);
@@ -189,7 +230,11 @@ describe('GET /v1/account usage and the ledger check', () => {
     const pending = (await createPrediction(second.key)).prediction;
     const account = await (await call('/v1/account', auth(key))).json<{
       balance: { credits: number; reserved: number };
-      usage: { today: { credits: number }; this_month: { credits: number }; by_key_this_month: { key_id: string; predictions: number; credits: number }[] };
+      usage: {
+        today: { credits: number };
+        this_month: { credits: number };
+        by_key_this_month: { key_id: string; predictions: number; credits: number }[];
+      };
     }>();
     expect(account.balance).toEqual({ credits: 1000 - first.cost.credits - pending.cost.credits, reserved: pending.cost.credits });
     expect(account.usage.today.credits).toBe(first.cost.credits);
@@ -201,13 +246,19 @@ describe('GET /v1/account usage and the ledger check', () => {
     );
     const check = await admin('GET', `/admin/accounts/${accountId}/ledger/check`);
     expect(check.status).toBe(200);
-    expect(await check.json()).toMatchObject({ consistent: true, durable_object: { reserved: pending.cost.credits }, ledger: { outstanding: pending.cost.credits } });
+    expect(await check.json()).toMatchObject({
+      consistent: true,
+      durable_object: { reserved: pending.cost.credits },
+      ledger: { outstanding: pending.cost.credits },
+    });
     await waitForJob(pending.id);
   });
 
   it('reports an inconsistency when the ledger was changed behind the meter', async () => {
     const { accountId } = await newCustomer('tampered', 100);
-    await env.DB.prepare("INSERT INTO credit_ledger (account_id, kind, credits, created_at) VALUES (?, 'topup', 5, ?)").bind(accountId, new Date().toISOString()).run();
+    await env.DB.prepare("INSERT INTO credit_ledger (account_id, kind, credits, created_at) VALUES (?, 'topup', 5, ?)")
+      .bind(accountId, new Date().toISOString())
+      .run();
     const check = await checkLedger(env, accountId);
     expect(check.consistent).toBe(false);
     expect(check.durable_object.balance).toBe(100);

@@ -25,13 +25,23 @@ describe('internal secret rotation', () => {
     const { prediction } = await createPrediction(key);
     const { job } = await waitForJob(prediction.id);
     const path = `/internal/predictions/${prediction.id}/events`;
-    const body = JSON.stringify({ type: 'started', prediction_id: prediction.id, attempt: job.attempt, seq: 0, at: new Date().toISOString() });
+    const body = JSON.stringify({
+      type: 'started',
+      prediction_id: prediction.id,
+      attempt: job.attempt,
+      seq: 0,
+      at: new Date().toISOString(),
+    });
     // The backend still signs with the old secret (TEST_INTERNAL_SECRET); the edge already has a new one.
     const headers = { ...(await signInternalRequest(TEST_INTERNAL_SECRET, 'POST', path, body)), 'content-type': 'application/json' };
     const newSecret = 'rotated-internal-secret-0123456789';
     const refused = await callWith({ INTERNAL_SECRET: newSecret }, path, { method: 'POST', headers, body });
     expect(refused.status).toBe(401);
-    const during = await callWith({ INTERNAL_SECRET: newSecret, INTERNAL_SECRET_PREVIOUS: TEST_INTERNAL_SECRET }, path, { method: 'POST', headers, body });
+    const during = await callWith({ INTERNAL_SECRET: newSecret, INTERNAL_SECRET_PREVIOUS: TEST_INTERNAL_SECRET }, path, {
+      method: 'POST',
+      headers,
+      body,
+    });
     expect(during.status).toBe(200);
     expect(await during.json()).toEqual({ result: 'applied' });
     expect((await getPrediction(key, prediction.id)).status).toBe('processing');
@@ -46,12 +56,18 @@ describe('output keys', () => {
     const { prediction } = await createPrediction(key);
     const { backend } = await waitForJob(prediction.id);
     // A backend that reports another prediction's objects as this one's output.
-    const res = await deliver(backend, prediction.id, { type: 'completed', status: 'succeeded', key_prefix: `${TEST_PREFIX}/${victim.prediction.id}` });
+    const res = await deliver(backend, prediction.id, {
+      type: 'completed',
+      status: 'succeeded',
+      key_prefix: `${TEST_PREFIX}/${victim.prediction.id}`,
+    });
     expect(await res.json()).toEqual({ result: 'applied' });
     const after = await getPrediction(key, prediction.id);
     expect(after).toMatchObject({ status: 'failed', output: null, error: 'The generation failed on the GPU backend' });
     expect(JSON.stringify(after)).not.toContain(victim.prediction.id);
-    const ledger = await env.DB.prepare("SELECT kind FROM credit_ledger WHERE prediction_id = ? ORDER BY id").bind(prediction.id).all<{ kind: string }>();
+    const ledger = await env.DB.prepare('SELECT kind FROM credit_ledger WHERE prediction_id = ? ORDER BY id')
+      .bind(prediction.id)
+      .all<{ kind: string }>();
     expect(ledger.results.map((r) => r.kind)).toEqual(['reserve', 'release']);
     expect(accountId).toBeTruthy();
   });

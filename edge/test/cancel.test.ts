@@ -8,7 +8,17 @@ import { reapPredictions } from '../src/maintenance/reaper.js';
 import { DEADLINE_GRACE_MS } from '../src/predictions/deadline.js';
 import { statusListeners } from '../src/index.js';
 import { TEST_ORIGIN } from './constants.js';
-import { auth, call, createPrediction, deliver, getPrediction, heartbeatActionOf, newCustomer, runToSuccess, waitForJob } from './helpers.js';
+import {
+  auth,
+  call,
+  createPrediction,
+  deliver,
+  getPrediction,
+  heartbeatActionOf,
+  newCustomer,
+  runToSuccess,
+  waitForJob,
+} from './helpers.js';
 
 async function cancel(key: string, id: string): Promise<Response> {
   return call(`/v1/predictions/${id}/cancel`, auth(key, { method: 'POST' }));
@@ -58,7 +68,10 @@ describe('POST /v1/predictions/:id/cancel', () => {
       const { prediction } = await createPrediction(key);
       const { backend } = await waitForJob(prediction.id);
       await deliver(backend, prediction.id, { type: 'started' });
-      const [canceled, completed] = await Promise.all([cancel(key, prediction.id), deliver(backend, prediction.id, { type: 'completed', status: 'succeeded' })]);
+      const [canceled, completed] = await Promise.all([
+        cancel(key, prediction.id),
+        deliver(backend, prediction.id, { type: 'completed', status: 'succeeded' }),
+      ]);
       const { result } = await completed.json<{ result: string }>();
       const final = await getPrediction(key, prediction.id);
       if (canceled.status === 200) {
@@ -81,17 +94,23 @@ describe('the OpenAI route’s wait timeout', () => {
     const ctx = createExecutionContext();
     const res = await createApp(statusListeners).request(
       `${TEST_ORIGIN}/v1/images/generations`,
-      { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sd15-tiny-demo', prompt: 'slow', size: '64x64' }) },
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'sd15-tiny-demo', prompt: 'slow', size: '64x64' }),
+      },
       shortWait,
       ctx,
     );
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({ error: { type: 'server_error', code: 'backend-unavailable' } });
-    const row = await env.DB.prepare('SELECT id, status FROM predictions WHERE account_id = ?').bind(accountId).first<{ id: string; status: string }>();
+    const row = await env.DB.prepare('SELECT id, status FROM predictions WHERE account_id = ?')
+      .bind(accountId)
+      .first<{ id: string; status: string }>();
     expect(row?.status).toBe('canceled');
     // No backend gets the job any more (a leased one would hear `cancel`: see the cancel test above).
-    expect((await workQueueOf(env, 'sd15-tiny-demo').holding([row!.id]))).toEqual([]);
+    expect(await workQueueOf(env, 'sd15-tiny-demo').holding([row!.id])).toEqual([]);
     const account = await (await call('/v1/account', auth(key))).json<{ balance: { credits: number; reserved: number } }>();
     expect(account.balance).toEqual({ credits: 10_000, reserved: 0 });
   });
@@ -115,7 +134,9 @@ describe('Cancel-After', () => {
     expect(action).toBe('abort');
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(job.deadline ?? ''));
     // The backend reports the abort itself.
-    expect(await (await deliver(backend, prediction.id, { type: 'completed', status: 'aborted', error: 'deadline' })).json()).toEqual({ result: 'applied' });
+    expect(await (await deliver(backend, prediction.id, { type: 'completed', status: 'aborted', error: 'deadline' })).json()).toEqual({
+      result: 'applied',
+    });
     expect(await getPrediction(key, prediction.id)).toMatchObject({ status: 'aborted', error: 'Cancel-After deadline passed' });
   });
 

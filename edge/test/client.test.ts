@@ -13,7 +13,10 @@ describe('typed client (hc<AppType>)', () => {
       headers: { authorization: `Bearer ${key}` },
       fetch: (input: RequestInfo | URL, init?: RequestInit) => exports.default.fetch(new Request(input, init)),
     });
-    const created = await client.v1.predictions.$post({ header: {}, json: { model: 'sd15-tiny-demo', input: { prompt: 'typed', num_inference_steps: 5 } } });
+    const created = await client.v1.predictions.$post({
+      header: {},
+      json: { model: 'sd15-tiny-demo', input: { prompt: 'typed', num_inference_steps: 5 } },
+    });
     expect(created.status).toBe(202);
     if (created.status !== 202) return;
     const prediction = await created.json();

@@ -26,5 +26,3 @@ declare module 'vitest' {
     dohServer: string;
   }
 }
-
-export {};

@@ -38,7 +38,12 @@ describe('GET /v1/predictions/:id/events', () => {
     const res = await call(`/v1/predictions/${prediction.id}/events`, auth(key));
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/event-stream');
-    const script = [{ type: 'started' }, { type: 'progress', step: 1, total: 6 }, { type: 'progress', step: 2, total: 6 }, { type: 'completed', status: 'succeeded' }];
+    const script = [
+      { type: 'started' },
+      { type: 'progress', step: 1, total: 6 },
+      { type: 'progress', step: 2, total: 6 },
+      { type: 'completed', status: 'succeeded' },
+    ];
     let next = 0;
     const events = await readEvents(res, async () => {
       // Drive the backend one step per received event, so each change is observed live.
@@ -46,7 +51,11 @@ describe('GET /v1/predictions/:id/events', () => {
       if (spec) expect((await deliver(backend, prediction.id, spec)).status).toBe(200);
     });
     expect(events.map((e) => e.event)).toEqual(['status', 'status', 'progress', 'progress', 'status', 'completed', 'done']);
-    expect(events.filter((e) => e.event === 'status').map((e) => (e.data as { status: string }).status)).toEqual(['starting', 'processing', 'succeeded']);
+    expect(events.filter((e) => e.event === 'status').map((e) => (e.data as { status: string }).status)).toEqual([
+      'starting',
+      'processing',
+      'succeeded',
+    ]);
     expect(events[3]?.data).toEqual({ step: 2, total: 6 });
     const completed = events[5]?.data as Prediction;
     expect(completed.status).toBe('succeeded');

@@ -11,25 +11,46 @@ import { statusListeners } from '../src/index.js';
 import { reapPredictions, REAP_GRACE_MS } from '../src/maintenance/reaper.js';
 import { gaveUpError, MAX_DISPATCH_ATTEMPTS } from '../src/predictions/transition.js';
 import { TEST_FLEET_METRICS_TOKEN } from './constants.js';
-import { auth, call, createPrediction, deliver, drainQueue, getPrediction, heartbeat, lease, newCustomer, signedCall, TEST_WORKER_ID, waitForJob } from './helpers.js';
+import {
+  auth,
+  call,
+  createPrediction,
+  deliver,
+  drainQueue,
+  getPrediction,
+  heartbeat,
+  lease,
+  newCustomer,
+  signedCall,
+  TEST_WORKER_ID,
+  waitForJob,
+} from './helpers.js';
 
 const MODEL = 'sd15-tiny-demo';
 
 async function rowOf(id: string): Promise<{ status: string; attempt: number; backend: string | null; error: string | null }> {
-  const row = await env.DB.prepare('SELECT status, attempt, backend, error FROM predictions WHERE id = ?').bind(id).first<{ status: string; attempt: number; backend: string | null; error: string | null }>();
+  const row = await env.DB.prepare('SELECT status, attempt, backend, error FROM predictions WHERE id = ?')
+    .bind(id)
+    .first<{ status: string; attempt: number; backend: string | null; error: string | null }>();
   if (!row) throw new Error(`no prediction ${id}`);
   return row;
 }
 
 async function ledgerKinds(id: string): Promise<string[]> {
-  const { results } = await env.DB.prepare('SELECT kind FROM credit_ledger WHERE prediction_id = ? ORDER BY id').bind(id).all<{ kind: string }>();
+  const { results } = await env.DB.prepare('SELECT kind FROM credit_ledger WHERE prediction_id = ? ORDER BY id')
+    .bind(id)
+    .all<{ kind: string }>();
   return results.map((r) => r.kind);
 }
 
 /** Makes the lease of `id` overdue and runs the queue's alarm, as if its holder had stopped sending heartbeats. */
 async function expireLease(id: string): Promise<void> {
   const queue = workQueueOf(env, MODEL);
-  const overdue = await runInDurableObject(queue, (_instance, state) => state.storage.sql.exec('UPDATE leases SET expires_at = 0 WHERE prediction_id = ? RETURNING prediction_id', id).toArray().length);
+  const overdue = await runInDurableObject(
+    queue,
+    (_instance, state) =>
+      state.storage.sql.exec('UPDATE leases SET expires_at = 0 WHERE prediction_id = ? RETURNING prediction_id', id).toArray().length,
+  );
   expect(overdue).toBe(1);
   // The queue's alarm is set for the earliest expiry (a TTL away); run it now.
   expect(await runDurableObjectAlarm(queue)).toBe(true);
@@ -43,15 +64,35 @@ async function backlog(token?: string): Promise<Response> {
 async function insertUnqueued(accountId: string, keyId: string, overrides: Record<string, unknown> = {}): Promise<string> {
   const id = `reap${crypto.randomUUID().replaceAll('-', '').slice(0, 20)}`;
   const resolved = {
-    prompt: 'x', negative_prompt: '', width: 64, height: 64, num_inference_steps: 4, guidance_scale: 7.5, seed: 1,
-    scheduler: 'ddim', num_outputs: 1, output_format: 'png', output_quality: 90, deepcache: false,
+    prompt: 'x',
+    negative_prompt: '',
+    width: 64,
+    height: 64,
+    num_inference_steps: 4,
+    guidance_scale: 7.5,
+    seed: 1,
+    scheduler: 'ddim',
+    num_outputs: 1,
+    output_format: 'png',
+    output_quality: 90,
+    deepcache: false,
   };
   const row = {
-    id, account_id: accountId, key_id: keyId, model: MODEL, status: 'starting', input_json: '{}', resolved_json: JSON.stringify(resolved),
-    cost_credits: 1, created_at: new Date(Date.now() - 2 * REAP_GRACE_MS).toISOString(), ...overrides,
+    id,
+    account_id: accountId,
+    key_id: keyId,
+    model: MODEL,
+    status: 'starting',
+    input_json: '{}',
+    resolved_json: JSON.stringify(resolved),
+    cost_credits: 1,
+    created_at: new Date(Date.now() - 2 * REAP_GRACE_MS).toISOString(),
+    ...overrides,
   };
   const cols = Object.keys(row);
-  await env.DB.prepare(`INSERT INTO predictions (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`).bind(...Object.values(row)).run();
+  await env.DB.prepare(`INSERT INTO predictions (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`)
+    .bind(...Object.values(row))
+    .run();
   return id;
 }
 
@@ -133,7 +174,12 @@ describe('heartbeats', () => {
     expect(answer).toMatchObject({ prediction_id: job.id, attempt: job.attempt, action: 'continue' });
     expect(Date.parse(answer!.expires_at ?? '')).toBeGreaterThan(Date.now());
     const progress = await runInDurableObject(workQueueOf(env, MODEL), (_i, state) =>
-      state.storage.sql.exec<{ progress_step: number; progress_total: number }>('SELECT progress_step, progress_total FROM leases WHERE prediction_id = ?', job.id).one(),
+      state.storage.sql
+        .exec<{ progress_step: number; progress_total: number }>(
+          'SELECT progress_step, progress_total FROM leases WHERE prediction_id = ?',
+          job.id,
+        )
+        .one(),
     );
     expect(progress).toEqual({ progress_step: 3, progress_total: 6 });
 
@@ -165,8 +211,15 @@ describe('lease expiry', () => {
     const [old] = (await heartbeat([{ prediction_id: prediction.id, attempt: first.job.attempt }])).leases;
     expect(old?.action).toBe('lost');
     const late = await signedCall('POST', `/internal/predictions/${prediction.id}/events`, {
-      type: 'completed', prediction_id: prediction.id, attempt: first.job.attempt, seq: 5, at: new Date().toISOString(),
-      status: 'succeeded', output: [], error: null, metrics: {},
+      type: 'completed',
+      prediction_id: prediction.id,
+      attempt: first.job.attempt,
+      seq: 5,
+      at: new Date().toISOString(),
+      status: 'succeeded',
+      output: [],
+      error: null,
+      metrics: {},
     });
     expect(await late.json()).toEqual({ result: 'stale' });
     expect((await getPrediction(key, prediction.id)).status).toBe('processing');
@@ -197,9 +250,17 @@ describe('POST /internal/fleet/release', () => {
     const { key } = await newCustomer('release');
     const { prediction } = await createPrediction(key);
     const { job } = await waitForJob(prediction.id);
-    const foreign = await signedCall('POST', FLEET_PATHS.release, { worker_id: 'someone-else', leases: [{ prediction_id: job.id, attempt: job.attempt }], reason: 'draining' });
+    const foreign = await signedCall('POST', FLEET_PATHS.release, {
+      worker_id: 'someone-else',
+      leases: [{ prediction_id: job.id, attempt: job.attempt }],
+      reason: 'draining',
+    });
     expect(await foreign.json<ReleaseResponse>()).toEqual({ released: 0 });
-    const res = await signedCall('POST', FLEET_PATHS.release, { worker_id: TEST_WORKER_ID, leases: [{ prediction_id: job.id, attempt: job.attempt }], reason: 'draining' });
+    const res = await signedCall('POST', FLEET_PATHS.release, {
+      worker_id: TEST_WORKER_ID,
+      leases: [{ prediction_id: job.id, attempt: job.attempt }],
+      reason: 'draining',
+    });
     expect(await res.json<ReleaseResponse>()).toEqual({ released: 1 });
     const again = await lease(MODEL, 8, 0, 'gpu-other');
     expect(again.jobs.map((j) => [j.job.id, j.job.attempt])).toEqual([[job.id, job.attempt + 1]]);
@@ -278,7 +339,11 @@ describe('bad requests change nothing', () => {
   it('refuses an unsigned lease request (401) and leases nothing', async () => {
     const { key } = await newCustomer('unsigned');
     const { prediction } = await createPrediction(key);
-    const res = await call(FLEET_PATHS.lease, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ worker_id: 'gpu', model: MODEL, capacity: 1 }) });
+    const res = await call(FLEET_PATHS.lease, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ worker_id: 'gpu', model: MODEL, capacity: 1 }),
+    });
     expect(res.status).toBe(401);
     expect(await rowOf(prediction.id)).toMatchObject({ attempt: 0, backend: null });
   });

@@ -18,10 +18,20 @@ import { startWebhookReceiver } from './servers/webhook-receiver.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const directory = await mkdtemp(path.join(tmpdir(), 'edge-s3-'));
-  const s3 = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: TEST_BUCKET }], vhostBuckets: false });
+  const s3 = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: [{ name: TEST_BUCKET }],
+    vhostBuckets: false,
+  });
   const { port } = await s3.run();
   const s3Endpoint = `http://127.0.0.1:${port}`;
-  const backendOptions = { secret: TEST_INTERNAL_SECRET, s3: { endpoint: s3Endpoint, bucket: TEST_BUCKET, accessKeyId: TEST_S3_KEY, secretAccessKey: TEST_S3_SECRET } };
+  const backendOptions = {
+    secret: TEST_INTERNAL_SECRET,
+    s3: { endpoint: s3Endpoint, bucket: TEST_BUCKET, accessKeyId: TEST_S3_KEY, secretAccessKey: TEST_S3_SECRET },
+  };
   const backend = await startFakeBackend(backendOptions);
   const validator = await startOpenApiValidator();
   const receiver = await startWebhookReceiver();

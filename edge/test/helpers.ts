@@ -40,7 +40,10 @@ export function admin(method: string, path: string, body?: unknown): Promise<Res
 const DEFAULT_TEST_CREDITS = 1_000_000;
 
 /** Creates an account topped up with `credits` (none when 0) and one key. */
-export async function newCustomer(name = 'customer', credits = DEFAULT_TEST_CREDITS): Promise<{ accountId: string; keyId: string; key: string }> {
+export async function newCustomer(
+  name = 'customer',
+  credits = DEFAULT_TEST_CREDITS,
+): Promise<{ accountId: string; keyId: string; key: string }> {
   const account = await (await admin('POST', '/admin/accounts', { name })).json<{ id: string }>();
   if (credits > 0) expect((await admin('POST', `/admin/accounts/${account.id}/credits`, { credits, note: 'test' })).status).toBe(201);
   const created = await admin('POST', `/admin/accounts/${account.id}/keys`, { name: 'default' });
@@ -55,7 +58,11 @@ export function createBody(input: Record<string, unknown> = {}, extra: Record<st
 }
 
 /** Creates a prediction and returns the response and body. */
-export async function createPrediction(key: string, body: unknown = createBody(), headers: Record<string, string> = {}): Promise<{ res: Response; prediction: Prediction }> {
+export async function createPrediction(
+  key: string,
+  body: unknown = createBody(),
+  headers: Record<string, string> = {},
+): Promise<{ res: Response; prediction: Prediction }> {
   const res = await call('/v1/predictions', jsonInit('POST', body, key, headers));
   return { res, prediction: await res.clone().json<Prediction>() };
 }

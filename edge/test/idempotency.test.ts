@@ -14,7 +14,13 @@ async function create(key: string, idem: string, body: unknown = createBody(), h
 }
 
 async function ledgerRows(accountId: string): Promise<number> {
-  return (await env.DB.prepare("SELECT COUNT(*) AS n FROM credit_ledger WHERE account_id = ? AND kind = 'reserve'").bind(accountId).first<{ n: number }>())?.n ?? -1;
+  return (
+    (
+      await env.DB.prepare("SELECT COUNT(*) AS n FROM credit_ledger WHERE account_id = ? AND kind = 'reserve'")
+        .bind(accountId)
+        .first<{ n: number }>()
+    )?.n ?? -1
+  );
 }
 
 describe('Idempotency-Key on POST /v1/predictions', () => {
@@ -48,7 +54,9 @@ describe('Idempotency-Key on POST /v1/predictions', () => {
     const pending = create(key, 'k-flight', createBody(), { prefer: 'wait=2' });
     let conflict: Response | undefined;
     for (let i = 0; i < 100 && conflict === undefined; i++) {
-      const row = await env.DB.prepare("SELECT state FROM idempotency_keys WHERE account_id = ? AND idem_key = 'k-flight'").bind(accountId).first<{ state: string }>();
+      const row = await env.DB.prepare("SELECT state FROM idempotency_keys WHERE account_id = ? AND idem_key = 'k-flight'")
+        .bind(accountId)
+        .first<{ state: string }>();
       if (row?.state === 'in-flight') conflict = await create(key, 'k-flight');
       else await new Promise((r) => setTimeout(r, 20));
     }
@@ -80,9 +88,17 @@ describe('Idempotency-Key on POST /v1/predictions', () => {
     await waitForJob((await res.json<Prediction>()).id);
   });
 
-  it.each([['empty', '""'], ['too long', 'x'.repeat(256)], ['not ASCII', 'clé']])('returns 400 problem for an %s key', async (_, value) => {
+  it.each([
+    ['empty', '""'],
+    ['too long', 'x'.repeat(256)],
+    ['not ASCII', 'clé'],
+  ])('returns 400 problem for an %s key', async (_, value) => {
     const { key } = await newCustomer('idem');
-    const res = await call('/v1/predictions', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': value }, body: JSON.stringify(createBody()) });
+    const res = await call('/v1/predictions', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': value },
+      body: JSON.stringify(createBody()),
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ errors: [{ pointer: '/headers/idempotency-key' }] });
   });
@@ -90,11 +106,15 @@ describe('Idempotency-Key on POST /v1/predictions', () => {
   it('forgets keys after 24 h: the scheduled cleanup deletes expired records', async () => {
     const { accountId, key } = await newCustomer('idem-expiry');
     const first = await (await create(key, 'k-expiring')).json<Prediction>();
-    await env.DB.prepare("UPDATE idempotency_keys SET expires_at = ? WHERE account_id = ? AND idem_key = 'k-expiring'").bind(new Date(Date.now() - 1000).toISOString(), accountId).run();
+    await env.DB.prepare("UPDATE idempotency_keys SET expires_at = ? WHERE account_id = ? AND idem_key = 'k-expiring'")
+      .bind(new Date(Date.now() - 1000).toISOString(), accountId)
+      .run();
     const ctx = createExecutionContext();
     await worker.scheduled(createScheduledController({ scheduledTime: new Date(), cron: '*/10 * * * *' }), env, ctx);
     await waitOnExecutionContext(ctx);
-    const left = await env.DB.prepare("SELECT COUNT(*) AS n FROM idempotency_keys WHERE account_id = ?").bind(accountId).first<{ n: number }>();
+    const left = await env.DB.prepare('SELECT COUNT(*) AS n FROM idempotency_keys WHERE account_id = ?')
+      .bind(accountId)
+      .first<{ n: number }>();
     expect(left?.n).toBe(0);
     const again = await create(key, 'k-expiring');
     expect(again.headers.get('idempotent-replayed')).toBeNull();
@@ -105,7 +125,12 @@ describe('Idempotency-Key on POST /v1/predictions', () => {
 describe('Idempotency-Key on the OpenAI route', () => {
   it('answers a key reused with another body in OpenAI’s error shape', async () => {
     const { accountId, key } = await newCustomer('idem-openai');
-    const client = new OpenAI({ apiKey: key, baseURL: `${TEST_ORIGIN}/v1`, maxRetries: 0, fetch: (input, init) => exports.default.fetch(new Request(input as RequestInfo, init as RequestInit)) });
+    const client = new OpenAI({
+      apiKey: key,
+      baseURL: `${TEST_ORIGIN}/v1`,
+      maxRetries: 0,
+      fetch: (input, init) => exports.default.fetch(new Request(input as RequestInfo, init as RequestInit)),
+    });
     // A completed earlier request under this key, with another fingerprint.
     const now = Date.now();
     await env.DB.prepare(
@@ -113,7 +138,9 @@ describe('Idempotency-Key on the OpenAI route', () => {
     )
       .bind(accountId, new Date(now).toISOString(), new Date(now).toISOString(), new Date(now + 3_600_000).toISOString())
       .run();
-    const err = await client.images.generate({ model: 'sd15-tiny-demo', prompt: 'x', size: '64x64', n: 1 }, { headers: { 'Idempotency-Key': 'openai-key-1' } }).catch((e: unknown) => e);
+    const err = await client.images
+      .generate({ model: 'sd15-tiny-demo', prompt: 'x', size: '64x64', n: 1 }, { headers: { 'Idempotency-Key': 'openai-key-1' } })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     const apiError = err as InstanceType<typeof OpenAI.APIError>;
     expect(apiError.status).toBe(422);
@@ -123,12 +150,18 @@ describe('Idempotency-Key on the OpenAI route', () => {
 
 describe('Idempotency-Key once the prediction exists (faults after the charge)', () => {
   async function predictionsOf(accountId: string): Promise<string[]> {
-    const { results } = await env.DB.prepare('SELECT id FROM predictions WHERE account_id = ? ORDER BY created_at').bind(accountId).all<{ id: string }>();
+    const { results } = await env.DB.prepare('SELECT id FROM predictions WHERE account_id = ? ORDER BY created_at')
+      .bind(accountId)
+      .all<{ id: string }>();
     return results.map((r) => r.id);
   }
 
   async function ledgerKinds(accountId: string): Promise<string[]> {
-    const { results } = await env.DB.prepare('SELECT kind FROM credit_ledger WHERE account_id = ? AND prediction_id IS NOT NULL ORDER BY id').bind(accountId).all<{ kind: string }>();
+    const { results } = await env.DB.prepare(
+      'SELECT kind FROM credit_ledger WHERE account_id = ? AND prediction_id IS NOT NULL ORDER BY id',
+    )
+      .bind(accountId)
+      .all<{ kind: string }>();
     return results.map((r) => r.kind);
   }
 
@@ -136,7 +169,9 @@ describe('Idempotency-Key once the prediction exists (faults after the charge)',
     const { accountId, key } = await newCustomer('idem-died');
     const first = await (await create(key, 'k-died')).json<Prediction>();
     // As if the first request had died after the INSERT: in flight, no response, its lock run out.
-    await env.DB.prepare("UPDATE idempotency_keys SET state = 'in-flight', response_status = NULL, response_headers = NULL, response_body = NULL, locked_until = ? WHERE account_id = ? AND idem_key = 'k-died'")
+    await env.DB.prepare(
+      "UPDATE idempotency_keys SET state = 'in-flight', response_status = NULL, response_headers = NULL, response_body = NULL, locked_until = ? WHERE account_id = ? AND idem_key = 'k-died'",
+    )
       .bind(new Date(Date.now() - 1000).toISOString(), accountId)
       .run();
     const retry = await create(key, 'k-died');
@@ -145,7 +180,11 @@ describe('Idempotency-Key once the prediction exists (faults after the charge)',
     expect((await retry.json<Prediction>()).id).toBe(first.id);
     // The answer is the current state: after the prediction succeeded, a retry shows it succeeded.
     await runToSuccess(first.id);
-    await env.DB.prepare("UPDATE idempotency_keys SET state = 'completed', response_body = NULL WHERE account_id = ? AND idem_key = 'k-died'").bind(accountId).run();
+    await env.DB.prepare(
+      "UPDATE idempotency_keys SET state = 'completed', response_body = NULL WHERE account_id = ? AND idem_key = 'k-died'",
+    )
+      .bind(accountId)
+      .run();
     const later = await create(key, 'k-died');
     expect(later.status).toBe(201);
     expect(await later.json<Prediction>()).toMatchObject({ id: first.id, status: 'succeeded' });
@@ -195,7 +234,9 @@ describe('Idempotency-Key once the prediction exists (faults after the charge)',
     expect(await predictionsOf(accountId)).toEqual([id]);
     expect(await ledgerKinds(accountId)).toEqual(['reserve', 'commit']);
     const account = await (await call('/v1/account', auth(key))).json<{ balance: { credits: number; reserved: number } }>();
-    const cost = (await env.DB.prepare("SELECT amount FROM credit_ledger WHERE prediction_id = ? AND kind = 'commit'").bind(id).first<{ amount: number }>())!.amount;
+    const cost = (await env.DB.prepare("SELECT amount FROM credit_ledger WHERE prediction_id = ? AND kind = 'commit'")
+      .bind(id)
+      .first<{ amount: number }>())!.amount;
     expect(account.balance).toEqual({ credits: 10_000 - cost, reserved: 0 });
   }, 90_000);
 });

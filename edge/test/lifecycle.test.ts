@@ -93,7 +93,11 @@ describe('terminal states', () => {
     const { key } = await newCustomer();
     const { prediction } = await createPrediction(key);
     const body = JSON.stringify({ type: 'started', prediction_id: prediction.id, attempt: 1, seq: 0, at: new Date().toISOString() });
-    const unsigned = await call(`/internal/predictions/${prediction.id}/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const unsigned = await call(`/internal/predictions/${prediction.id}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
     expect(unsigned.status).toBe(401);
     const otherPath = '/internal/predictions/zzzzzzzzzzzzzzzzzzzz/events';
     const headers = await signInternalRequest(env.INTERNAL_SECRET, 'POST', otherPath, body);

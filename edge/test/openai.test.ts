@@ -32,7 +32,13 @@ async function completeNewest(key: string): Promise<Prediction> {
 describe('POST /v1/images/generations with the openai SDK', () => {
   it('returns presigned URLs for response_format url', async () => {
     const { key } = await newCustomer();
-    const pending = client(key).images.generate({ model: 'sd15-tiny-demo', prompt: 'a lighthouse', n: 2, size: '64x64', response_format: 'url' });
+    const pending = client(key).images.generate({
+      model: 'sd15-tiny-demo',
+      prompt: 'a lighthouse',
+      n: 2,
+      size: '64x64',
+      response_format: 'url',
+    });
     const prediction = await completeNewest(key);
     const result = await pending;
     expect(result.data).toHaveLength(2);
@@ -45,17 +51,29 @@ describe('POST /v1/images/generations with the openai SDK', () => {
   it('returns the PNG bytes for response_format b64_json and accepts the native extras', async () => {
     const { key } = await newCustomer();
     const extras = { negative_prompt: 'blurry', num_inference_steps: 4, seed: 7, deepcache: { cache_interval: 2, cache_branch_id: 1 } };
-    const pending = client(key).images.generate({ model: 'sd15-tiny-demo', prompt: 'a fox', response_format: 'b64_json', ...extras } as OpenAI.ImageGenerateParamsNonStreaming);
+    const pending = client(key).images.generate({
+      model: 'sd15-tiny-demo',
+      prompt: 'a fox',
+      response_format: 'b64_json',
+      ...extras,
+    } as OpenAI.ImageGenerateParamsNonStreaming);
     const prediction = await completeNewest(key);
     const result = await pending;
     const bytes = Uint8Array.from(atob(result.data?.[0]?.b64_json ?? ''), (ch) => ch.charCodeAt(0));
     expect([...bytes.slice(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-    expect(prediction.input).toMatchObject({ negative_prompt: 'blurry', num_inference_steps: 4, seed: 7, deepcache: { cache_interval: 2, cache_branch_id: 1 } });
+    expect(prediction.input).toMatchObject({
+      negative_prompt: 'blurry',
+      num_inference_steps: 4,
+      seed: 7,
+      deepcache: { cache_interval: 2, cache_branch_id: 1 },
+    });
   });
 
   it('raises BadRequestError with OpenAI’s error shape for an invalid size', async () => {
     const { key } = await newCustomer();
-    const error = await client(key).images.generate({ model: 'sd15-tiny-demo', prompt: 'x', size: '100x100' }).catch((e: unknown) => e);
+    const error = await client(key)
+      .images.generate({ model: 'sd15-tiny-demo', prompt: 'x', size: '100x100' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     const bad = error as InstanceType<typeof OpenAI.BadRequestError>;
     expect(bad.status).toBe(400);
@@ -65,20 +83,28 @@ describe('POST /v1/images/generations with the openai SDK', () => {
 
   it('raises BadRequestError naming size when it is beyond the model’s limits', async () => {
     const { key } = await newCustomer();
-    const error = await client(key).images.generate({ model: 'sd15-tiny-demo', prompt: 'x', size: '1024x1024' }).catch((e: unknown) => e);
+    const error = await client(key)
+      .images.generate({ model: 'sd15-tiny-demo', prompt: 'x', size: '1024x1024' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     expect((error as InstanceType<typeof OpenAI.BadRequestError>).param).toBe('size');
   });
 
   it('raises AuthenticationError for a bad key', async () => {
-    const error = await client(`sdk_aaaaaaaaaaaa_${'x'.repeat(32)}`).images.generate({ model: 'sd15-tiny-demo', prompt: 'x' }).catch((e: unknown) => e);
+    const error = await client(`sdk_aaaaaaaaaaaa_${'x'.repeat(32)}`)
+      .images.generate({ model: 'sd15-tiny-demo', prompt: 'x' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((error as InstanceType<typeof OpenAI.AuthenticationError>).type).toBe('authentication_error');
   });
 
   it('answers raw requests with {error:{message,type,param,code}}', async () => {
     const { key } = await newCustomer();
-    const res = await call('/v1/images/generations', { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'sd15-tiny-demo', prompt: 'x', n: 9, style: 'vivid' }) });
+    const res = await call('/v1/images/generations', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'sd15-tiny-demo', prompt: 'x', n: 9, style: 'vivid' }),
+    });
     expect(res.status).toBe(400);
     const body = await res.json<{ error: { message: string; type: string; param: string | null; code: string | null } }>();
     expect(Object.keys(body.error).toSorted()).toEqual(['code', 'message', 'param', 'type']);
@@ -94,7 +120,13 @@ describe('b64_json at the largest allowed request (SDXL 1536², n = 8)', () => {
     const pending = call('/v1/images/generations', {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'idempotency-key': 'big-b64' },
-      body: JSON.stringify({ model: 'stable-diffusion-xl-base-1.0', prompt: 'large', n: 8, size: '1536x1536', response_format: 'b64_json' }),
+      body: JSON.stringify({
+        model: 'stable-diffusion-xl-base-1.0',
+        prompt: 'large',
+        n: 8,
+        size: '1536x1536',
+        response_format: 'b64_json',
+      }),
     });
     let id: string | undefined;
     for (let i = 0; i < 400 && id === undefined; i++) {
@@ -115,7 +147,11 @@ describe('b64_json at the largest allowed request (SDXL 1536², n = 8)', () => {
       // The fake backend's pattern for this index, checked at a few places.
       for (const i of [8, 4097, 1_000_003, imageBytes - 1]) expect(bytes[i]).toBe((i * 31 + index * 17 + (i >> 11)) & 0xff);
     }
-    const record = await env.DB.prepare("SELECT response_body, prediction_id FROM idempotency_keys WHERE account_id = ? AND idem_key = 'big-b64'").bind(accountId).first<{ response_body: string | null; prediction_id: string }>();
+    const record = await env.DB.prepare(
+      "SELECT response_body, prediction_id FROM idempotency_keys WHERE account_id = ? AND idem_key = 'big-b64'",
+    )
+      .bind(accountId)
+      .first<{ response_body: string | null; prediction_id: string }>();
     expect(record).toEqual({ response_body: null, prediction_id: id });
   }, 180_000);
 });

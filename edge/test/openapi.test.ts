@@ -19,21 +19,79 @@ describe('GET /openapi.json', () => {
     }>();
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
-        '/v1/predictions', '/v1/predictions/{id}', '/v1/predictions/{id}/cancel', '/v1/predictions/{id}/events',
-        '/v1/images/generations', '/v1/images/edits', '/v1/models', '/v1/account', '/admin/accounts', '/admin/keys/{key_id}/revoke',
-        '/internal/predictions/{id}/events', '/v1/webhooks/secret', '/v1/predictions/{id}/webhooks',
-        '/v1/predictions/{id}/webhooks/{delivery_id}/replay', '/admin/accounts/{account_id}/limits',
-        '/admin/accounts/{account_id}/ledger/check', '/admin/accounts/{account_id}/webhooks/enable',
-        '/internal/fleet/lease', '/internal/fleet/heartbeat', '/internal/fleet/release', '/internal/fleet/backlog',
+        '/v1/predictions',
+        '/v1/predictions/{id}',
+        '/v1/predictions/{id}/cancel',
+        '/v1/predictions/{id}/events',
+        '/v1/images/generations',
+        '/v1/images/edits',
+        '/v1/models',
+        '/v1/account',
+        '/admin/accounts',
+        '/admin/keys/{key_id}/revoke',
+        '/internal/predictions/{id}/events',
+        '/v1/webhooks/secret',
+        '/v1/predictions/{id}/webhooks',
+        '/v1/predictions/{id}/webhooks/{delivery_id}/replay',
+        '/admin/accounts/{account_id}/limits',
+        '/admin/accounts/{account_id}/ledger/check',
+        '/admin/accounts/{account_id}/webhooks/enable',
+        '/internal/fleet/lease',
+        '/internal/fleet/heartbeat',
+        '/internal/fleet/release',
+        '/internal/fleet/backlog',
       ]),
     );
-    expect(Object.keys(doc.paths['/v1/predictions']?.post?.responses ?? {})).toEqual(['201', '202', '400', '401', '402', '409', '413', '422', '429', '500', '503']);
-    expect(Object.keys(doc.paths['/v1/images/generations']?.post?.responses ?? {})).toEqual(['200', '400', '401', '402', '409', '413', '422', '429', '500', '503']);
+    expect(Object.keys(doc.paths['/v1/predictions']?.post?.responses ?? {})).toEqual([
+      '201',
+      '202',
+      '400',
+      '401',
+      '402',
+      '409',
+      '413',
+      '422',
+      '429',
+      '500',
+      '503',
+    ]);
+    expect(Object.keys(doc.paths['/v1/images/generations']?.post?.responses ?? {})).toEqual([
+      '200',
+      '400',
+      '401',
+      '402',
+      '409',
+      '413',
+      '422',
+      '429',
+      '500',
+      '503',
+    ]);
     // Every public route can answer 429 (per-key rate limit).
     for (const [path, methods] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/v1/'))) {
       for (const [method, op] of Object.entries(methods)) expect(Object.keys(op.responses), `${method} ${path}`).toContain('429');
     }
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['Prediction', 'Problem', 'CreatePredictionRequest', 'ImageGenerationRequest', 'OpenAIError', 'BackendEvent', 'WebhookDelivery', 'WebhookSecret', 'RateLimits', 'LedgerCheck', 'LeaseRequest', 'LeaseResponse', 'HeartbeatRequest', 'HeartbeatResponse', 'ReleaseRequest', 'ReleaseResponse', 'BacklogReport']));
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining([
+        'Prediction',
+        'Problem',
+        'CreatePredictionRequest',
+        'ImageGenerationRequest',
+        'OpenAIError',
+        'BackendEvent',
+        'WebhookDelivery',
+        'WebhookSecret',
+        'RateLimits',
+        'LedgerCheck',
+        'LeaseRequest',
+        'LeaseResponse',
+        'HeartbeatRequest',
+        'HeartbeatResponse',
+        'ReleaseRequest',
+        'ReleaseResponse',
+        'BacklogReport',
+      ]),
+    );
     // The signed fleet routes answer 422 for a bad body; the backlog is read with its own bearer token.
     for (const path of ['/internal/fleet/lease', '/internal/fleet/heartbeat', '/internal/fleet/release']) {
       expect(Object.keys(doc.paths[path]?.post?.responses ?? {}), path).toEqual(['200', '400', '401', '422']);
@@ -57,8 +115,14 @@ describe('GET /docs', () => {
 
 describe('the OpenAPI validator service', () => {
   it('rejects a broken document (so the check above can fail)', async () => {
-    const broken = { openapi: '3.1.0', info: { title: 'x' }, paths: { '/a': { get: { responses: { 200: { $ref: '#/components/responses/missing' } } } } } };
-    const verdict = await (await fetch(`${env.TEST_OPENAPI_VALIDATOR}/validate`, { method: 'POST', body: JSON.stringify(broken) })).json<{ valid: boolean }>();
+    const broken = {
+      openapi: '3.1.0',
+      info: { title: 'x' },
+      paths: { '/a': { get: { responses: { 200: { $ref: '#/components/responses/missing' } } } } },
+    };
+    const verdict = await (await fetch(`${env.TEST_OPENAPI_VALIDATOR}/validate`, { method: 'POST', body: JSON.stringify(broken) })).json<{
+      valid: boolean;
+    }>();
     expect(verdict.valid).toBe(false);
   });
 });

@@ -62,6 +62,8 @@ describe('S3_PUBLIC_ENDPOINT', () => {
     expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
     expect(url.searchParams.get('X-Amz-Signature')).not.toBe(internal.searchParams.get('X-Amz-Signature'));
     expect(EdgeConfig.safeParse({ ...env, S3_PUBLIC_ENDPOINT: 'ftp://files.example.test' }).success).toBe(false);
-    expect(EdgeConfig.parse({ ...env, S3_PUBLIC_ENDPOINT: 'https://files.example.test/' }).S3_PUBLIC_ENDPOINT).toBe('https://files.example.test');
+    expect(EdgeConfig.parse({ ...env, S3_PUBLIC_ENDPOINT: 'https://files.example.test/' }).S3_PUBLIC_ENDPOINT).toBe(
+      'https://files.example.test',
+    );
   });
 });

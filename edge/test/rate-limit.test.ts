@@ -11,7 +11,11 @@ async function setLimits(accountId: string, limits: { requests_per_minute: numbe
 describe('per-key rate limits', () => {
   it('sends RateLimit-Policy and RateLimit on every response of limited routes, errors included', async () => {
     const { key } = await newCustomer('rl');
-    for (const res of [await call('/v1/models', auth(key)), await call('/v1/predictions/zzzzzzzzzzzzzzzzzzzz', auth(key)), await call('/v1/account', auth(key))]) {
+    for (const res of [
+      await call('/v1/models', auth(key)),
+      await call('/v1/predictions/zzzzzzzzzzzzzzzzzzzz', auth(key)),
+      await call('/v1/account', auth(key)),
+    ]) {
       expect(res.headers.get('ratelimit-policy')).toBe('"default";q=10000;w=60, "concurrency";q=1000;qu="concurrent-requests"');
       expect(res.headers.get('ratelimit')).toMatch(/^"default";r=\d+;t=\d+, "concurrency";r=\d+$/);
     }
@@ -69,7 +73,9 @@ describe('per-key rate limits', () => {
   it('lets an admin read, set and reset an account’s limits', async () => {
     const { accountId } = await newCustomer('rl');
     expect(await (await admin('GET', `/admin/accounts/${accountId}/limits`)).json()).toEqual({
-      account_id: accountId, limits: { requests_per_minute: 10000, concurrent_predictions: 1000 }, source: 'default',
+      account_id: accountId,
+      limits: { requests_per_minute: 10000, concurrent_predictions: 1000 },
+      source: 'default',
     });
     await setLimits(accountId, { requests_per_minute: 7, concurrent_predictions: 2 });
     const bad = await admin('PUT', `/admin/accounts/${accountId}/limits`, { requests_per_minute: 0, concurrent_predictions: 2 });

@@ -4,7 +4,9 @@ import { MAX_DISPATCH_ATTEMPTS } from '../src/predictions/transition.js';
 import { createPrediction, deliver, getPrediction, heartbeatActionOf, newCustomer, signedCall, waitForJob } from './helpers.js';
 
 async function ledgerKinds(id: string): Promise<string[]> {
-  const { results } = await env.DB.prepare('SELECT kind FROM credit_ledger WHERE prediction_id = ? ORDER BY id').bind(id).all<{ kind: string }>();
+  const { results } = await env.DB.prepare('SELECT kind FROM credit_ledger WHERE prediction_id = ? ORDER BY id')
+    .bind(id)
+    .all<{ kind: string }>();
   return results.map((r) => r.kind);
 }
 
@@ -14,7 +16,12 @@ describe('work handed back by a backend (retryable completion)', () => {
     const { prediction } = await createPrediction(key);
     const first = await waitForJob(prediction.id);
     await deliver(first.backend, prediction.id, { type: 'started' });
-    const handedBack = await deliver(first.backend, prediction.id, { type: 'completed', status: 'failed', error: 'shutting down', retryable: true });
+    const handedBack = await deliver(first.backend, prediction.id, {
+      type: 'completed',
+      status: 'failed',
+      error: 'shutting down',
+      retryable: true,
+    });
     expect(await handedBack.json()).toEqual({ result: 'applied' });
     expect((await getPrediction(key, prediction.id)).status).toBe('processing');
 
@@ -35,11 +42,22 @@ describe('work handed back by a backend (retryable completion)', () => {
     await env.DB.prepare('UPDATE predictions SET attempt = ?, last_seq = -1 WHERE id = ?').bind(MAX_DISPATCH_ATTEMPTS, prediction.id).run();
     const path = `/internal/predictions/${prediction.id}/events`;
     const res = await signedCall('POST', path, {
-      type: 'completed', prediction_id: prediction.id, attempt: MAX_DISPATCH_ATTEMPTS, seq: 0, at: new Date().toISOString(),
-      status: 'failed', output: null, error: 'backend failed as a whole', metrics: {}, retryable: true,
+      type: 'completed',
+      prediction_id: prediction.id,
+      attempt: MAX_DISPATCH_ATTEMPTS,
+      seq: 0,
+      at: new Date().toISOString(),
+      status: 'failed',
+      output: null,
+      error: 'backend failed as a whole',
+      metrics: {},
+      retryable: true,
     });
     expect(await res.json()).toEqual({ result: 'applied' });
-    expect(await getPrediction(key, prediction.id)).toMatchObject({ status: 'failed', error: `Gave up after ${MAX_DISPATCH_ATTEMPTS} dispatch attempts` });
+    expect(await getPrediction(key, prediction.id)).toMatchObject({
+      status: 'failed',
+      error: `Gave up after ${MAX_DISPATCH_ATTEMPTS} dispatch attempts`,
+    });
     expect(await ledgerKinds(prediction.id)).toEqual(['reserve', 'release']);
   });
 });

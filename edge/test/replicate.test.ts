@@ -57,10 +57,17 @@ beforeAll(async () => {
 describe('models by owner/name', () => {
   it('models.get returns the served model with its current version and input schema', async () => {
     const model = await replicate.models.get(MODEL_OWNER, 'sd15-tiny-demo');
-    expect(model).toMatchObject({ owner: MODEL_OWNER, name: 'sd15-tiny-demo', url: `${TEST_ORIGIN}/v1/models/${MODEL}`, visibility: 'public' });
+    expect(model).toMatchObject({
+      owner: MODEL_OWNER,
+      name: 'sd15-tiny-demo',
+      url: `${TEST_ORIGIN}/v1/models/${MODEL}`,
+      visibility: 'public',
+    });
     expect(model.latest_version?.id).toBe(version);
     expect(version).toMatch(/^[0-9a-f]{64}$/);
-    const schema = model.latest_version?.openapi_schema as { components: { schemas: { Input: { properties: Record<string, { default?: unknown; minimum?: number }> } } } };
+    const schema = model.latest_version?.openapi_schema as {
+      components: { schemas: { Input: { properties: Record<string, { default?: unknown; minimum?: number }> } } };
+    };
     expect(schema.components.schemas.Input.properties.width).toMatchObject({ default: 64, minimum: 64 });
     expect((model as unknown as { deepcache: { id: string } }).deepcache.id).toBe('sd15-tiny-demo');
     // Names with dots route too; each model has its own version.
@@ -73,7 +80,11 @@ describe('models by owner/name', () => {
     const pages: { owner: string; name: string }[][] = [];
     for await (const page of replicate.paginate(() => replicate.models.list())) pages.push(page);
     expect(pages).toHaveLength(1);
-    expect(pages[0]!.map((m) => `${m.owner}/${m.name}`)).toEqual(['deepcache/sd15-tiny-demo', 'deepcache/stable-diffusion-1.5', 'deepcache/stable-diffusion-xl-base-1.0']);
+    expect(pages[0]!.map((m) => `${m.owner}/${m.name}`)).toEqual([
+      'deepcache/sd15-tiny-demo',
+      'deepcache/stable-diffusion-1.5',
+      'deepcache/stable-diffusion-xl-base-1.0',
+    ]);
     const native = await (await call('/v1/models', auth(me.key))).json<{ data: { id: string }[] }>();
     expect(native.data.map((m) => m.id)).toEqual(['sd15-tiny-demo', 'stable-diffusion-1.5', 'stable-diffusion-xl-base-1.0']);
   });
@@ -88,9 +99,17 @@ describe('models by owner/name', () => {
   });
 
   it('answers 404 problem+json for an unknown owner, an unknown name and a catalogue model that is not served', async () => {
-    for (const [owner, name] of [['someone-else', 'sd15-tiny-demo'], [MODEL_OWNER, 'no-such-model'], [MODEL_OWNER, 'stable-diffusion-2.1']] as const) {
+    for (const [owner, name] of [
+      ['someone-else', 'sd15-tiny-demo'],
+      [MODEL_OWNER, 'no-such-model'],
+      [MODEL_OWNER, 'stable-diffusion-2.1'],
+    ] as const) {
       const res = await failure(replicate.models.get(owner, name));
-      expect(res, `${owner}/${name}`).toMatchObject({ status: 404, type: 'application/problem+json', body: { code: 'not-found', title: 'Not found' } });
+      expect(res, `${owner}/${name}`).toMatchObject({
+        status: 404,
+        type: 'application/problem+json',
+        body: { code: 'not-found', title: 'Not found' },
+      });
       expect(res.body.detail).toContain(`${owner}/${name}`);
     }
     const created = await call(`/v1/models/someone-else/sd15-tiny-demo/predictions`, jsonInit('POST', { input }, me.key));
@@ -109,7 +128,12 @@ describe('creating predictions', () => {
     const created = (await replicate.predictions.create({ model: MODEL, input })) as ReplicatePrediction & Prediction;
     expect(created.status).toBe('starting');
     expect(created).toMatchObject({ model: 'sd15-tiny-demo', version, source: 'api', data_removed: false });
-    expect(created.urls).toEqual({ get: `${TEST_ORIGIN}/v1/predictions/${created.id}`, cancel: `${TEST_ORIGIN}/v1/predictions/${created.id}/cancel`, stream: `${TEST_ORIGIN}/v1/predictions/${created.id}/events`, web: `${TEST_ORIGIN}/?prediction=${created.id}` });
+    expect(created.urls).toEqual({
+      get: `${TEST_ORIGIN}/v1/predictions/${created.id}`,
+      cancel: `${TEST_ORIGIN}/v1/predictions/${created.id}/cancel`,
+      stream: `${TEST_ORIGIN}/v1/predictions/${created.id}/events`,
+      web: `${TEST_ORIGIN}/?prediction=${created.id}`,
+    });
     await runToSuccess(created.id);
     const done = await replicate.wait(created, { interval: 50 });
     expect(done.status).toBe('succeeded');
@@ -141,11 +165,20 @@ describe('creating predictions', () => {
       const res = await call('/v1/predictions', jsonInit('POST', body, me.key));
       expect(res.status, JSON.stringify(body)).toBe(422);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
-      expect((await res.json<ProblemBody>()).errors?.map((e) => e.pointer), JSON.stringify(body)).toEqual([pointer]);
+      expect(
+        (await res.json<ProblemBody>()).errors?.map((e) => e.pointer),
+        JSON.stringify(body),
+      ).toEqual([pointer]);
     }
-    const unserved = await call('/v1/predictions', jsonInit('POST', { version: `${MODEL_OWNER}/stable-diffusion-2.1`, input: { prompt: 'x' } }, me.key));
+    const unserved = await call(
+      '/v1/predictions',
+      jsonInit('POST', { version: `${MODEL_OWNER}/stable-diffusion-2.1`, input: { prompt: 'x' } }, me.key),
+    );
     expect(unserved.status).toBe(422);
-    expect((await unserved.json<ProblemBody>()).errors?.[0]).toEqual({ pointer: '/version', message: 'model not served (see GET /v1/models)' });
+    expect((await unserved.json<ProblemBody>()).errors?.[0]).toEqual({
+      pointer: '/version',
+      message: 'model not served (see GET /v1/models)',
+    });
   });
 
   it('accepts owner/name as the native model field too', async () => {
@@ -165,7 +198,10 @@ describe('creating predictions', () => {
 
   it('reports an expired Prefer: wait as starting on Replicate creates, while the native route reports the real status', async () => {
     const who = await newCustomer('replicate-wait');
-    for (const [path, body, expected] of [[`/v1/models/${MODEL}/predictions`, { input }, 'starting'], ['/v1/predictions', createBody(), 'processing']] as const) {
+    for (const [path, body, expected] of [
+      [`/v1/models/${MODEL}/predictions`, { input }, 'starting'],
+      ['/v1/predictions', createBody(), 'processing'],
+    ] as const) {
       const pending = call(path, jsonInit('POST', body, who.key, { prefer: 'wait=20' }));
       // While the create waits: find the new prediction, and have the backend report that it started.
       let id: string | undefined;
@@ -230,7 +266,12 @@ describe('lists, cancel and the webhook secret', () => {
 describe('the OpenAI route without model', () => {
   it('generates with the served default (the first of SERVED_MODELS), as OpenAI defaults model', async () => {
     const who = await newCustomer('openai-default');
-    const openai = new OpenAI({ apiKey: who.key, baseURL: `${TEST_ORIGIN}/v1`, maxRetries: 0, fetch: (url, init) => exports.default.fetch(new Request(url as RequestInfo, init as RequestInit)) });
+    const openai = new OpenAI({
+      apiKey: who.key,
+      baseURL: `${TEST_ORIGIN}/v1`,
+      maxRetries: 0,
+      fetch: (url, init) => exports.default.fetch(new Request(url as RequestInfo, init as RequestInit)),
+    });
     const pending = openai.images.generate({ prompt: 'a lighthouse', size: '64x64' as '256x256' });
     let newest: Prediction | undefined;
     for (let i = 0; i < 400 && newest === undefined; i++) {
@@ -251,12 +292,37 @@ describe('the OpenAPI document', () => {
       components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
     }>();
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/models/{owner}/{name}', '/v1/models/{owner}/{name}/versions', '/v1/models/{owner}/{name}/versions/{version_id}', '/v1/models/{owner}/{name}/predictions', '/v1/webhooks/default/secret']),
+      expect.arrayContaining([
+        '/v1/models/{owner}/{name}',
+        '/v1/models/{owner}/{name}/versions',
+        '/v1/models/{owner}/{name}/versions/{version_id}',
+        '/v1/models/{owner}/{name}/predictions',
+        '/v1/webhooks/default/secret',
+      ]),
     );
-    expect(Object.keys(doc.paths['/v1/models/{owner}/{name}/predictions']?.post?.responses ?? {})).toEqual(['201', '202', '400', '401', '402', '404', '409', '413', '422', '429', '500', '503']);
-    expect(Object.keys(doc.components.schemas.CreatePredictionRequest?.properties ?? {})).toEqual(expect.arrayContaining(['model', 'version', 'input']));
-    expect(Object.keys(doc.components.schemas.Prediction?.properties ?? {})).toEqual(expect.arrayContaining(['version', 'source', 'data_removed', 'deadline']));
+    expect(Object.keys(doc.paths['/v1/models/{owner}/{name}/predictions']?.post?.responses ?? {})).toEqual([
+      '201',
+      '202',
+      '400',
+      '401',
+      '402',
+      '404',
+      '409',
+      '413',
+      '422',
+      '429',
+      '500',
+      '503',
+    ]);
+    expect(Object.keys(doc.components.schemas.CreatePredictionRequest?.properties ?? {})).toEqual(
+      expect.arrayContaining(['model', 'version', 'input']),
+    );
+    expect(Object.keys(doc.components.schemas.Prediction?.properties ?? {})).toEqual(
+      expect.arrayContaining(['version', 'source', 'data_removed', 'deadline']),
+    );
     expect(Object.keys(doc.components.schemas.ModelList?.properties ?? {})).toEqual(['data', 'previous', 'next', 'results']);
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['ReplicateModel', 'ModelVersion', 'ModelPredictionRequest']));
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['ReplicateModel', 'ModelVersion', 'ModelPredictionRequest']),
+    );
   });
 });

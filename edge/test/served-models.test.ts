@@ -56,7 +56,10 @@ describe('served models (SERVED_MODELS)', () => {
 
   it('returns 422 validation-failed at /model for a catalogue model that is not served, storing and charging nothing', async () => {
     const before = await footprint(customer.accountId);
-    const res = await call('/v1/predictions', jsonInit('POST', { model: UNSERVED, input: { prompt: 'a lighthouse', width: 768, height: 768 } }, customer.key));
+    const res = await call(
+      '/v1/predictions',
+      jsonInit('POST', { model: UNSERVED, input: { prompt: 'a lighthouse', width: 768, height: 768 } }, customer.key),
+    );
     expect(res.status).toBe(422);
     expect(res.headers.get('content-type')).toBe('application/problem+json');
     const problem = await res.json<ProblemBody>();
@@ -67,7 +70,10 @@ describe('served models (SERVED_MODELS)', () => {
 
   it('accepts a served model that is not the demo model (positive control)', async () => {
     const before = await footprint(customer.accountId);
-    const res = await call('/v1/predictions', jsonInit('POST', { model: SERVED, input: { prompt: 'a lighthouse', width: 512, height: 512, num_inference_steps: 2 } }, customer.key));
+    const res = await call(
+      '/v1/predictions',
+      jsonInit('POST', { model: SERVED, input: { prompt: 'a lighthouse', width: 512, height: 512, num_inference_steps: 2 } }, customer.key),
+    );
     expect(res.status).toBe(202);
     const after = await footprint(customer.accountId);
     expect(after.predictions).toBe(before.predictions + 1);
@@ -76,7 +82,9 @@ describe('served models (SERVED_MODELS)', () => {
 
   it('refuses an unserved model on the OpenAI route with invalid_request_error and param "model"', async () => {
     const before = await footprint(customer.accountId);
-    const error = await openAIClient(customer.key).images.generate({ model: UNSERVED, prompt: 'a lighthouse', size: '768x768' }).catch((e: unknown) => e);
+    const error = await openAIClient(customer.key)
+      .images.generate({ model: UNSERVED, prompt: 'a lighthouse', size: '768x768' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.BadRequestError);
     const bad = error as InstanceType<typeof OpenAI.BadRequestError>;
     expect(bad.status).toBe(400);
@@ -98,7 +106,22 @@ describe('served models (SERVED_MODELS)', () => {
 describe('GET /v1/models pricing', () => {
   it('shows the MAC formula and examples; no DeepCache and the deepest branch at interval 20 cost almost the same', async () => {
     const res = await call('/v1/models', auth(customer.key));
-    const { data } = await res.json<{ data: Array<{ id: string; default_price_per_image: number; pricing: { formula: string; macs_per_credit: number; unet_gmacs_at_default_size: { full: number; shallow: number[] }; examples: Array<{ deepcache: false | { cache_interval: number; cache_branch_id: number }; unet_tmacs: number; price_per_image: number }> } }> }>();
+    const { data } = await res.json<{
+      data: Array<{
+        id: string;
+        default_price_per_image: number;
+        pricing: {
+          formula: string;
+          macs_per_credit: number;
+          unet_gmacs_at_default_size: { full: number; shallow: number[] };
+          examples: Array<{
+            deepcache: false | { cache_interval: number; cache_branch_id: number };
+            unet_tmacs: number;
+            price_per_image: number;
+          }>;
+        };
+      }>;
+    }>();
     const sd15 = data.find((m) => m.id === SERVED)!;
     expect(sd15.pricing.formula).toContain('macs_per_credit');
     expect(sd15.pricing.unet_gmacs_at_default_size.full).toBeCloseTo(401.64, 1);
@@ -109,7 +132,10 @@ describe('GET /v1/models pricing', () => {
     expect(deepest!.unet_tmacs / plain!.unet_tmacs).toBeGreaterThan(0.98);
     expect(b0!.price_per_image).toBeLessThan(plain!.price_per_image / 2);
     // A create is charged what the formula says.
-    const created = await call('/v1/predictions', jsonInit('POST', { model: SERVED, input: { prompt: 'x', deepcache: false } }, customer.key));
+    const created = await call(
+      '/v1/predictions',
+      jsonInit('POST', { model: SERVED, input: { prompt: 'x', deepcache: false } }, customer.key),
+    );
     expect((await created.json<{ cost: { credits: number } }>()).cost.credits).toBe(plain!.price_per_image);
   });
 });

@@ -38,7 +38,6 @@ describe('Prefer: wait', () => {
 
 /** Id of the caller's newest prediction once it exists and was dispatched. */
 async function findNewestJob(key: string): Promise<string> {
-
   for (let i = 0; i < 200; i++) {
     const res = await call('/v1/predictions?limit=1', auth(key));
     const [newest] = (await res.json<{ results: Prediction[] }>()).results;

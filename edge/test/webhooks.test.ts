@@ -25,7 +25,10 @@ async function secretOf(key: string): Promise<string> {
 
 /** Configures a receiver endpoint with the account's current secret. */
 async function configureHook(name: string, key: string, config: Record<string, unknown> = {}): Promise<void> {
-  const res = await fetch(`${env.TEST_WEBHOOK_RECEIVER}/_test/hooks/${name}`, { method: 'POST', body: JSON.stringify({ secret: await secretOf(key), ...config }) });
+  const res = await fetch(`${env.TEST_WEBHOOK_RECEIVER}/_test/hooks/${name}`, {
+    method: 'POST',
+    body: JSON.stringify({ secret: await secretOf(key), ...config }),
+  });
   expect(res.status).toBe(200);
 }
 
@@ -60,7 +63,10 @@ async function waitForDelivery(key: string, id: string, event: string, status: s
 
 /** A prediction with a webhook subscribed to `filter` (default `completed` only; null: no filter, every event). */
 async function predictionWithHook(key: string, name: string, filter: string[] | null = ['completed']): Promise<Prediction> {
-  const { res, prediction } = await createPrediction(key, createBody({}, { webhook: hookUrl(name), ...(filter ? { webhook_events_filter: filter } : {}) }));
+  const { res, prediction } = await createPrediction(
+    key,
+    createBody({}, { webhook: hookUrl(name), ...(filter ? { webhook_events_filter: filter } : {}) }),
+  );
   expect(res.status).toBe(202);
   return prediction;
 }
@@ -127,7 +133,10 @@ describe.concurrent('webhook deliveries (Standard Webhooks v1)', () => {
     const prediction = await predictionWithHook(key, name);
     await runToSuccess(prediction.id);
     const delivery = await waitForDelivery(key, prediction.id, 'completed', 'delivered');
-    expect(delivery.attempt_log.map((a) => [a.status_code, a.error])).toEqual([[302, 'redirect 302 (redirects are not followed)'], [204, null]]);
+    expect(delivery.attempt_log.map((a) => [a.status_code, a.error])).toEqual([
+      [302, 'redirect 302 (redirects are not followed)'],
+      [204, null],
+    ]);
     expect(await received(target)).toEqual([]);
   });
 
@@ -192,7 +201,10 @@ describe.concurrent('webhook deliveries (Standard Webhooks v1)', () => {
     const res = await call(`/v1/predictions/${prediction.id}/webhooks/${delivery.id}/replay`, auth(key, { method: 'POST' }));
     expect(res.status).toBe(202);
     const got = await waitForReceived(name, 2);
-    expect(got.map((d) => [d.headers['webhook-id'], d.verified])).toEqual([[delivery.id, true], [delivery.id, true]]);
+    expect(got.map((d) => [d.headers['webhook-id'], d.verified])).toEqual([
+      [delivery.id, true],
+      [delivery.id, true],
+    ]);
     expect((await waitForDelivery(key, prediction.id, 'completed', 'delivered')).attempts).toBe(2);
     const unknown = await call(`/v1/predictions/${prediction.id}/webhooks/msg_${'0'.repeat(24)}/replay`, auth(key, { method: 'POST' }));
     expect(unknown.status).toBe(404);
@@ -243,13 +255,18 @@ describe('webhook SSRF guard', () => {
     const res = await call('/v1/predictions', jsonInit('POST', createBody({}, { webhook }), key));
     expect(res.status).toBe(422);
     expect(await res.json()).toMatchObject({ code: 'validation-failed', errors: [{ pointer: '/webhook' }] });
-    const stored = await env.DB.prepare('SELECT COUNT(*) AS n FROM predictions WHERE account_id = ?').bind(accountId).first<{ n: number }>();
+    const stored = await env.DB.prepare('SELECT COUNT(*) AS n FROM predictions WHERE account_id = ?')
+      .bind(accountId)
+      .first<{ n: number }>();
     expect(stored?.n).toBe(0);
   });
 
   it('accepts a name resolving to public addresses', async () => {
     const { key } = await newCustomer('ssrf');
-    const { res, prediction } = await createPrediction(key, createBody({}, { webhook: 'https://public.hooks.test/hook', webhook_events_filter: ['completed'] }));
+    const { res, prediction } = await createPrediction(
+      key,
+      createBody({}, { webhook: 'https://public.hooks.test/hook', webhook_events_filter: ['completed'] }),
+    );
     expect(res.status).toBe(202);
     await waitForJob(prediction.id);
   });
@@ -259,7 +276,10 @@ describe('webhook SSRF guard', () => {
     const host = `${hookName()}.rebind.test`;
     const zone = (A: string[]) => fetch(`${env.TEST_DOH_SERVER}/_test/zone`, { method: 'POST', body: JSON.stringify({ name: host, A }) });
     await zone(['93.184.216.34']);
-    const { res, prediction } = await createPrediction(key, createBody({}, { webhook: `https://${host}/hook`, webhook_events_filter: ['completed'] }));
+    const { res, prediction } = await createPrediction(
+      key,
+      createBody({}, { webhook: `https://${host}/hook`, webhook_events_filter: ['completed'] }),
+    );
     expect(res.status).toBe(202);
     await zone(['192.168.1.20']);
     await runToSuccess(prediction.id);

@@ -21,13 +21,16 @@ describe('backend bundle', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'bundle-'));
     try {
       const entry = path.join(dir, 'entry.ts');
-      await writeFile(entry, [
-        "import { Hono } from 'hono';",
-        "import { readFile } from 'node:fs/promises';",
-        "import { createHash } from 'crypto';",
-        "import { parse } from 'yaml';",
-        'export const x = [Hono, readFile, createHash, parse];',
-      ].join('\n'));
+      await writeFile(
+        entry,
+        [
+          "import { Hono } from 'hono';",
+          "import { readFile } from 'node:fs/promises';",
+          "import { createHash } from 'crypto';",
+          "import { parse } from 'yaml';",
+          'export const x = [Hono, readFile, createHash, parse];',
+        ].join('\n'),
+      );
       const result = await build({ ...backendBundleOptions(repoRoot, path.join(dir, 'out.mjs')), entryPoints: [entry], write: false });
       expect(externalsMissingFromProduction(result.metafile!, await readDependencies())).toEqual(['yaml']);
     } finally {
@@ -35,12 +38,9 @@ describe('backend bundle', () => {
     }
   });
 
-  it(
-    'bundles the real service entry with production dependencies only',
-    async () => {
-      const result = await build({ ...backendBundleOptions(repoRoot, path.join(tmpdir(), 'gpu-backend.mjs')), write: false });
-      expect(result.errors).toEqual([]);
-      expect(externalsMissingFromProduction(result.metafile!, await readDependencies())).toEqual([]);
-    },
-  );
+  it('bundles the real service entry with production dependencies only', async () => {
+    const result = await build({ ...backendBundleOptions(repoRoot, path.join(tmpdir(), 'gpu-backend.mjs')), write: false });
+    expect(result.errors).toEqual([]);
+    expect(externalsMissingFromProduction(result.metafile!, await readDependencies())).toEqual([]);
+  });
 });

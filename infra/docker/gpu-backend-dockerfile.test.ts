@@ -10,8 +10,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
 const dockerfilePath = path.join(here, 'gpu-backend.Dockerfile');
 
-interface Instruction { keyword: string; args: string; line: number }
-interface Stage { from: string; name: string | undefined; instructions: Instruction[] }
+interface Instruction {
+  keyword: string;
+  args: string;
+  line: number;
+}
+interface Stage {
+  from: string;
+  name: string | undefined;
+  instructions: Instruction[];
+}
 
 /** Joins `\` continuations, drops comments and blank lines, splits `KEYWORD args`. */
 function parseDockerfile(text: string): Instruction[] {
@@ -24,7 +32,7 @@ function parseDockerfile(text: string): Instruction[] {
     if (buf !== '' && line.trimStart().startsWith('#')) return;
     if (buf === '') start = i + 1;
     if (line.endsWith('\\')) {
-      buf += line.slice(0, -1) + ' ';
+      buf += `${line.slice(0, -1)} `;
       return;
     }
     buf += line;
@@ -140,14 +148,25 @@ describe('infra/docker/gpu-backend.Dockerfile', () => {
 
   it('copies from the build context only paths that exist and that its .dockerignore lets through', async () => {
     const ignore = (await readFile(`${dockerfilePath}.dockerignore`, 'utf8'))
-      .split('\n').map((l) => l.trim()).filter((l) => l.startsWith('!')).map((l) => l.slice(1));
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('!'))
+      .map((l) => l.slice(1));
     const sources = instructions
       .filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))
-      .flatMap((i) => i.args.split(' ').filter((a) => !a.startsWith('--')).slice(0, -1));
+      .flatMap((i) =>
+        i.args
+          .split(' ')
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1),
+      );
     expect(sources.length).toBeGreaterThan(0);
     for (const src of sources) {
       expect(existsSync(path.join(repoRoot, src)), src).toBe(true);
-      expect(ignore.some((allowed) => src === allowed || src.startsWith(`${allowed}/`)), src).toBe(true);
+      expect(
+        ignore.some((allowed) => src === allowed || src.startsWith(`${allowed}/`)),
+        src,
+      ).toBe(true);
     }
   });
 });

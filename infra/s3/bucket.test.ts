@@ -10,22 +10,32 @@ const repoRoot = path.resolve(here, '../..');
 const json = async (name: string): Promise<unknown> => JSON.parse(await readFile(path.join(here, name), 'utf8'));
 
 /** The parts of S3's PutBucketLifecycleConfiguration body this project relies on. */
-const Lifecycle = z.object({
-  Rules: z.array(z.object({
-    ID: z.string().min(1).max(255),
-    Status: z.enum(['Enabled', 'Disabled']),
-    Filter: z.object({ Prefix: z.string() }).strict(),
-    Expiration: z.object({ Days: z.number().int().positive() }).strict().optional(),
-    NoncurrentVersionExpiration: z.object({ NoncurrentDays: z.number().int().positive() }).strict().optional(),
-    AbortIncompleteMultipartUpload: z.object({ DaysAfterInitiation: z.number().int().positive() }).strict().optional(),
-  }).strict()).min(1),
-}).strict();
-const PublicAccessBlock = z.object({
-  BlockPublicAcls: z.literal(true),
-  IgnorePublicAcls: z.literal(true),
-  BlockPublicPolicy: z.literal(true),
-  RestrictPublicBuckets: z.literal(true),
-}).strict();
+const Lifecycle = z
+  .object({
+    Rules: z
+      .array(
+        z
+          .object({
+            ID: z.string().min(1).max(255),
+            Status: z.enum(['Enabled', 'Disabled']),
+            Filter: z.object({ Prefix: z.string() }).strict(),
+            Expiration: z.object({ Days: z.number().int().positive() }).strict().optional(),
+            NoncurrentVersionExpiration: z.object({ NoncurrentDays: z.number().int().positive() }).strict().optional(),
+            AbortIncompleteMultipartUpload: z.object({ DaysAfterInitiation: z.number().int().positive() }).strict().optional(),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+const PublicAccessBlock = z
+  .object({
+    BlockPublicAcls: z.literal(true),
+    IgnorePublicAcls: z.literal(true),
+    BlockPublicPolicy: z.literal(true),
+    RestrictPublicBuckets: z.literal(true),
+  })
+  .strict();
 
 let config: Record<string, string>;
 let productionVars: string;
@@ -41,7 +51,9 @@ const wranglerVar = (name: string) => new RegExp(`^${name}\\s*=\\s*"([^"]*)"`, '
 describe('infra/s3 bucket documents', () => {
   it('blocks every form of public access', async () => {
     expect(PublicAccessBlock.safeParse(await json('public-access-block.json')).success).toBe(true);
-    expect(PublicAccessBlock.safeParse({ ...(await json('public-access-block.json') as object), BlockPublicPolicy: false }).success).toBe(false);
+    expect(PublicAccessBlock.safeParse({ ...((await json('public-access-block.json')) as object), BlockPublicPolicy: false }).success).toBe(
+      false,
+    );
   });
 
   it('expires generated images under the backend output prefix and aborts stale multipart uploads', async () => {
@@ -74,8 +86,13 @@ describe('infra/s3 bucket documents', () => {
 
 describe('production edge and GPU fleet', () => {
   it('serve the same models: the edge SERVED_MODELS lists exactly the ids in the backend ConfigMap MODELS', () => {
-    const fleet = config['MODELS']!.split(',').map((entry) => entry.split('=')[0]!.trim()).sort();
-    const edge = (wranglerVar('SERVED_MODELS') ?? '').split(',').map((id) => id.trim()).sort();
+    const fleet = config['MODELS']!.split(',')
+      .map((entry) => entry.split('=')[0]!.trim())
+      .sort();
+    const edge = (wranglerVar('SERVED_MODELS') ?? '')
+      .split(',')
+      .map((id) => id.trim())
+      .sort();
     expect(fleet.length).toBeGreaterThan(0);
     expect(edge).toEqual(fleet);
   });

@@ -3,7 +3,11 @@ import { createLogger, type LogLevel } from './logger.js';
 
 function capture(level: LogLevel = 'debug') {
   const lines: { line: string; level: LogLevel }[] = [];
-  const logger = createLogger({ level, write: (line, at) => lines.push({ line, level: at }), now: () => new Date('2026-01-02T03:04:05.000Z') });
+  const logger = createLogger({
+    level,
+    write: (line, at) => lines.push({ line, level: at }),
+    now: () => new Date('2026-01-02T03:04:05.000Z'),
+  });
   return { logger, lines, parsed: () => lines.map((l) => JSON.parse(l.line) as Record<string, unknown>) };
 }
 
@@ -41,7 +45,12 @@ describe('createLogger', () => {
       seed: 5,
     });
     expect(lines[0]?.line).not.toMatch(/castle|key_abc|v1,sig|whsec_zzz|key_live/);
-    expect(parsed()[0]).toMatchObject({ authorization: '[redacted]', job: { input: '[redacted]', headers: { 'x-internal-signature': '[redacted]' } }, attempts: [{ webhook_secret: '[redacted]', status: 500 }], seed: 5 });
+    expect(parsed()[0]).toMatchObject({
+      authorization: '[redacted]',
+      job: { input: '[redacted]', headers: { 'x-internal-signature': '[redacted]' } },
+      attempts: [{ webhook_secret: '[redacted]', status: 500 }],
+      seed: 5,
+    });
   });
 
   it('serializes errors with name, message, stack and cause', () => {

@@ -40,7 +40,8 @@ export interface LoggerOptions {
 export const REDACTED = '[redacted]';
 
 /** Field names whose values are never written out (case-insensitive). */
-const SECRET_LOOKING_FIELD = /secret|signature|authorization|password|passphrase|credential|token|api_?key|cookie|^prompt$|^negative_prompt$|^input$/i;
+const SECRET_LOOKING_FIELD =
+  /secret|signature|authorization|password|passphrase|credential|token|api_?key|cookie|^prompt$|^negative_prompt$|^input$/i;
 
 /** How deep nested objects are walked before they are written as `[truncated]`. */
 const MAX_DEPTH = 6;

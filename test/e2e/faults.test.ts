@@ -12,11 +12,18 @@ import { useStack } from './helpers/stack-fixture.js';
 const h = useStack();
 
 describe('GPU backend killed mid-prediction', () => {
-  it('leases the prediction again once the killed attempt\'s lease expires; it succeeds exactly once and is charged once', async () => {
+  it("leases the prediction again once the killed attempt's lease expires; it succeeds exactly once and is charged once", async () => {
     const before = await balance(h.stack);
-    const created = await call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ width: 512, height: 512, num_inference_steps: 40, deepcache: false }));
+    const created = await call<PredictionJson>(
+      h.stack,
+      'POST',
+      '/v1/predictions',
+      tinyRequest({ width: 512, height: 512, num_inference_steps: 40, deepcache: false }),
+    );
     expect(created.status).toBe(202);
-    await eventually('the first attempt to run', async () => ((await call<PredictionJson>(h.stack, 'GET', `/v1/predictions/${created.body.id}`)).body.status === 'processing' ? true : undefined));
+    await eventually('the first attempt to run', async () =>
+      (await call<PredictionJson>(h.stack, 'GET', `/v1/predictions/${created.body.id}`)).body.status === 'processing' ? true : undefined,
+    );
 
     const first = h.stack.backend.current();
     first.signal('SIGKILL');

@@ -19,7 +19,9 @@ const h = useStack();
 async function png(width: number, height: number, paint: (x: number, y: number) => [number, number, number]): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw.set(paint(x, y), (y * width + x) * 3);
-  return sharp(raw, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .png()
+    .toBuffer();
 }
 const dataUri = (b: Buffer) => `data:image/png;base64,${b.toString('base64')}`;
 
@@ -50,7 +52,13 @@ afterAll(() => new Promise<void>((r) => server.close(() => r())));
 describe('image-to-image and inpainting through the native API', () => {
   it('runs ⌊steps·strength⌋ steps from a data: URI image, prices them plus the encoder pass, and stores the input by key', async () => {
     const before = await balance(h.stack);
-    const res = await call<PredictionJson & { input: Record<string, unknown> }>(h.stack, 'POST', '/v1/predictions', tinyRequest({ image: dataUri(image), prompt_strength: 0.5, num_inference_steps: 6 }), { prefer: 'wait=90' });
+    const res = await call<PredictionJson & { input: Record<string, unknown> }>(
+      h.stack,
+      'POST',
+      '/v1/predictions',
+      tinyRequest({ image: dataUri(image), prompt_strength: 0.5, num_inference_steps: 6 }),
+      { prefer: 'wait=90' },
+    );
     expect(res.status).toBe(201);
     expect(res.body.status).toBe('succeeded');
     expect(res.body.metrics.unet_full_steps! + res.body.metrics.unet_shallow_steps!).toBe(3);
@@ -58,8 +66,20 @@ describe('image-to-image and inpainting through the native API', () => {
     const meta = await sharp(await bytesAt(res.body.output![0]!)).metadata();
     expect([meta.width, meta.height]).toEqual([64, 64]);
     const resolved = ResolvedInput.parse({
-      prompt: 'x', negative_prompt: '', width: 64, height: 64, num_inference_steps: 6, guidance_scale: 7.5, seed: 7, scheduler: 'ddim', num_outputs: 1,
-      output_format: 'png', output_quality: 90, deepcache: { cache_interval: 3, cache_branch_id: 0, schedule: 'uniform' }, image: 'k', prompt_strength: 0.5,
+      prompt: 'x',
+      negative_prompt: '',
+      width: 64,
+      height: 64,
+      num_inference_steps: 6,
+      guidance_scale: 7.5,
+      seed: 7,
+      scheduler: 'ddim',
+      num_outputs: 1,
+      output_format: 'png',
+      output_quality: 90,
+      deepcache: { cache_interval: 3, cache_branch_id: 0, schedule: 'uniform' },
+      image: 'k',
+      prompt_strength: 0.5,
     });
     expect(res.body.cost.credits).toBe(priceFor(findModel('sd15-tiny-demo')!, resolved).credits);
     expect(await balance(h.stack)).toBe(before - res.body.cost.credits);
@@ -74,12 +94,24 @@ describe('image-to-image and inpainting through the native API', () => {
   });
 
   it('fetches an image URL under the SSRF rules and refuses redirects', async () => {
-    const ok = await call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ image: `${served}/picture.png` }), { prefer: 'wait=90' });
+    const ok = await call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ image: `${served}/picture.png` }), {
+      prefer: 'wait=90',
+    });
     expect(ok.body.status).toBe('succeeded');
-    const moved = await call<{ errors: Array<{ pointer: string; message: string }> }>(h.stack, 'POST', '/v1/predictions', tinyRequest({ image: `${served}/moved.png` }));
+    const moved = await call<{ errors: Array<{ pointer: string; message: string }> }>(
+      h.stack,
+      'POST',
+      '/v1/predictions',
+      tinyRequest({ image: `${served}/moved.png` }),
+    );
     expect(moved.status).toBe(422);
     expect(moved.body.errors[0]).toMatchObject({ pointer: '/input/image', message: expect.stringMatching(/redirect/) });
-    const internal = await call<{ errors: Array<{ pointer: string }> }>(h.stack, 'POST', '/v1/predictions', tinyRequest({ image: 'https://10.0.0.1/x.png' }));
+    const internal = await call<{ errors: Array<{ pointer: string }> }>(
+      h.stack,
+      'POST',
+      '/v1/predictions',
+      tinyRequest({ image: 'https://10.0.0.1/x.png' }),
+    );
     expect(internal.status).toBe(422);
     expect(internal.body.errors[0]!.pointer).toBe('/input/image');
   });
@@ -93,7 +125,12 @@ describe('image-to-image and inpainting through the native API', () => {
       [{ mask: dataUri(mask) }, '/input/mask', /needs an input image/],
     ];
     for (const [input, pointer, message] of cases) {
-      const res = await call<{ errors: Array<{ pointer: string; message: string }> }>(h.stack, 'POST', '/v1/predictions', tinyRequest(input));
+      const res = await call<{ errors: Array<{ pointer: string; message: string }> }>(
+        h.stack,
+        'POST',
+        '/v1/predictions',
+        tinyRequest(input),
+      );
       expect(res.status, JSON.stringify(res.body)).toBe(422);
       expect(res.body.errors[0]).toMatchObject({ pointer, message: expect.stringMatching(message) });
     }
@@ -107,7 +144,9 @@ describe('OpenAI-compatible POST /v1/images/edits with the official openai packa
   it('edits the transparent area of a mask and answers b64_json PNGs of the requested size', async () => {
     const rgba = Buffer.alloc(64 * 64 * 4);
     for (let i = 0; i < 64 * 64; i++) rgba.set([0, 0, 0, i % 64 < 32 ? 0 : 255], i * 4);
-    const openaiMask = await sharp(rgba, { raw: { width: 64, height: 64, channels: 4 } }).png().toBuffer();
+    const openaiMask = await sharp(rgba, { raw: { width: 64, height: 64, channels: 4 } })
+      .png()
+      .toBuffer();
     const res = await client().images.edit({
       model: 'sd15-tiny-demo',
       image: await toFile(image, 'image.png', { type: 'image/png' }),
@@ -125,10 +164,19 @@ describe('OpenAI-compatible POST /v1/images/edits with the official openai packa
   });
 
   it('answers OpenAI-shaped 400s for an undecodable upload and a mask of another size', async () => {
-    const bad = client().images.edit({ model: 'sd15-tiny-demo', image: await toFile(Buffer.from('nope'), 'x.png', { type: 'image/png' }), prompt: 'x' });
+    const bad = client().images.edit({
+      model: 'sd15-tiny-demo',
+      image: await toFile(Buffer.from('nope'), 'x.png', { type: 'image/png' }),
+      prompt: 'x',
+    });
     await expect(bad).rejects.toMatchObject({ status: 400, param: 'image' });
     const small = await png(32, 32, () => [0, 0, 0]);
-    const mismatch = client().images.edit({ model: 'sd15-tiny-demo', image: await toFile(image, 'i.png', { type: 'image/png' }), mask: await toFile(small, 'm.png', { type: 'image/png' }), prompt: 'x' });
+    const mismatch = client().images.edit({
+      model: 'sd15-tiny-demo',
+      image: await toFile(image, 'i.png', { type: 'image/png' }),
+      mask: await toFile(small, 'm.png', { type: 'image/png' }),
+      prompt: 'x',
+    });
     await expect(mismatch).rejects.toMatchObject({ status: 400, param: 'mask' });
   });
 });

@@ -19,7 +19,9 @@ const h = useStack({ backendsEdgeUrl: `http://127.0.0.1:${proxyPort}` });
 async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k))) as Record<string, string>;
+  const headers = Object.fromEntries(
+    Object.entries(req.headers).filter(([k]) => !['host', 'connection', 'content-length'].includes(k)),
+  ) as Record<string, string>;
   const body = chunks.length > 0 ? Buffer.concat(chunks) : undefined;
   const upstream = await fetch(`${h.stack.edgeUrl}${req.url}`, { method: req.method!, headers, ...(body ? { body } : {}) });
   const answer = Buffer.from(await upstream.arrayBuffer());
@@ -36,11 +38,14 @@ const proxy = createServer((req, res) => {
   });
 });
 await new Promise<void>((resolve) => proxy.listen(proxyPort, '127.0.0.1', resolve));
-afterAll(() => new Promise<void>((resolve) => {
-  proxy.close(() => resolve());
-  // The backend's long poll would otherwise hold the close for its whole wait.
-  proxy.closeAllConnections();
-}));
+afterAll(
+  () =>
+    new Promise<void>((resolve) => {
+      proxy.close(() => resolve());
+      // The backend's long poll would otherwise hold the close for its whole wait.
+      proxy.closeAllConnections();
+    }),
+);
 
 const valid = tinyRequest();
 const corpus = [...schemaMutations(valid, 60), ...handWrittenCases(valid)];

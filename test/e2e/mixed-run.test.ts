@@ -33,10 +33,12 @@ describe('a mixed run of creates, cancels, timeouts, retries and faults', () => 
     for (let i = 0; i < 3; i++) await create(tinyRequest({ seed: 100 + i }));
     await create(tinyRequest({ seed: 200, num_outputs: 2 }));
     // Retries with one Idempotency-Key: one prediction.
-    const retried = await Promise.all([0, 1, 2].map(async (i) => {
-      await new Promise((r) => setTimeout(r, i * 300));
-      return call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ seed: 300 }), { 'idempotency-key': 'mixed-retry' });
-    }));
+    const retried = await Promise.all(
+      [0, 1, 2].map(async (i) => {
+        await new Promise((r) => setTimeout(r, i * 300));
+        return call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ seed: 300 }), { 'idempotency-key': 'mixed-retry' });
+      }),
+    );
     const retriedIds = new Set(retried.filter((r) => r.status === 202 || r.status === 201).map((r) => r.body.id));
     expect(retriedIds.size).toBe(1);
     for (const id of retriedIds) ids.add(id);
@@ -47,7 +49,13 @@ describe('a mixed run of creates, cancels, timeouts, retries and faults', () => 
     expect((await call(h.stack, 'POST', `/v1/predictions/${toCancel.id}/cancel`)).status).toBe(200);
 
     // The OpenAI route's wait (2 s here) ends: the prediction is canceled at the backend too.
-    const openai = await call<{ error: { code: string } }>(h.stack, 'POST', '/v1/images/generations', { model: 'sd15-tiny-demo', prompt: 'slow', size: '512x512', num_inference_steps: 60, deepcache: false });
+    const openai = await call<{ error: { code: string } }>(h.stack, 'POST', '/v1/images/generations', {
+      model: 'sd15-tiny-demo',
+      prompt: 'slow',
+      size: '512x512',
+      num_inference_steps: 60,
+      deepcache: false,
+    });
     expect(openai.status).toBe(503);
     const listed = await call<{ results: PredictionJson[] }>(h.stack, 'GET', '/v1/predictions?limit=1');
     const timedOut = listed.body.results[0]!;
@@ -79,16 +87,21 @@ describe('a mixed run of creates, cancels, timeouts, retries and faults', () => 
     // No canceled or timed-out prediction keeps running on the GPU backend: the running cancel reached it (a
     // heartbeat answered `cancel`), and with every prediction ended it holds no lease and runs nothing.
     expect(await metric(LEASE_ACTIONS, { action: 'cancel' })).toBeGreaterThanOrEqual(1);
-    await eventually('the backend to hold and run nothing', async () => ((await metric(LEASES_HELD)) === 0 && (await metric(RUNNING)) === 0 ? true : undefined), 60_000);
+    await eventually(
+      'the backend to hold and run nothing',
+      async () => ((await metric(LEASES_HELD)) === 0 && (await metric(RUNNING)) === 0 ? true : undefined),
+      60_000,
+    );
 
     // Terminal states stay put.
     await new Promise((r) => setTimeout(r, 3_000));
     for (const p of all) expect((await call<PredictionJson>(h.stack, 'GET', `/v1/predictions/${p.id}`)).body.status).toBe(p.status);
 
     // The ledger: every hold settled exactly once, and the credits spent = images delivered × price per image.
-    const check = await call<{ consistent: boolean; ledger: { reserved: number; committed: number; released: number; outstanding: number } }>(
-      h.stack, 'GET', `/admin/accounts/${h.stack.accountId}/ledger/check`, undefined, { authorization: `Bearer ${h.stack.adminToken}` },
-    );
+    const check = await call<{
+      consistent: boolean;
+      ledger: { reserved: number; committed: number; released: number; outstanding: number };
+    }>(h.stack, 'GET', `/admin/accounts/${h.stack.accountId}/ledger/check`, undefined, { authorization: `Bearer ${h.stack.adminToken}` });
     expect(check.body.consistent).toBe(true);
     expect(check.body.ledger.outstanding).toBe(0);
     expect(check.body.ledger.reserved).toBe(check.body.ledger.committed + check.body.ledger.released);
@@ -101,6 +114,17 @@ describe('a mixed run of creates, cancels, timeouts, retries and faults', () => 
       }, 0);
     expect(before - (await balance(h.stack))).toBe(delivered);
     expect(check.body.ledger.committed).toBe(delivered);
-    console.log(JSON.stringify({ mixed_run: { predictions: all.length, by_status: Object.fromEntries(['succeeded', 'failed', 'canceled', 'aborted'].map((s) => [s, all.filter((p) => p.status === s).length])), credits_spent: delivered, ledger: check.body.ledger } }));
+    console.log(
+      JSON.stringify({
+        mixed_run: {
+          predictions: all.length,
+          by_status: Object.fromEntries(
+            ['succeeded', 'failed', 'canceled', 'aborted'].map((s) => [s, all.filter((p) => p.status === s).length]),
+          ),
+          credits_spent: delivered,
+          ledger: check.body.ledger,
+        },
+      }),
+    );
   }, 900_000);
 });

@@ -24,12 +24,22 @@ function processesUsing(marker: string): string[] {
 
 describe('npm start', () => {
   it('prints a key and a curl line that generate an image, and stops every part on Ctrl-C', async () => {
-    const ports = { EDGE_PORT: await freePort(), BACKEND_PORT: await freePort(), S3_PORT: await freePort(), INSPECTOR_PORT: await freePort() };
+    const ports = {
+      EDGE_PORT: await freePort(),
+      BACKEND_PORT: await freePort(),
+      S3_PORT: await freePort(),
+      INSPECTOR_PORT: await freePort(),
+    };
     const child = spawn('npm', ['start'], {
       cwd: REPO_ROOT,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), BACKENDS_COUNT: '2', LOCAL_STATE_DIR: stateDir },
+      env: {
+        ...process.env,
+        ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+        BACKENDS_COUNT: '2',
+        LOCAL_STATE_DIR: stateDir,
+      },
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
@@ -69,7 +79,7 @@ describe('npm start', () => {
     for (const [name, port] of Object.entries(ports).filter(([n]) => n !== 'INSPECTOR_PORT')) {
       expect(await isPortFree(port), `${name} ${port} still in use`).toBe(true);
     }
-    expect(await isPortFree(ports.BACKEND_PORT + 1), 'the second backend\'s port still in use').toBe(true);
+    expect(await isPortFree(ports.BACKEND_PORT + 1), "the second backend's port still in use").toBe(true);
     expect(processesUsing(stateDir)).toEqual([]);
   });
 });

@@ -36,7 +36,9 @@ async function newAccount(stack: Stack, credits: number): Promise<{ accountId: s
   return { accountId: account.id, key: key.key };
 }
 
-async function describeImage(bytes: Buffer): Promise<{ format: string | undefined; width: number | undefined; height: number | undefined }> {
+async function describeImage(
+  bytes: Buffer,
+): Promise<{ format: string | undefined; width: number | undefined; height: number | undefined }> {
   const meta = await sharp(bytes).metadata();
   return { format: meta.format, width: meta.width, height: meta.height };
 }
@@ -61,7 +63,12 @@ describe('images.generate as OpenAI users write it', () => {
   });
 
   it('returns n URLs for n > 1, each a distinct image', async () => {
-    const res = await client(h.stack.apiKey).images.generate({ prompt: 'a lighthouse at dusk', size: size('64x128'), n: 3, response_format: 'url' });
+    const res = await client(h.stack.apiKey).images.generate({
+      prompt: 'a lighthouse at dusk',
+      size: size('64x128'),
+      n: 3,
+      response_format: 'url',
+    });
     expect(res.data).toHaveLength(3);
     const bodies = await Promise.all(res.data!.map(async (d) => Buffer.from(await (await fetch(d.url!)).arrayBuffer())));
     for (const body of bodies) expect(await describeImage(body)).toEqual({ format: 'png', width: 64, height: 128 });
@@ -69,9 +76,16 @@ describe('images.generate as OpenAI users write it', () => {
   });
 
   it('returns base64 images for response_format b64_json, with the model named as owner/name', async () => {
-    const res = await client(h.stack.apiKey).images.generate({ model: 'deepcache/sd15-tiny-demo', prompt: 'a lighthouse', size: size('128x64'), n: 2, response_format: 'b64_json' });
+    const res = await client(h.stack.apiKey).images.generate({
+      model: 'deepcache/sd15-tiny-demo',
+      prompt: 'a lighthouse',
+      size: size('128x64'),
+      n: 2,
+      response_format: 'b64_json',
+    });
     expect(res.data).toHaveLength(2);
-    for (const item of res.data!) expect(await describeImage(Buffer.from(item.b64_json!, 'base64'))).toEqual({ format: 'png', width: 128, height: 64 });
+    for (const item of res.data!)
+      expect(await describeImage(Buffer.from(item.b64_json!, 'base64'))).toEqual({ format: 'png', width: 128, height: 64 });
   });
 });
 
@@ -92,14 +106,18 @@ describe('errors as the SDK types them', () => {
   });
 
   it('AuthenticationError (401) for a key the edge does not know', async () => {
-    const err = await rejection(client('sdk_unknownkey01_NotARealKeyNotARealKeyNotARealKe').images.generate({ prompt: 'x', size: size('64x64') }));
+    const err = await rejection(
+      client('sdk_unknownkey01_NotARealKeyNotARealKeyNotARealKe').images.generate({ prompt: 'x', size: size('64x64') }),
+    );
     expect(err).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((err as InstanceType<typeof OpenAI.AuthenticationError>).status).toBe(401);
   });
 
   it('an APIError with status 402 (insufficient_quota) when the balance cannot pay', async () => {
     const broke = await newAccount(h.stack, 0);
-    const err = (await rejection(client(broke.key).images.generate({ prompt: 'x', size: size('64x64') }))) as InstanceType<typeof OpenAI.APIError>;
+    const err = (await rejection(client(broke.key).images.generate({ prompt: 'x', size: size('64x64') }))) as InstanceType<
+      typeof OpenAI.APIError
+    >;
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.status).toBe(402);
     expect(err.type).toBe('insufficient_quota');

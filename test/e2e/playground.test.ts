@@ -21,7 +21,16 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (as .ci/run does) or set CHROMIUM_PATH`);
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 60_000);
 
@@ -50,11 +59,18 @@ describe('playground', () => {
     await page.fill('#branch', '1');
     await page.click('#generate');
 
-    await page.waitForFunction(() => {
-      const img = document.getElementById('image') as HTMLImageElement | null;
-      return img !== null && img.complete && img.naturalWidth > 0;
-    }, undefined, { timeout: 240_000 });
-    const size = await page.$eval('#image', (img) => ({ w: (img as HTMLImageElement).naturalWidth, h: (img as HTMLImageElement).naturalHeight }));
+    await page.waitForFunction(
+      () => {
+        const img = document.getElementById('image') as HTMLImageElement | null;
+        return img?.complete && img.naturalWidth > 0;
+      },
+      undefined,
+      { timeout: 240_000 },
+    );
+    const size = await page.$eval('#image', (img) => ({
+      w: (img as HTMLImageElement).naturalWidth,
+      h: (img as HTMLImageElement).naturalHeight,
+    }));
     expect(size).toEqual({ w: 128, h: 64 });
     expect(await page.textContent('#status')).toMatch(/^succeeded/);
     expect(await page.$eval('#progress', (p) => [(p as HTMLProgressElement).value, (p as HTMLProgressElement).max])).toEqual([8, 8]);
@@ -70,7 +86,10 @@ describe('playground', () => {
     const res = await fetch(`${h.stack.edgeUrl}/v1/predictions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${h.stack.apiKey}`, 'content-type': 'application/json', prefer: 'wait=60' },
-      body: JSON.stringify({ model: 'deepcache/sd15-tiny-demo', input: { prompt: 'a red fox', width: 64, height: 128, num_inference_steps: 4 } }),
+      body: JSON.stringify({
+        model: 'deepcache/sd15-tiny-demo',
+        input: { prompt: 'a red fox', width: 64, height: 128, num_inference_steps: 4 },
+      }),
     });
     const prediction = (await res.json()) as { id: string; status: string; urls: { web: string } };
     expect(prediction.status).toBe('succeeded');
@@ -80,11 +99,18 @@ describe('playground', () => {
     expect(await page.textContent('#status')).toContain(prediction.id);
     await page.fill('#key', h.stack.apiKey);
     await page.dispatchEvent('#key', 'change');
-    await page.waitForFunction(() => {
-      const img = document.getElementById('image') as HTMLImageElement | null;
-      return img !== null && img.complete && img.naturalWidth > 0;
-    }, undefined, { timeout: 30_000 });
-    const size = await page.$eval('#image', (img) => ({ w: (img as HTMLImageElement).naturalWidth, h: (img as HTMLImageElement).naturalHeight }));
+    await page.waitForFunction(
+      () => {
+        const img = document.getElementById('image') as HTMLImageElement | null;
+        return img?.complete && img.naturalWidth > 0;
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    const size = await page.$eval('#image', (img) => ({
+      w: (img as HTMLImageElement).naturalWidth,
+      h: (img as HTMLImageElement).naturalHeight,
+    }));
     expect(size).toEqual({ w: 64, h: 128 });
     expect(await page.textContent('#status')).toBe(`succeeded: ${prediction.id}`);
   });
@@ -95,7 +121,8 @@ describe('playground', () => {
     page.on('pageerror', (err) => errors.push(String(err)));
     let sent: { input: Record<string, unknown> } | undefined;
     page.on('request', (req) => {
-      if (req.method() === 'POST' && new URL(req.url()).pathname === '/v1/predictions') sent = JSON.parse(req.postData() ?? '{}') as typeof sent;
+      if (req.method() === 'POST' && new URL(req.url()).pathname === '/v1/predictions')
+        sent = JSON.parse(req.postData() ?? '{}') as typeof sent;
     });
     await page.goto(`${h.stack.edgeUrl}/`);
     await page.fill('#key', h.stack.apiKey);
@@ -106,7 +133,9 @@ describe('playground', () => {
     // drop a 96×64 PNG on the drop zone, as a file dragged from the desktop arrives
     const raw = Buffer.alloc(96 * 64 * 3);
     for (let i = 0; i < 96 * 64; i++) raw.set([i % 96, 80, 160], i * 3);
-    const pngBytes = await sharp(raw, { raw: { width: 96, height: 64, channels: 3 } }).png().toBuffer();
+    const pngBytes = await sharp(raw, { raw: { width: 96, height: 64, channels: 3 } })
+      .png()
+      .toBuffer();
     await page.evaluate(async (b64) => {
       const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
       const dt = new DataTransfer();
@@ -123,10 +152,14 @@ describe('playground', () => {
     await page.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.7, { steps: 5 });
     await page.mouse.up();
     await page.click('#generate');
-    await page.waitForFunction(() => {
-      const img = document.getElementById('image') as HTMLImageElement | null;
-      return img !== null && img.complete && img.naturalWidth > 0;
-    }, undefined, { timeout: 90_000 });
+    await page.waitForFunction(
+      () => {
+        const img = document.getElementById('image') as HTMLImageElement | null;
+        return img?.complete && img.naturalWidth > 0;
+      },
+      undefined,
+      { timeout: 90_000 },
+    );
     expect(await page.textContent('#status')).toMatch(/^succeeded/);
     // 8 steps at strength 0.5 run 4, DeepCache interval 3 (the form's default): 2 full, 2 shallow
     expect(await page.textContent('#timings')).toContain('U-Net steps: 2 full, 2 shallow');
@@ -137,7 +170,7 @@ describe('playground', () => {
     expect([info.width, info.height]).toEqual([96, 64]);
     const white = [...data].filter((v) => v > 200).length;
     expect(white).toBeGreaterThan(20);
-    expect(white).toBeLessThan(96 * 64 / 2);
+    expect(white).toBeLessThan((96 * 64) / 2);
     expect(errors).toEqual([]);
   });
 

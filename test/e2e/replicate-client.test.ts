@@ -52,7 +52,11 @@ describe('replicate.run', () => {
     const model = await replicate.models.get('deepcache', 'sd15-tiny-demo');
     const version = model.latest_version!.id;
     const seen: string[] = [];
-    const output = (await replicate.run(`${MODEL}:${version}`, { input: { ...input, num_outputs: 2, output_format: 'webp' }, wait: { mode: 'poll', interval: 200 } }, (p) => seen.push(p.status))) as FileOutput[];
+    const output = (await replicate.run(
+      `${MODEL}:${version}`,
+      { input: { ...input, num_outputs: 2, output_format: 'webp' }, wait: { mode: 'poll', interval: 200 } },
+      (p) => seen.push(p.status),
+    )) as FileOutput[];
     expect(seen[0]).toBe('starting');
     expect(seen.at(-1)).toBe('succeeded');
     expect(output).toHaveLength(2);
@@ -60,7 +64,10 @@ describe('replicate.run', () => {
   });
 
   it('rejects with the prediction error when the input does not fit the model (422 from the edge)', async () => {
-    await expect(replicate.run(MODEL, { input: { ...input, width: 72 } })).rejects.toMatchObject({ name: 'ApiError', response: { status: 422 } });
+    await expect(replicate.run(MODEL, { input: { ...input, width: 72 } })).rejects.toMatchObject({
+      name: 'ApiError',
+      response: { status: 422 },
+    });
   });
 });
 
@@ -79,7 +86,10 @@ describe('predictions', () => {
   });
 
   it('predictions.cancel cancels a running prediction', async () => {
-    const created = await replicate.predictions.create({ model: MODEL, input: { ...input, width: 256, height: 256, num_inference_steps: 30, deepcache: false } });
+    const created = await replicate.predictions.create({
+      model: MODEL,
+      input: { ...input, width: 256, height: 256, num_inference_steps: 30, deepcache: false },
+    });
     const canceled = await replicate.predictions.cancel(created.id);
     expect(canceled.status).toBe('canceled');
     expect((await replicate.wait(canceled, {})).status).toBe('canceled');
@@ -122,12 +132,29 @@ describe('webhooks', () => {
     try {
       const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
       const created = await replicate.predictions.create({ model: MODEL, input, webhook: url, webhook_events_filter: ['completed'] });
-      const delivery = await eventually('the completed delivery', async () => received.find((d) => (JSON.parse(d.body) as Prediction).id === created.id), 60_000);
-      const headers = { 'webhook-id': String(delivery.headers['webhook-id']), 'webhook-timestamp': String(delivery.headers['webhook-timestamp']), 'webhook-signature': String(delivery.headers['webhook-signature']) };
+      const delivery = await eventually(
+        'the completed delivery',
+        async () => received.find((d) => (JSON.parse(d.body) as Prediction).id === created.id),
+        60_000,
+      );
+      const headers = {
+        'webhook-id': String(delivery.headers['webhook-id']),
+        'webhook-timestamp': String(delivery.headers['webhook-timestamp']),
+        'webhook-signature': String(delivery.headers['webhook-signature']),
+      };
       // As a handler gets it: a fetch Request with the delivery's headers and body.
-      const asRequest = (body: string): Request => new Request(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
+      const asRequest = (body: string): Request =>
+        new Request(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
       expect(await validateWebhook(asRequest(delivery.body), key)).toBe(true);
-      expect(await validateWebhook({ id: headers['webhook-id'], timestamp: headers['webhook-timestamp'], signature: headers['webhook-signature'], body: delivery.body, secret: key })).toBe(true);
+      expect(
+        await validateWebhook({
+          id: headers['webhook-id'],
+          timestamp: headers['webhook-timestamp'],
+          signature: headers['webhook-signature'],
+          body: delivery.body,
+          secret: key,
+        }),
+      ).toBe(true);
       expect(await validateWebhook(asRequest(delivery.body.replace('"succeeded"', '"failed"')), key)).toBe(false);
       expect((JSON.parse(delivery.body) as Prediction).status).toBe('succeeded');
       // The edge records the 2xx once the receiver's answer is back.

@@ -58,7 +58,12 @@ describe('webhook deliveries to a local receiver', () => {
     // Every delivery's first attempt is refused with 503, so each one is retried once.
     const receiver = await startWebhookReceiver({ secret, answer: (d) => (d.attemptForId === 1 ? 503 : 204) });
     receivers.push(receiver);
-    const created = await call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ seed: 11 }, { webhook: `${receiver.url}/hooks/fox`, webhook_events_filter: ['start', 'completed'] }));
+    const created = await call<PredictionJson>(
+      h.stack,
+      'POST',
+      '/v1/predictions',
+      tinyRequest({ seed: 11 }, { webhook: `${receiver.url}/hooks/fox`, webhook_events_filter: ['start', 'completed'] }),
+    );
     expect(created.status).toBe(202);
     const done = await waitForEnd(h.stack, created.body.id);
     expect(done.status).toBe('succeeded');
@@ -96,7 +101,12 @@ describe('webhook deliveries to a local receiver', () => {
   it('retries a delivery while the receiver is down and delivers it once the receiver is back; the log shows every attempt', async () => {
     const port = await freePort();
     const hook = `http://127.0.0.1:${port}/hooks/later`;
-    const created = await call<PredictionJson>(h.stack, 'POST', '/v1/predictions', tinyRequest({ seed: 12 }, { webhook: hook, webhook_events_filter: ['completed'] }));
+    const created = await call<PredictionJson>(
+      h.stack,
+      'POST',
+      '/v1/predictions',
+      tinyRequest({ seed: 12 }, { webhook: hook, webhook_events_filter: ['completed'] }),
+    );
     expect(created.status).toBe(202);
     expect((await waitForEnd(h.stack, created.body.id)).status).toBe('succeeded');
 

@@ -69,7 +69,10 @@ export class FixtureModels {
     if (!p) {
       p = (async () => {
         const { full, shallow } = splitUnetForDeepCache(this.#unetModel(key), branch);
-        const [f, s] = await Promise.all([ort.InferenceSession.create(serializeModel(full)), ort.InferenceSession.create(serializeModel(shallow))]);
+        const [f, s] = await Promise.all([
+          ort.InferenceSession.create(serializeModel(full)),
+          ort.InferenceSession.create(serializeModel(shallow)),
+        ]);
         this.#open.push(f, s);
         return { full: f, shallow: s };
       })();
@@ -101,14 +104,18 @@ export class FixtureModels {
   vae(scalingFactor: number): Promise<VaeDecoder> {
     const vaePath = this.fixture.manifest.models.vae_decoder?.path;
     if (!vaePath) throw new Error(`${this.fixture.name} has no VAE decoder`);
-    this.#vae ??= VaeDecoder.create({ source: path.join(this.fixture.dir, vaePath), providers: ['cpu'], scalingFactor }).then((v) => (this.#open.push(v), v));
+    this.#vae ??= VaeDecoder.create({ source: path.join(this.fixture.dir, vaePath), providers: ['cpu'], scalingFactor }).then(
+      (v) => (this.#open.push(v), v),
+    );
     return this.#vae;
   }
 
   vaeEncoder(scalingFactor: number): Promise<VaeEncoder> {
     const encoderPath = (this.fixture.manifest.models as Record<string, { path?: string } | null | undefined>).vae_encoder?.path;
     if (!encoderPath) throw new Error(`${this.fixture.name} has no VAE encoder`);
-    this.#encoder ??= VaeEncoder.create({ source: path.join(this.fixture.dir, encoderPath), providers: ['cpu'], scalingFactor }).then((v) => (this.#open.push(v), v));
+    this.#encoder ??= VaeEncoder.create({ source: path.join(this.fixture.dir, encoderPath), providers: ['cpu'], scalingFactor }).then(
+      (v) => (this.#open.push(v), v),
+    );
     return this.#encoder;
   }
 

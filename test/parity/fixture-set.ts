@@ -51,7 +51,7 @@ export interface FixtureDir {
 
 /** Directories from `SD_FIXTURES`, or every `deepcache-*` fixture. */
 export function fixtureDirectories(env: string | undefined = process.env.SD_FIXTURES): string[] {
-  if (env && env.trim()) {
+  if (env?.trim()) {
     return env
       .split(':')
       .filter(Boolean)

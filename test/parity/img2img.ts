@@ -12,7 +12,16 @@ import { deepcacheStepPlan } from '../../shared/deepcache-schedule.js';
 import type { DeepCacheSettings } from '../../shared/deepcache.js';
 import { fixtureTensor } from '../support/fixtures.js';
 import { FeatureCache, type StepKind } from '../../gpu-backend/src/pipeline/feature-cache.js';
-import { imageRunCache, imageToTensor, latentMask, maskedImage, maskToTensor, sampleFromImage, strengthSchedule, type StrengthSchedule } from '../../gpu-backend/src/pipeline/img2img.js';
+import {
+  imageRunCache,
+  imageToTensor,
+  latentMask,
+  maskedImage,
+  maskToTensor,
+  sampleFromImage,
+  strengthSchedule,
+  type StrengthSchedule,
+} from '../../gpu-backend/src/pipeline/img2img.js';
 import { schedulerFromDiffusersCase } from '../../gpu-backend/src/schedulers/index.js';
 import type { Scheduler } from '../../gpu-backend/src/schedulers/scheduler.js';
 import type { Tensor } from '../../gpu-backend/src/tensor/tensor.js';
@@ -63,7 +72,8 @@ export type ImageCase = z.infer<typeof ImageCase>;
 /** The case's DeepCache settings as a request would give them (uniform only in these fixtures). */
 export function caseSettings(c: ImageCase): DeepCacheSettings | false {
   if (!c.deepcache) return false;
-  if (c.deepcache.skip_mode !== 'uniform') throw new Error(`case ${c.id}: DeepCache skip_mode ${c.deepcache.skip_mode} is not described by image cases`);
+  if (c.deepcache.skip_mode !== 'uniform')
+    throw new Error(`case ${c.id}: DeepCache skip_mode ${c.deepcache.skip_mode} is not described by image cases`);
   return { cache_interval: c.deepcache.cache_interval, cache_branch_id: c.deepcache.cache_branch_id, schedule: 'uniform' };
 }
 
@@ -145,7 +155,11 @@ export async function runImageCase(models: FixtureModels, c: ImageCase, kinds: r
   let maskedImageLatents: Tensor | undefined;
   if (inpaint) {
     // the reference passed the 0/1 mask as floats (1 = repaint): as an 8-bit mask that is 0/255
-    const full = maskToTensor(Uint8Array.from(fixtureTensor(inputs.mask_uint8).data, (v) => v * 255), W, H);
+    const full = maskToTensor(
+      Uint8Array.from(fixtureTensor(inputs.mask_uint8).data, (v) => v * 255),
+      W,
+      H,
+    );
     mask = latentMask(full, h, w);
     maskedImageLatents = await encoder.encode(maskedImage(image, full), draw('masked_image_latent_eps'));
   }

@@ -48,7 +48,10 @@ function helperKind(dc: NonNullable<SamplingCase['deepcache']>, index: number, f
 function expectClose(actual: Tensor, ref: Tensor, tol: { rel: number; abs: number }, what: string): void {
   expect(actual.dims, `${what}: dims`).toEqual(ref.dims);
   const c = compareToReference(actual.data, ref.data, tol);
-  expect(c.ok, `${what}: max|diff| ${c.maxDiff.toExponential(3)} exceeds ${c.bound.toExponential(3)} (max|ref| ${c.maxRef.toExponential(3)})`).toBe(true);
+  expect(
+    c.ok,
+    `${what}: max|diff| ${c.maxDiff.toExponential(3)} exceeds ${c.bound.toExponential(3)} (max|ref| ${c.maxRef.toExponential(3)})`,
+  ).toBe(true);
 }
 
 function expectUint8Close(actual: Uint8Array, ref: Tensor, what: string): void {
@@ -143,12 +146,19 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, fx) => {
             const fullOut = await full.run(ortInputs(inputs, '_full', full.inputNames));
             expectClose(toTensor(fullOut[DEEPCACHE_FEATURE]!), fixtureTensor(b.cached_tensor), SINGLE, `branch ${branch} cached tensor`);
             expectClose(toTensor(fullOut.out_sample!), fixtureTensor(json.full_out_sample), SINGLE, `branch ${branch} full out_sample`);
-            const feeds = ortInputs(inputs, '_shallow', shallow.inputNames.filter((n) => n !== DEEPCACHE_FEATURE));
+            const feeds = ortInputs(
+              inputs,
+              '_shallow',
+              shallow.inputNames.filter((n) => n !== DEEPCACHE_FEATURE),
+            );
             feeds[DEEPCACHE_FEATURE] = fullOut[DEEPCACHE_FEATURE]!;
             const shallowOut = toTensor((await shallow.run(feeds)).out_sample!);
             expectClose(shallowOut, fixtureTensor(b.shallow_out_sample), SINGLE, `branch ${branch} shallow out_sample`);
             const plain = fixtureTensor(json.plain_out_sample_at_shallow_inputs);
-            expect(compareToReference(shallowOut.data, plain.data, SINGLE).ok, `branch ${branch}: shallow output must differ from the plain forward`).toBe(false);
+            expect(
+              compareToReference(shallowOut.data, plain.data, SINGLE).ok,
+              `branch ${branch}: shallow output must differ from the plain forward`,
+            ).toBe(false);
           }
         });
         break;
@@ -162,7 +172,10 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, fx) => {
           expect(run.scheduler.initNoiseSigma).toBeCloseTo(sc.init_noise_sigma, 4);
           expect(run.stepKinds).toEqual(sc.step_kinds);
           const ref = readJson(fx, sc.file);
-          expect(isFiniteTensorJson(ref.final_latents), `${fx.name}/${sc.id}: the reference's final latents are not finite, so the fixture cannot check this case`).toBe(true);
+          expect(
+            isFiniteTensorJson(ref.final_latents),
+            `${fx.name}/${sc.id}: the reference's final latents are not finite, so the fixture cannot check this case`,
+          ).toBe(true);
           const perStep = ref.latents_after_each_step as unknown[] | undefined;
           if (perStep) {
             expect(run.perStep).toHaveLength(perStep.length);
@@ -175,7 +188,13 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, fx) => {
             const dc = sc.deepcache!;
             const nonuniform = dc.skip_mode !== 'uniform';
             const settings = nonuniform
-              ? { cache_interval: dc.cache_interval, cache_branch_id: dc.cache_branch_id, schedule: 'nonuniform' as const, center: dc.center, power: dc.pow }
+              ? {
+                  cache_interval: dc.cache_interval,
+                  cache_branch_id: dc.cache_branch_id,
+                  schedule: 'nonuniform' as const,
+                  center: dc.center,
+                  power: dc.pow,
+                }
               : { cache_interval: dc.cache_interval, cache_branch_id: dc.cache_branch_id, schedule: 'uniform' as const };
             const plan = deepcacheStepPlan(sc.timesteps.length, sc.num_inference_steps, settings);
             const ours = plan.map((f) => (f ? 'full' : 'shallow'));
@@ -247,7 +266,10 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, fx) => {
             mark(c);
             const { scheduler } = schedulerFromDiffusersCase(ic.scheduler, ic.scheduler_config);
             scheduler.setTimesteps(ic.num_inference_steps);
-            const ours = ruleKinds({ ...ic, deepcache_step_rule: 'counted' }, strengthSchedule(scheduler, ic.num_inference_steps, ic.strength));
+            const ours = ruleKinds(
+              { ...ic, deepcache_step_rule: 'counted' },
+              strengthSchedule(scheduler, ic.num_inference_steps, ic.strength),
+            );
             expect(ic.fresh_helper_step_kinds, 'the case records the fresh-helper kinds').toBeDefined();
             expect(ours).toEqual(ic.fresh_helper_step_kinds);
             expect(ours, 'a reused helper gives other step kinds').not.toEqual(ic.step_kinds);
@@ -263,7 +285,12 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, fx) => {
           expect(probe.timesteps).toEqual(ic.all_timesteps);
           expect(probe.order).toBe(ic.scheduler_order);
           const schedule = strengthSchedule(probe, ic.num_inference_steps, ic.strength);
-          expect([schedule.initTimestep, schedule.tStart, schedule.beginIndex, schedule.runLength]).toEqual([ic.init_timestep, ic.t_start, ic.begin_index, ic.num_unet_calls]);
+          expect([schedule.initTimestep, schedule.tStart, schedule.beginIndex, schedule.runLength]).toEqual([
+            ic.init_timestep,
+            ic.t_start,
+            ic.begin_index,
+            ic.num_unet_calls,
+          ]);
           expect(ic.all_timesteps.slice(schedule.beginIndex)).toEqual(ic.timesteps);
           const kinds = ruleKinds(ic, schedule);
           expect(kinds, `step kinds of the ${ic.deepcache_step_rule ?? 'no-DeepCache'} rule`).toEqual(ic.step_kinds);
@@ -279,14 +306,17 @@ describe.each(fixtures.map((f) => [f.name, f] as const))('%s', (_name, fx) => {
             expectClose(run.mask!, fixtureTensor(ref.mask), { rel: 0, abs: 0 }, 'latent-grid mask');
             expectClose(run.maskedImageLatents!, fixtureTensor(ref.masked_image_latents), SINGLE, 'masked image latents');
           }
-          const noiseAt = (ref.latent_timestep ? fixtureTensor(ref.latent_timestep).data[0] : (ref.start_add_noise_timestep as number[] | null)?.[0]) ?? null;
+          const noiseAt =
+            (ref.latent_timestep ? fixtureTensor(ref.latent_timestep).data[0] : (ref.start_add_noise_timestep as number[] | null)?.[0]) ??
+            null;
           if (noiseAt !== null) expect(noiseAt).toBe(ic.timesteps[0]);
           expectClose(run.start, fixtureTensor(ref.start_latents), LOOP, 'start latents');
           // per step (before and after the blend) and final
           const blendAt = ref.blend_add_noise_timesteps as number[][] | undefined;
           if (blendAt) expect(blendAt.map((t) => t[0])).toEqual(ic.timesteps.slice(1));
           const before = ref.latents_after_scheduler_step as unknown[] | undefined;
-          if (before) before.forEach((r, i) => expectClose(run.beforeBlend[i]!, fixtureTensor(r), LOOP, `latents after scheduler step ${i}`));
+          if (before)
+            before.forEach((r, i) => expectClose(run.beforeBlend[i]!, fixtureTensor(r), LOOP, `latents after scheduler step ${i}`));
           const perStep = ref.latents_after_each_step as unknown[] | undefined;
           expect(perStep !== undefined).toBe(ic.has_latents_after_each_step);
           if (perStep) {

@@ -38,7 +38,8 @@ export function samplingConditioning(inputs: Record<string, unknown>): UNetCondi
 
 export async function runSamplingCase(models: FixtureModels, c: SamplingCase): Promise<SamplingRun> {
   const inputs = readJson(models.fixture, c.inputs);
-  if (c.eta !== undefined && c.eta !== 0) throw new Error(`case ${c.id}: eta ${c.eta} (stochastic DDIM) cannot be compared without the reference noise`);
+  if (c.eta !== undefined && c.eta !== 0)
+    throw new Error(`case ${c.id}: eta ${c.eta} (stochastic DDIM) cannot be compared without the reference noise`);
   const { scheduler } = schedulerFromDiffusersCase(c.scheduler, c.scheduler_config);
   scheduler.setTimesteps(c.num_inference_steps);
   const branch = c.deepcache && c.step_kinds.includes('shallow') ? c.deepcache.cache_branch_id : null;

@@ -17,10 +17,12 @@ const SPECIFIER = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["'](\.{1,2}\/[^"']
 /** The files of `file`'s text that resolve into `test/support/`. */
 function supportImports(file: string, text: string): string[] {
   const dir = path.dirname(path.join(repoRoot, file));
-  return [...text.matchAll(SPECIFIER)].map((m) => m[1]!).filter((spec) => {
-    const relative = path.relative(supportRoot, path.resolve(dir, spec));
-    return !relative.startsWith('..') && !path.isAbsolute(relative);
-  });
+  return [...text.matchAll(SPECIFIER)]
+    .map((m) => m[1]!)
+    .filter((spec) => {
+      const relative = path.relative(supportRoot, path.resolve(dir, spec));
+      return !relative.startsWith('..') && !path.isAbsolute(relative);
+    });
 }
 
 const codeFiles = execFileSync('git', ['ls-files', '-z', '--', 'edge', 'gpu-backend', 'shared', 'scripts', 'bench', 'infra'], {

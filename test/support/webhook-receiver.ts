@@ -55,7 +55,11 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     return typeof value === 'string' ? value : '';
   };
   const server = await startHttpReceiver((req, body, res) => {
-    const headers = { 'webhook-id': header(req, 'webhook-id'), 'webhook-timestamp': header(req, 'webhook-timestamp'), 'webhook-signature': header(req, 'webhook-signature') };
+    const headers = {
+      'webhook-id': header(req, 'webhook-id'),
+      'webhook-timestamp': header(req, 'webhook-timestamp'),
+      'webhook-signature': header(req, 'webhook-signature'),
+    };
     let payload: unknown = null;
     let error: string | null = null;
     try {

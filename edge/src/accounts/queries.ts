@@ -20,7 +20,10 @@ export interface Usage {
 
 /** Balance in credits: the sum of the account's ledger rows. */
 export async function accountBalance(db: D1Database, accountId: string): Promise<number> {
-  const row = await db.prepare('SELECT COALESCE(SUM(credits), 0) AS balance FROM credit_ledger WHERE account_id = ?').bind(accountId).first<{ balance: number }>();
+  const row = await db
+    .prepare('SELECT COALESCE(SUM(credits), 0) AS balance FROM credit_ledger WHERE account_id = ?')
+    .bind(accountId)
+    .first<{ balance: number }>();
   return row?.balance ?? 0;
 }
 
@@ -45,7 +48,12 @@ export async function usageSince(db: D1Database, accountId: string, since: strin
   const byKey = await usageByKey(db, accountId, since);
   if (keyId !== undefined) return { period_start: since, ...emptyUsage, ...omitKey(byKey.find((u) => u.key_id === keyId)) };
   const total = byKey.reduce(
-    (sum, u) => ({ predictions: sum.predictions + u.predictions, succeeded: sum.succeeded + u.succeeded, images: sum.images + u.images, credits: sum.credits + u.credits }),
+    (sum, u) => ({
+      predictions: sum.predictions + u.predictions,
+      succeeded: sum.succeeded + u.succeeded,
+      images: sum.images + u.images,
+      credits: sum.credits + u.credits,
+    }),
     emptyUsage,
   );
   return { period_start: since, ...total };
@@ -58,7 +66,13 @@ function omitKey(u: (Usage & { key_id: string }) | undefined): Omit<Usage, 'peri
 
 /** Usage since `since` per API key of the account (keys without activity are left out). */
 export async function usageByKey(db: D1Database, accountId: string, since: string): Promise<(Usage & { key_id: string })[]> {
-  const [predictions, charges] = await db.batch<{ key_id: string; predictions?: number; succeeded?: number; images?: number; credits?: number }>([
+  const [predictions, charges] = await db.batch<{
+    key_id: string;
+    predictions?: number;
+    succeeded?: number;
+    images?: number;
+    credits?: number;
+  }>([
     db
       .prepare(
         `SELECT key_id, COUNT(*) AS predictions,
@@ -68,12 +82,21 @@ export async function usageByKey(db: D1Database, accountId: string, since: strin
       )
       .bind(accountId, since),
     db
-      .prepare("SELECT key_id, COALESCE(SUM(amount), 0) AS credits FROM credit_ledger WHERE account_id = ? AND kind = 'commit' AND created_at >= ? GROUP BY key_id")
+      .prepare(
+        "SELECT key_id, COALESCE(SUM(amount), 0) AS credits FROM credit_ledger WHERE account_id = ? AND kind = 'commit' AND created_at >= ? GROUP BY key_id",
+      )
       .bind(accountId, since),
   ]);
   const out = new Map<string, Usage & { key_id: string }>();
   for (const r of predictions?.results ?? []) {
-    out.set(r.key_id, { key_id: r.key_id, period_start: since, predictions: r.predictions ?? 0, succeeded: r.succeeded ?? 0, images: r.images ?? 0, credits: 0 });
+    out.set(r.key_id, {
+      key_id: r.key_id,
+      period_start: since,
+      predictions: r.predictions ?? 0,
+      succeeded: r.succeeded ?? 0,
+      images: r.images ?? 0,
+      credits: 0,
+    });
   }
   for (const r of charges?.results ?? []) {
     const entry = out.get(r.key_id) ?? { key_id: r.key_id, period_start: since, ...emptyUsage };

@@ -91,7 +91,9 @@ export class AccountMeter extends DurableObject<Env> {
   async #init(accountId: string): Promise<void> {
     this.#ready ??= this.ctx.blockConcurrencyWhile(async () => {
       if (this.#meta('balance') !== null) return;
-      const row = await this.env.DB.prepare('SELECT COALESCE(SUM(credits), 0) AS balance FROM credit_ledger WHERE account_id = ?').bind(accountId).first<{ balance: number }>();
+      const row = await this.env.DB.prepare('SELECT COALESCE(SUM(credits), 0) AS balance FROM credit_ledger WHERE account_id = ?')
+        .bind(accountId)
+        .first<{ balance: number }>();
       this.#setMeta('account_id', accountId);
       this.#setMeta('balance', String(row?.balance ?? 0));
     });
@@ -108,11 +110,27 @@ export class AccountMeter extends DurableObject<Env> {
   }
 
   /** Adds `delta` to the balance and queues the ledger row: one synchronous step, so it is atomic. */
-  #move(accountId: string, kind: LedgerKind, delta: number, amount: number | null, predictionId: string | null, keyId: string | null, note: string | null): void {
+  #move(
+    accountId: string,
+    kind: LedgerKind,
+    delta: number,
+    amount: number | null,
+    predictionId: string | null,
+    keyId: string | null,
+    note: string | null,
+  ): void {
     this.#setMeta('balance', String(this.#balance() + delta));
     this.#sql.exec(
       'INSERT INTO outbox (entry_id, account_id, kind, credits, amount, prediction_id, key_id, note, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      `led_${crypto.randomUUID()}`, accountId, kind, delta, amount, predictionId, keyId, note, new Date().toISOString(),
+      `led_${crypto.randomUUID()}`,
+      accountId,
+      kind,
+      delta,
+      amount,
+      predictionId,
+      keyId,
+      note,
+      new Date().toISOString(),
     );
   }
 
@@ -143,7 +161,10 @@ export class AccountMeter extends DurableObject<Env> {
     const own = this.#meta('limits');
     if (own !== null) return { limits: JSON.parse(own) as RateLimits, source: 'account' };
     const config = configFrom(this.env);
-    return { limits: { requests_per_minute: config.DEFAULT_REQUESTS_PER_MINUTE, concurrent_predictions: config.DEFAULT_CONCURRENT_PREDICTIONS }, source: 'default' };
+    return {
+      limits: { requests_per_minute: config.DEFAULT_REQUESTS_PER_MINUTE, concurrent_predictions: config.DEFAULT_CONCURRENT_PREDICTIONS },
+      source: 'default',
+    };
   }
 
   #activeFor(keyId: string): number {
@@ -164,7 +185,13 @@ export class AccountMeter extends DurableObject<Env> {
     if (active >= limit) return { ok: false, reason: 'concurrency', limit, active };
     const balance = this.#balance();
     if (balance < req.credits) return { ok: false, reason: 'insufficient-credits', balance, needed: req.credits };
-    this.#sql.exec("INSERT INTO holds (prediction_id, key_id, reserved, per_image, state) VALUES (?, ?, ?, ?, 'open')", req.predictionId, req.keyId, req.credits, req.perImage);
+    this.#sql.exec(
+      "INSERT INTO holds (prediction_id, key_id, reserved, per_image, state) VALUES (?, ?, ?, ?, 'open')",
+      req.predictionId,
+      req.keyId,
+      req.credits,
+      req.perImage,
+    );
     this.#move(req.accountId, 'reserve', -req.credits, req.credits, req.predictionId, req.keyId, null);
     await this.#flush();
     return { ok: true, balance: this.#balance(), duplicate: false };
@@ -176,7 +203,12 @@ export class AccountMeter extends DurableObject<Env> {
     if (hold.state !== 'open') return { outcome: 'already-closed', committed: 0, released: 0 };
     const committed = Math.min(hold.reserved, Math.max(0, charge(hold)));
     const released = hold.reserved - committed;
-    this.#sql.exec("UPDATE holds SET state = 'closed', committed = ?, released = ? WHERE prediction_id = ?", committed, released, predictionId);
+    this.#sql.exec(
+      "UPDATE holds SET state = 'closed', committed = ?, released = ? WHERE prediction_id = ?",
+      committed,
+      released,
+      predictionId,
+    );
     if (committed > 0) this.#move(accountId, 'commit', 0, committed, predictionId, hold.key_id, null);
     if (released > 0) this.#move(accountId, 'release', released, released, predictionId, hold.key_id, null);
     return { outcome: 'closed', committed, released };
@@ -209,9 +241,16 @@ export class AccountMeter extends DurableObject<Env> {
     await this.#init(req.accountId);
     if (req.idempotencyKey !== undefined) {
       const fingerprint = JSON.stringify([req.credits, req.note]);
-      const seen = this.#sql.exec<{ fingerprint: string }>('SELECT fingerprint FROM topup_keys WHERE idem_key = ?', req.idempotencyKey).toArray()[0];
+      const seen = this.#sql
+        .exec<{ fingerprint: string }>('SELECT fingerprint FROM topup_keys WHERE idem_key = ?', req.idempotencyKey)
+        .toArray()[0];
       if (seen) return { outcome: seen.fingerprint === fingerprint ? 'replayed' : 'mismatch', balance: this.#balance() };
-      this.#sql.exec('INSERT INTO topup_keys (idem_key, fingerprint, created_at) VALUES (?, ?, ?)', req.idempotencyKey, fingerprint, new Date().toISOString());
+      this.#sql.exec(
+        'INSERT INTO topup_keys (idem_key, fingerprint, created_at) VALUES (?, ?, ?)',
+        req.idempotencyKey,
+        fingerprint,
+        new Date().toISOString(),
+      );
     }
     this.#move(req.accountId, 'topup', req.credits, req.credits, null, null, req.note);
     await this.#flush();
@@ -223,12 +262,16 @@ export class AccountMeter extends DurableObject<Env> {
     const req = HitRequest.parse(input);
     await this.#init(req.accountId);
     const { limits } = this.#limits();
-    const row = this.#sql.exec<{ start: number; count: number }>('SELECT start, count FROM rate_windows WHERE key_id = ?', req.keyId).toArray()[0];
+    const row = this.#sql
+      .exec<{ start: number; count: number }>('SELECT start, count FROM rate_windows WHERE key_id = ?', req.keyId)
+      .toArray()[0];
     const previous: WindowState | null = row ? { start: row.start, count: row.count } : null;
     const decision = countRequest(previous, Date.now() / 1000, limits.requests_per_minute, WINDOW_S);
     this.#sql.exec(
       'INSERT INTO rate_windows (key_id, start, count) VALUES (?, ?, ?) ON CONFLICT(key_id) DO UPDATE SET start = excluded.start, count = excluded.count',
-      req.keyId, decision.next.start, decision.next.count,
+      req.keyId,
+      decision.next.start,
+      decision.next.count,
     );
     return {
       allowed: decision.allowed,
@@ -253,7 +296,9 @@ export class AccountMeter extends DurableObject<Env> {
     if (!held && open >= req.max) return { ok: false, open };
     this.#sql.exec(
       'INSERT INTO stream_leases (lease_id, key_id, expires_at) VALUES (?, ?, ?) ON CONFLICT(lease_id) DO UPDATE SET expires_at = excluded.expires_at',
-      req.leaseId, req.keyId, now + req.ttlMs,
+      req.leaseId,
+      req.keyId,
+      now + req.ttlMs,
     );
     return { ok: true, open: held ? open : open + 1 };
   }
@@ -276,10 +321,19 @@ export class AccountMeter extends DurableObject<Env> {
   async snapshot(accountId: string): Promise<MeterSnapshot> {
     await this.#init(accountId);
     await this.#flush();
-    const holds = this.#sql.exec<{ n: number; reserved: number }>("SELECT COUNT(*) AS n, COALESCE(SUM(reserved), 0) AS reserved FROM holds WHERE state = 'open'").one();
+    const holds = this.#sql
+      .exec<{ n: number; reserved: number }>("SELECT COUNT(*) AS n, COALESCE(SUM(reserved), 0) AS reserved FROM holds WHERE state = 'open'")
+      .one();
     const pending = this.#sql.exec<{ n: number }>('SELECT COUNT(*) AS n FROM outbox').one().n;
     const { limits, source } = this.#limits();
-    return { balance: this.#balance(), reserved: holds.reserved, openHolds: holds.n, pendingLedgerRows: pending, limits, limitsSource: source };
+    return {
+      balance: this.#balance(),
+      reserved: holds.reserved,
+      openHolds: holds.n,
+      pendingLedgerRows: pending,
+      limits,
+      limitsSource: source,
+    };
   }
 }
 

@@ -20,7 +20,12 @@ const TERMINAL_STATUS_SQL_LIST = terminalStatuses.map((status) => `'${status}'`)
  * @throws ApiError 402 `insufficient-credits` when the balance is below the price
  * @throws ApiError 429 `quota-exceeded` when the key already runs its maximum of concurrent predictions
  */
-export async function reserveCredits(env: Env, caller: Caller, predictionId: string, price: { credits: number; per_image: number }): Promise<void> {
+export async function reserveCredits(
+  env: Env,
+  caller: Caller,
+  predictionId: string,
+  price: { credits: number; per_image: number },
+): Promise<void> {
   const result = await meterOf(env, caller.accountId).reserve({
     accountId: caller.accountId,
     keyId: caller.keyId,
@@ -32,13 +37,18 @@ export async function reserveCredits(env: Env, caller: Caller, predictionId: str
   if (result.reason === 'insufficient-credits') {
     throw new ApiError(402, 'insufficient-credits', `This prediction costs ${result.needed} credits; the balance is ${result.balance}`);
   }
-  throw new ApiError(429, 'quota-exceeded', `This API key already runs ${result.active} predictions (limit ${result.limit}); retry when one ends`, {
-    headers: {
-      'retry-after': '5',
-      'ratelimit-policy': `"concurrency";q=${result.limit};qu="concurrent-requests"`,
-      ratelimit: `"concurrency";r=0`,
+  throw new ApiError(
+    429,
+    'quota-exceeded',
+    `This API key already runs ${result.active} predictions (limit ${result.limit}); retry when one ends`,
+    {
+      headers: {
+        'retry-after': '5',
+        'ratelimit-policy': `"concurrency";q=${result.limit};qu="concurrent-requests"`,
+        ratelimit: `"concurrency";r=0`,
+      },
     },
-  });
+  );
 }
 
 /** Returns a prediction's hold to the balance (no-op when nothing is held or it was settled already). */

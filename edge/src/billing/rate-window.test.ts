@@ -10,7 +10,12 @@ describe('countRequest', () => {
       decisions.push([d.allowed, d.remaining, d.resetSeconds]);
       state = d.next;
     }
-    expect(decisions).toEqual([[true, 2, 55], [true, 1, 55], [true, 0, 55], [false, 0, 55]]);
+    expect(decisions).toEqual([
+      [true, 2, 55],
+      [true, 1, 55],
+      [true, 0, 55],
+      [false, 0, 55],
+    ]);
     expect(state).toEqual({ start: 120, count: 3 });
   });
 

@@ -35,14 +35,18 @@ function schemaLabel(schema: unknown): string {
 
 function renderOperation(method: string, path: string, op: Operation): string {
   const params = (op.parameters ?? [])
-    .map((p) => `<li><code>${escapeHtml(p.name)}</code> (${escapeHtml(p.in)}${p.required ? ', required' : ''}) ${schemaLabel(p.schema)}</li>`)
+    .map(
+      (p) => `<li><code>${escapeHtml(p.name)}</code> (${escapeHtml(p.in)}${p.required ? ', required' : ''}) ${schemaLabel(p.schema)}</li>`,
+    )
     .join('');
   const body = Object.entries(op.requestBody?.content ?? {})
     .map(([type, media]) => `<li>${escapeHtml(type)}: ${schemaLabel(media.schema)}</li>`)
     .join('');
   const responses = Object.entries(op.responses ?? {})
     .map(([status, r]) => {
-      const content = Object.entries(r.content ?? {}).map(([type, media]) => `${escapeHtml(type)} ${schemaLabel(media.schema)}`).join(', ');
+      const content = Object.entries(r.content ?? {})
+        .map(([type, media]) => `${escapeHtml(type)} ${schemaLabel(media.schema)}`)
+        .join(', ');
       return `<tr><td>${escapeHtml(status)}</td><td>${escapeHtml(r.description ?? '')}</td><td>${content}</td></tr>`;
     })
     .join('');
@@ -64,7 +68,10 @@ export function renderDocsHtml(doc: Document): string {
   }
   const sections = [...byTag].map(([tag, ops]) => `<h2 id="tag-${escapeHtml(tag)}">${escapeHtml(tag)}</h2>${ops.join('')}`).join('');
   const schemas = Object.entries(doc.components?.schemas ?? {})
-    .map(([name, schema]) => `<details id="schema-${escapeHtml(name)}"><summary>${escapeHtml(name)}</summary><pre>${escapeHtml(JSON.stringify(schema, null, 2))}</pre></details>`)
+    .map(
+      ([name, schema]) =>
+        `<details id="schema-${escapeHtml(name)}"><summary>${escapeHtml(name)}</summary><pre>${escapeHtml(JSON.stringify(schema, null, 2))}</pre></details>`,
+    )
     .join('');
   const title = escapeHtml(doc.info?.title ?? 'API');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

@@ -47,6 +47,10 @@ export function renderApiError(c: Context<AppEnv>, err: ApiError): Response {
     headers.set('content-type', 'application/json');
     return new Response(JSON.stringify(toOpenAIError(err)), { status: err.status, headers });
   }
-  const body = problemDocument(err.code, err.status, err.detail, { instance: new URL(c.req.url).pathname, requestId: c.get('requestId'), errors: err.errors });
+  const body = problemDocument(err.code, err.status, err.detail, {
+    instance: new URL(c.req.url).pathname,
+    requestId: c.get('requestId'),
+    errors: err.errors,
+  });
   return renderProblem(body, err.headers);
 }

@@ -41,7 +41,14 @@ export function backendJobOf(row: PredictionRow, attempt: number, env: Env): Bac
  * Claims the next attempt of one taken job for `workerId` in D1.
  * @returns the attempt, or null when the job must not run (it was dropped, aborted or failed here)
  */
-async function claimAttempt(env: Env, listeners: StatusListeners, queue: DurableObjectStub<WorkQueue>, workerId: string, predictionId: string, nowMs: number): Promise<{ row: PredictionRow; attempt: number } | null> {
+async function claimAttempt(
+  env: Env,
+  listeners: StatusListeners,
+  queue: DurableObjectStub<WorkQueue>,
+  workerId: string,
+  predictionId: string,
+  nowMs: number,
+): Promise<{ row: PredictionRow; attempt: number } | null> {
   const row = await getPredictionRow(env.DB, predictionId);
   if (!row || isTerminal(row.status)) {
     await queue.drop(predictionId);
@@ -74,7 +81,13 @@ async function claimAttempt(env: Env, listeners: StatusListeners, queue: Durable
  * Claims every taken job for `workerId` and binds the attempts in the queue. A D1 failure part way hands the
  * unclaimed jobs back to the queue at once and is rethrown when nothing was claimed.
  */
-export async function claimTakenJobs(env: Env, listeners: StatusListeners, queue: DurableObjectStub<WorkQueue>, workerId: string, taken: TakenJob[]): Promise<ClaimedJob[]> {
+export async function claimTakenJobs(
+  env: Env,
+  listeners: StatusListeners,
+  queue: DurableObjectStub<WorkQueue>,
+  workerId: string,
+  taken: TakenJob[],
+): Promise<ClaimedJob[]> {
   const claimed: Array<{ job: BackendJob }> = [];
   const nowMs = Date.now();
   for (const [index, { predictionId }] of taken.entries()) {
@@ -90,7 +103,10 @@ export async function claimTakenJobs(env: Env, listeners: StatusListeners, queue
     }
   }
   if (claimed.length === 0) return [];
-  const expiries = await queue.bind(workerId, claimed.map(({ job }) => ({ predictionId: job.id, attempt: job.attempt })));
+  const expiries = await queue.bind(
+    workerId,
+    claimed.map(({ job }) => ({ predictionId: job.id, attempt: job.attempt })),
+  );
   return claimed.flatMap(({ job }, i) => {
     const expiresAtMs = expiries[i];
     return expiresAtMs === null || expiresAtMs === undefined ? [] : [{ job, expiresAtMs }];

@@ -101,7 +101,9 @@ export class WorkQueue extends DurableObject<Env> {
 
   /** Next value of a counter kept in `meta` (enqueue order, service order). */
   #next(counter: string): number {
-    const row = this.#sql.exec<{ v: number }>('INSERT INTO meta (k, v) VALUES (?, 1) ON CONFLICT(k) DO UPDATE SET v = v + 1 RETURNING v', counter).one();
+    const row = this.#sql
+      .exec<{ v: number }>('INSERT INTO meta (k, v) VALUES (?, 1) ON CONFLICT(k) DO UPDATE SET v = v + 1 RETURNING v', counter)
+      .one();
     return row.v;
   }
 
@@ -123,17 +125,20 @@ export class WorkQueue extends DurableObject<Env> {
    * @returns whether it was queued now (false when it already waited in the backlog)
    */
   async enqueue(entry: QueueEntry, nowMs: number = Date.now()): Promise<boolean> {
-    const lease = this.#sql.exec<{ seq: number }>('DELETE FROM leases WHERE prediction_id = ? RETURNING seq', entry.predictionId).toArray()[0];
-    const inserted = this.#sql
-      .exec(
-        'INSERT INTO backlog (prediction_id, account_id, seq, enqueued_at, deadline) VALUES (?, ?, ?, ?, ?) ON CONFLICT(prediction_id) DO NOTHING RETURNING prediction_id',
-        entry.predictionId,
-        entry.accountId,
-        lease?.seq ?? this.#next('enqueue_seq'),
-        nowMs,
-        entry.deadlineMs,
-      )
-      .toArray().length > 0;
+    const lease = this.#sql
+      .exec<{ seq: number }>('DELETE FROM leases WHERE prediction_id = ? RETURNING seq', entry.predictionId)
+      .toArray()[0];
+    const inserted =
+      this.#sql
+        .exec(
+          'INSERT INTO backlog (prediction_id, account_id, seq, enqueued_at, deadline) VALUES (?, ?, ?, ?, ?) ON CONFLICT(prediction_id) DO NOTHING RETURNING prediction_id',
+          entry.predictionId,
+          entry.accountId,
+          lease?.seq ?? this.#next('enqueue_seq'),
+          nowMs,
+          entry.deadlineMs,
+        )
+        .toArray().length > 0;
     if (lease) await this.#armExpiry();
     if (inserted) this.#wakeWaiters();
     return inserted;
@@ -165,7 +170,11 @@ export class WorkQueue extends DurableObject<Env> {
         workerId,
         nowMs + ttlMs,
       );
-      this.#sql.exec('INSERT INTO accounts (account_id, served) VALUES (?, ?) ON CONFLICT(account_id) DO UPDATE SET served = excluded.served', head.account_id, this.#next('served_seq'));
+      this.#sql.exec(
+        'INSERT INTO accounts (account_id, served) VALUES (?, ?) ON CONFLICT(account_id) DO UPDATE SET served = excluded.served',
+        head.account_id,
+        this.#next('served_seq'),
+      );
       taken.push({ predictionId: head.prediction_id, accountId: head.account_id });
     }
     // Accounts with nothing queued need no service order any more.
@@ -209,7 +218,12 @@ export class WorkQueue extends DurableObject<Env> {
   async bind(workerId: string, bindings: LeaseBinding[]): Promise<Array<number | null>> {
     return bindings.map(({ predictionId, attempt }) => {
       const row = this.#sql
-        .exec<{ expires_at: number }>('UPDATE leases SET attempt = ? WHERE prediction_id = ? AND worker_id = ? AND attempt IS NULL RETURNING expires_at', attempt, predictionId, workerId)
+        .exec<{ expires_at: number }>(
+          'UPDATE leases SET attempt = ? WHERE prediction_id = ? AND worker_id = ? AND attempt IS NULL RETURNING expires_at',
+          attempt,
+          predictionId,
+          workerId,
+        )
         .toArray()[0];
       return row?.expires_at ?? null;
     });
@@ -220,7 +234,11 @@ export class WorkQueue extends DurableObject<Env> {
     let returned = 0;
     for (const id of predictionIds) {
       const row = this.#sql
-        .exec<LeaseRow & { enqueued_at: number }>('DELETE FROM leases WHERE prediction_id = ? AND worker_id = ? AND attempt IS NULL RETURNING *', id, workerId)
+        .exec<LeaseRow & { enqueued_at: number }>(
+          'DELETE FROM leases WHERE prediction_id = ? AND worker_id = ? AND attempt IS NULL RETURNING *',
+          id,
+          workerId,
+        )
         .toArray()[0];
       if (!row || row.action !== null) continue;
       this.#requeue(row);
@@ -278,7 +296,12 @@ export class WorkQueue extends DurableObject<Env> {
     let released = 0;
     for (const { predictionId, attempt } of leases) {
       const row = this.#sql
-        .exec<LeaseRow & { enqueued_at: number }>('DELETE FROM leases WHERE prediction_id = ? AND attempt = ? AND worker_id = ? RETURNING *', predictionId, attempt, workerId)
+        .exec<LeaseRow & { enqueued_at: number }>(
+          'DELETE FROM leases WHERE prediction_id = ? AND attempt = ? AND worker_id = ? RETURNING *',
+          predictionId,
+          attempt,
+          workerId,
+        )
         .toArray()[0];
       if (!row || row.action !== null) continue;
       this.#requeue(row);
@@ -305,8 +328,12 @@ export class WorkQueue extends DurableObject<Env> {
    * the action pending, which its holder hears at its next heartbeat.
    */
   async stop(predictionId: string, action: StopAction): Promise<StopOutcome> {
-    if (this.#sql.exec('DELETE FROM backlog WHERE prediction_id = ? RETURNING prediction_id', predictionId).toArray().length > 0) return 'dropped';
-    return this.#sql.exec('UPDATE leases SET action = ? WHERE prediction_id = ? RETURNING prediction_id', action, predictionId).toArray().length > 0 ? 'signalled' : 'absent';
+    if (this.#sql.exec('DELETE FROM backlog WHERE prediction_id = ? RETURNING prediction_id', predictionId).toArray().length > 0)
+      return 'dropped';
+    return this.#sql.exec('UPDATE leases SET action = ? WHERE prediction_id = ? RETURNING prediction_id', action, predictionId).toArray()
+      .length > 0
+      ? 'signalled'
+      : 'absent';
   }
 
   /** Jobs waiting and jobs under a lease. */
@@ -319,13 +346,22 @@ export class WorkQueue extends DurableObject<Env> {
   /** The ids among `predictionIds` that this queue holds (queued or leased). */
   async holding(predictionIds: string[]): Promise<string[]> {
     return predictionIds.filter(
-      (id) => this.#sql.exec<{ n: number }>('SELECT (SELECT COUNT(*) FROM backlog WHERE prediction_id = ?) + (SELECT COUNT(*) FROM leases WHERE prediction_id = ?) AS n', id, id).one().n > 0,
+      (id) =>
+        this.#sql
+          .exec<{ n: number }>(
+            'SELECT (SELECT COUNT(*) FROM backlog WHERE prediction_id = ?) + (SELECT COUNT(*) FROM leases WHERE prediction_id = ?) AS n',
+            id,
+            id,
+          )
+          .one().n > 0,
     );
   }
 
   /** Expired leases go back to the backlog (or are dropped when their prediction already ended); re-arms. */
   override async alarm(): Promise<void> {
-    const expired = this.#sql.exec<LeaseRow & { enqueued_at: number }>('DELETE FROM leases WHERE expires_at <= ? RETURNING *', Date.now()).toArray();
+    const expired = this.#sql
+      .exec<LeaseRow & { enqueued_at: number }>('DELETE FROM leases WHERE expires_at <= ? RETURNING *', Date.now())
+      .toArray();
     let requeued = 0;
     for (const row of expired) {
       if (row.action !== null) continue;
@@ -333,7 +369,10 @@ export class WorkQueue extends DurableObject<Env> {
       requeued++;
     }
     if (expired.length > 0) {
-      edgeLogger.warn('leases expired', { expired: expired.map((r) => ({ prediction_id: r.prediction_id, attempt: r.attempt, worker_id: r.worker_id })), requeued });
+      edgeLogger.warn('leases expired', {
+        expired: expired.map((r) => ({ prediction_id: r.prediction_id, attempt: r.attempt, worker_id: r.worker_id })),
+        requeued,
+      });
     }
     await this.#armExpiry();
     if (requeued > 0) this.#wakeWaiters();

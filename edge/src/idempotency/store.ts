@@ -47,7 +47,13 @@ interface RecordRow {
 }
 
 /** Claims `key` for a request with `fingerprint`, or says why it cannot be processed now. */
-export async function claimKey(db: D1Database, accountId: string, key: string, fingerprint: string, nowMs: number = Date.now()): Promise<Claim> {
+export async function claimKey(
+  db: D1Database,
+  accountId: string,
+  key: string,
+  fingerprint: string,
+  nowMs: number = Date.now(),
+): Promise<Claim> {
   const owner = crypto.randomUUID();
   const now = new Date(nowMs).toISOString();
   const claimed = await db
@@ -64,11 +70,21 @@ export async function claimKey(db: D1Database, accountId: string, key: string, f
           OR (idempotency_keys.state = 'in-flight' AND idempotency_keys.locked_until <= ?6 AND idempotency_keys.fingerprint = ?3)
        RETURNING owner, prediction_id`,
     )
-    .bind(accountId, key, fingerprint, owner, new Date(nowMs + IDEMPOTENCY_LOCK_MS).toISOString(), now, new Date(nowMs + IDEMPOTENCY_TTL_MS).toISOString())
+    .bind(
+      accountId,
+      key,
+      fingerprint,
+      owner,
+      new Date(nowMs + IDEMPOTENCY_LOCK_MS).toISOString(),
+      now,
+      new Date(nowMs + IDEMPOTENCY_TTL_MS).toISOString(),
+    )
     .first<{ owner: string; prediction_id: string | null }>();
   if (claimed?.owner === owner) return { kind: 'owned', owner, predictionId: claimed.prediction_id };
   const row = await db
-    .prepare('SELECT fingerprint, state, owner, response_status, response_headers, response_body, prediction_id FROM idempotency_keys WHERE account_id = ? AND idem_key = ?')
+    .prepare(
+      'SELECT fingerprint, state, owner, response_status, response_headers, response_body, prediction_id FROM idempotency_keys WHERE account_id = ? AND idem_key = ?',
+    )
     .bind(accountId, key)
     .first<RecordRow>();
   // Deleted in between (the first request failed): the caller may simply retry.
@@ -81,7 +97,11 @@ export async function claimKey(db: D1Database, accountId: string, key: string, f
   if (row.response_body === null) return { kind: 'not-replayable', status: row.response_status, headers };
   return {
     kind: 'replay',
-    response: { status: row.response_status, headers: JSON.parse(row.response_headers ?? '{}') as Record<string, string>, body: row.response_body ?? '' },
+    response: {
+      status: row.response_status,
+      headers: JSON.parse(row.response_headers ?? '{}') as Record<string, string>,
+      body: row.response_body ?? '',
+    },
   };
 }
 
@@ -89,10 +109,18 @@ export async function claimKey(db: D1Database, accountId: string, key: string, f
  * Stores the first request's response under its key. A body above MAX_STORED_BODY_BYTES is not stored (the
  * key stays used, so a retry cannot create a second prediction; it is answered 409 instead of a replay).
  */
-export async function completeKey(db: D1Database, accountId: string, key: string, owner: string, response: CompletedResponse): Promise<void> {
+export async function completeKey(
+  db: D1Database,
+  accountId: string,
+  key: string,
+  owner: string,
+  response: CompletedResponse,
+): Promise<void> {
   const body = response.body !== null && new TextEncoder().encode(response.body).length <= MAX_STORED_BODY_BYTES ? response.body : null;
   await db
-    .prepare("UPDATE idempotency_keys SET state = 'completed', response_status = ?, response_headers = ?, response_body = ? WHERE account_id = ? AND idem_key = ? AND owner = ?")
+    .prepare(
+      "UPDATE idempotency_keys SET state = 'completed', response_status = ?, response_headers = ?, response_body = ? WHERE account_id = ? AND idem_key = ? AND owner = ?",
+    )
     .bind(response.status, JSON.stringify(response.headers), body, accountId, key, owner)
     .run();
 }
@@ -104,9 +132,15 @@ export async function completeKey(db: D1Database, accountId: string, key: string
  */
 export async function releaseKey(db: D1Database, accountId: string, key: string, owner: string): Promise<void> {
   await db.batch([
-    db.prepare("DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ? AND owner = ? AND state = 'in-flight' AND prediction_id IS NULL").bind(accountId, key, owner),
     db
-      .prepare("UPDATE idempotency_keys SET state = 'completed', response_status = NULL, response_headers = NULL, response_body = NULL WHERE account_id = ? AND idem_key = ? AND owner = ? AND state = 'in-flight'")
+      .prepare(
+        "DELETE FROM idempotency_keys WHERE account_id = ? AND idem_key = ? AND owner = ? AND state = 'in-flight' AND prediction_id IS NULL",
+      )
+      .bind(accountId, key, owner),
+    db
+      .prepare(
+        "UPDATE idempotency_keys SET state = 'completed', response_status = NULL, response_headers = NULL, response_body = NULL WHERE account_id = ? AND idem_key = ? AND owner = ? AND state = 'in-flight'",
+      )
       .bind(accountId, key, owner),
   ]);
 }
@@ -120,7 +154,9 @@ export interface IdempotencyClaim {
 
 /** The statement recording that `claim`'s request created `predictionId` (run in one batch with the INSERT). */
 export function linkPredictionStatement(db: D1Database, claim: IdempotencyClaim, predictionId: string): D1PreparedStatement {
-  return db.prepare('UPDATE idempotency_keys SET prediction_id = ? WHERE account_id = ? AND idem_key = ? AND owner = ?').bind(predictionId, claim.accountId, claim.key, claim.owner);
+  return db
+    .prepare('UPDATE idempotency_keys SET prediction_id = ? WHERE account_id = ? AND idem_key = ? AND owner = ?')
+    .bind(predictionId, claim.accountId, claim.key, claim.owner);
 }
 
 /**

@@ -59,14 +59,18 @@ export async function reapPredictions(env: Env, listeners: StatusListeners, nowM
   for (const [model, rows] of byModel) {
     if (!served.includes(model)) {
       for (const row of rows) {
-        if ((await finishPrediction(env, listeners, row.id, { status: 'failed', error: 'The model is no longer served' })).kind === 'applied') result.failed++;
+        if (
+          (await finishPrediction(env, listeners, row.id, { status: 'failed', error: 'The model is no longer served' })).kind === 'applied'
+        )
+          result.failed++;
       }
       continue;
     }
     const held = new Set(await workQueueOf(env, model).holding(rows.map((r) => r.id)));
     for (const row of rows.filter((r) => !held.has(r.id))) {
       if (row.attempt >= MAX_DISPATCH_ATTEMPTS) {
-        if ((await finishPrediction(env, listeners, row.id, { status: 'failed', error: gaveUpError(row.attempt) })).kind === 'applied') result.failed++;
+        if ((await finishPrediction(env, listeners, row.id, { status: 'failed', error: gaveUpError(row.attempt) })).kind === 'applied')
+          result.failed++;
       } else if (await enqueuePrediction(env, row)) {
         result.requeued++;
       }

@@ -15,11 +15,18 @@ import { edgeLogger } from '../logging.js';
 export const REAPER_CRON = '* * * * *';
 
 /** One maintenance pass. */
-export async function runMaintenance(env: Env, nowMs: number = Date.now()): Promise<{ expiredKeys: number; requeuedDeliveries: number; settledHolds: number }> {
+export async function runMaintenance(
+  env: Env,
+  nowMs: number = Date.now(),
+): Promise<{ expiredKeys: number; requeuedDeliveries: number; settledHolds: number }> {
   const expiredKeys = await deleteExpiredKeys(env.DB, nowMs);
   const requeuedDeliveries = await requeueStalledDeliveries(env, nowMs);
   const settledHolds = await settleEndedHolds(env);
-  edgeLogger.info('maintenance', { expired_idempotency_keys: expiredKeys, requeued_webhook_deliveries: requeuedDeliveries, settled_holds: settledHolds });
+  edgeLogger.info('maintenance', {
+    expired_idempotency_keys: expiredKeys,
+    requeued_webhook_deliveries: requeuedDeliveries,
+    settled_holds: settledHolds,
+  });
   return { expiredKeys, requeuedDeliveries, settledHolds };
 }
 

@@ -12,7 +12,9 @@ export function appWith(...middleware: MiddlewareHandler<AppEnv>[]): Hono<AppEnv
   const app = new Hono<AppEnv>();
   app.use('*', requestId());
   for (const m of middleware) app.use('*', m);
-  app.all('*', async (c) => c.json({ ok: true, caller: c.var.caller ?? null, style: c.var.errorStyle ?? null, length: (await c.req.text()).length }));
+  app.all('*', async (c) =>
+    c.json({ ok: true, caller: c.var.caller ?? null, style: c.var.errorStyle ?? null, length: (await c.req.text()).length }),
+  );
   app.onError(onError);
   return app;
 }

@@ -13,7 +13,9 @@ export const ModelVersionSchema = z
   .object({
     id: ModelVersionId.openapi({ description: 'SHA-256 of the catalogue entry: changes exactly when the model definition does' }),
     cog_version: z.null(),
-    openapi_schema: z.record(z.string(), z.unknown()).openapi({ description: 'OpenAPI document whose `components.schemas.Input` is the input with this model’s defaults and bounds' }),
+    openapi_schema: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: 'OpenAPI document whose `components.schemas.Input` is the input with this model’s defaults and bounds' }),
   })
   .openapi('ModelVersion');
 
@@ -38,10 +40,18 @@ export const ReplicateModelSchema = z
 
 /** The model's input as JSON Schema, with its own defaults and bounds. */
 function inputSchema(spec: ModelSpec): Record<string, unknown> {
-  const schema = z.toJSONSchema(PredictionInput, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, Record<string, unknown>> };
+  const schema = z.toJSONSchema(PredictionInput, { io: 'input', unrepresentable: 'any' }) as {
+    properties: Record<string, Record<string, unknown>>;
+  };
   const p = schema.properties;
   for (const side of ['width', 'height'] as const) {
-    p[side] = { ...p[side], minimum: spec.min_side, maximum: spec.max_side, multipleOf: spec.size_multiple, default: side === 'width' ? spec.default_width : spec.default_height };
+    p[side] = {
+      ...p[side],
+      minimum: spec.min_side,
+      maximum: spec.max_side,
+      multipleOf: spec.size_multiple,
+      default: side === 'width' ? spec.default_width : spec.default_height,
+    };
   }
   p.num_inference_steps = { ...p.num_inference_steps, default: spec.default_steps };
   p.guidance_scale = { ...p.guidance_scale, default: spec.default_guidance_scale };
@@ -65,12 +75,20 @@ export async function versionOf(spec: ModelSpec): Promise<z.infer<typeof ModelVe
 
 /** The caller's predictions per model id. */
 export async function runCounts(db: D1Database, accountId: string): Promise<Map<string, number>> {
-  const { results } = await db.prepare('SELECT model, COUNT(*) AS n FROM predictions WHERE account_id = ? GROUP BY model').bind(accountId).all<{ model: string; n: number }>();
+  const { results } = await db
+    .prepare('SELECT model, COUNT(*) AS n FROM predictions WHERE account_id = ? GROUP BY model')
+    .bind(accountId)
+    .all<{ model: string; n: number }>();
   return new Map(results.map((r) => [r.model, r.n]));
 }
 
 /** Replicate's model object for a catalogue model; `info` is the native description (`GET /v1/models` `data[]`). */
-export async function replicateModel(config: Pick<EdgeConfig, 'PUBLIC_BASE_URL'>, spec: ModelSpec, info: z.infer<typeof ModelInfoSchema>, runCount: number): Promise<z.infer<typeof ReplicateModelSchema>> {
+export async function replicateModel(
+  config: Pick<EdgeConfig, 'PUBLIC_BASE_URL'>,
+  spec: ModelSpec,
+  info: z.infer<typeof ModelInfoSchema>,
+  runCount: number,
+): Promise<z.infer<typeof ReplicateModelSchema>> {
   return {
     url: `${config.PUBLIC_BASE_URL}/v1/models/${qualifiedModelName(spec)}`,
     owner: MODEL_OWNER,

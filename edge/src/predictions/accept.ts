@@ -6,7 +6,14 @@
  * reaper queues it). Idempotency wraps the route that calls this function.
  * @module
  */
-import { findModelByRef, findModelByVersion, ModelVersionId, modelVersionId, qualifiedModelName, type ModelSpec } from '../../../shared/models.js';
+import {
+  findModelByRef,
+  findModelByVersion,
+  ModelVersionId,
+  modelVersionId,
+  qualifiedModelName,
+  type ModelSpec,
+} from '../../../shared/models.js';
 import { priceFor } from '../../../shared/pricing.js';
 import { checkInputForModel, resolveInput, type CreatePredictionRequest } from '../../../shared/prediction.js';
 import type { Caller } from '../app-env.js';
@@ -37,18 +44,31 @@ export interface AcceptOptions {
  * (version id, `owner/name:<version id>` or `owner/name`), with the pointer of the field that named it.
  * @throws ApiError 422 `validation-failed` for an unknown model or a version that is not a current one
  */
-export async function requestedModel(request: Pick<CreatePredictionRequest, 'model' | 'version'>): Promise<{ spec: ModelSpec; pointer: '/model' | '/version' }> {
+export async function requestedModel(
+  request: Pick<CreatePredictionRequest, 'model' | 'version'>,
+): Promise<{ spec: ModelSpec; pointer: '/model' | '/version' }> {
   if (request.version === undefined) {
     const spec = request.model === undefined ? undefined : findModelByRef(request.model);
-    if (!spec) throw new ApiError(422, 'validation-failed', `Unknown model ${request.model ?? ''}`, { errors: [{ pointer: '/model', message: 'unknown model (see GET /v1/models)' }] });
+    if (!spec)
+      throw new ApiError(422, 'validation-failed', `Unknown model ${request.model ?? ''}`, {
+        errors: [{ pointer: '/model', message: 'unknown model (see GET /v1/models)' }],
+      });
     return { spec, pointer: '/model' };
   }
   const [ref, id] = ModelVersionId.safeParse(request.version).success ? [undefined, request.version] : request.version.split(':', 2);
   const spec = ref === undefined ? await findModelByVersion(id ?? '') : findModelByRef(ref);
-  if (!spec) throw new ApiError(422, 'validation-failed', `Unknown model version ${request.version}`, { errors: [{ pointer: '/version', message: 'unknown model or version (see GET /v1/models)' }] });
+  if (!spec)
+    throw new ApiError(422, 'validation-failed', `Unknown model version ${request.version}`, {
+      errors: [{ pointer: '/version', message: 'unknown model or version (see GET /v1/models)' }],
+    });
   if (id !== undefined && id !== (await modelVersionId(spec))) {
     throw new ApiError(422, 'validation-failed', `${id} is not a version of ${qualifiedModelName(spec)}`, {
-      errors: [{ pointer: '/version', message: `not the current version of ${qualifiedModelName(spec)} (see GET /v1/models/${qualifiedModelName(spec)}/versions)` }],
+      errors: [
+        {
+          pointer: '/version',
+          message: `not the current version of ${qualifiedModelName(spec)} (see GET /v1/models/${qualifiedModelName(spec)}/versions)`,
+        },
+      ],
     });
   }
   return { spec, pointer: '/version' };
@@ -62,11 +82,18 @@ export async function requestedModel(request: Pick<CreatePredictionRequest, 'mod
  * @throws ApiError 503 `backend-unavailable` when the queue refuses the job (the row ends as failed).
  * @returns the inserted row
  */
-export async function acceptPrediction(env: Env, caller: Caller, request: CreatePredictionRequest, options: AcceptOptions): Promise<PredictionRow> {
+export async function acceptPrediction(
+  env: Env,
+  caller: Caller,
+  request: CreatePredictionRequest,
+  options: AcceptOptions,
+): Promise<PredictionRow> {
   // 1. Validate against the model registry and the models this deployment serves.
   const { spec, pointer } = await requestedModel(request);
   if (!configFrom(env).SERVED_MODELS.includes(spec.id)) {
-    throw new ApiError(422, 'validation-failed', `Model ${spec.id} is not served here`, { errors: [{ pointer, message: 'model not served (see GET /v1/models)' }] });
+    throw new ApiError(422, 'validation-failed', `Model ${spec.id} is not served here`, {
+      errors: [{ pointer, message: 'model not served (see GET /v1/models)' }],
+    });
   }
   // 1a. Input images: fetched or decoded from data: URIs and checked by their headers before anything is charged;
   // without an explicit size the output takes the image's (fitted to the model).
@@ -88,7 +115,9 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
   // 2. Resolve defaults and draw the seed; input images are referenced by the keys they are stored under.
   const id = newPredictionId();
   const prefix = configFrom(env).S3_PREFIX;
-  const keys = images ? { image: inputObjectKey(prefix, id, 'image'), ...(images.mask ? { mask: inputObjectKey(prefix, id, 'mask') } : {}) } : {};
+  const keys = images
+    ? { image: inputObjectKey(prefix, id, 'image'), ...(images.mask ? { mask: inputObjectKey(prefix, id, 'mask') } : {}) }
+    : {};
   const resolved = { ...resolveInput(input, spec, randomSeed), ...keys };
   const storedInput = { ...input, ...keys };
 
@@ -103,7 +132,10 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
       await storeInputImages(env, id, images);
     } catch (err) {
       await releaseCredits(env, caller.accountId, id);
-      throw new ApiError(503, 'backend-unavailable', 'The input image could not be stored; retry later', { headers: { 'retry-after': '5' }, cause: err });
+      throw new ApiError(503, 'backend-unavailable', 'The input image could not be stored; retry later', {
+        headers: { 'retry-after': '5' },
+        cause: err,
+      });
     }
   }
 
@@ -134,7 +166,9 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
   };
   const columns = Object.keys(row);
   try {
-    const insert = env.DB.prepare(`INSERT INTO predictions (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).bind(...Object.values(row));
+    const insert = env.DB.prepare(`INSERT INTO predictions (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).bind(
+      ...Object.values(row),
+    );
     // With an Idempotency-Key, the key records this prediction in the same transaction: from now on every retry
     // answers with it, whatever happens to this request.
     if (options.idempotency) await env.DB.batch([insert, linkPredictionStatement(env.DB, options.idempotency, id)]);
@@ -149,7 +183,10 @@ export async function acceptPrediction(env: Env, caller: Caller, request: Create
     await enqueuePrediction(env, row);
   } catch (err) {
     await finishPrediction(env, options.listeners, row.id, { status: 'failed', error: 'The prediction could not be queued' });
-    throw new ApiError(503, 'backend-unavailable', 'The prediction could not be queued; retry later', { headers: { 'retry-after': '5' }, cause: err });
+    throw new ApiError(503, 'backend-unavailable', 'The prediction could not be queued; retry later', {
+      headers: { 'retry-after': '5' },
+      cause: err,
+    });
   }
   return row;
 }

@@ -53,7 +53,11 @@ export async function createPrediction(
   const accepted =
     idempotency.existing !== undefined
       ? await predictionOfKey(env, caller, idempotency.existing)
-      : await acceptPrediction(env, caller, request, { listeners, ...(deadline === undefined ? {} : { deadline }), idempotency: idempotency.claim });
+      : await acceptPrediction(env, caller, request, {
+          listeners,
+          ...(deadline === undefined ? {} : { deadline }),
+          idempotency: idempotency.claim,
+        });
   const row = await waitForPrediction(env, accepted, wait);
   const prediction = await presentPrediction(configFrom(env), row);
   const responseHeaders: Record<string, string> = { location: prediction.urls.get };

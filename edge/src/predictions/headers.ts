@@ -18,12 +18,17 @@ export const MAX_CANCEL_AFTER_S = 24 * 60 * 60;
 export function parsePreferWait(header: string | undefined): number {
   if (!header) return 0;
   for (const token of header.split(/[,;]/)) {
-    const [name, raw] = token.trim().split('=', 2).map((s) => s.trim());
+    const [name, raw] = token
+      .trim()
+      .split('=', 2)
+      .map((s) => s.trim());
     if (name?.toLowerCase() !== 'wait') continue;
     if (raw === undefined || raw === '') return MAX_WAIT_S;
     const value = raw.replace(/^"|"$/g, '');
     if (!/^\d{1,6}$/.test(value)) {
-      throw new ApiError(400, 'validation-failed', 'Prefer: wait must be "wait" or "wait=<seconds>"', { errors: [{ pointer: '/headers/prefer', message: 'not a whole number of seconds' }] });
+      throw new ApiError(400, 'validation-failed', 'Prefer: wait must be "wait" or "wait=<seconds>"', {
+        errors: [{ pointer: '/headers/prefer', message: 'not a whole number of seconds' }],
+      });
     }
     return Math.min(MAX_WAIT_S, Number(value));
   }
@@ -46,10 +51,14 @@ export function parseCancelAfter(header: string | undefined): number | undefined
   }
   const pointer = '/headers/cancel-after';
   if (seconds === undefined) {
-    throw new ApiError(400, 'validation-failed', 'Cancel-After must be seconds or a duration like "5m" or "1h30m"', { errors: [{ pointer, message: 'malformed duration' }] });
+    throw new ApiError(400, 'validation-failed', 'Cancel-After must be seconds or a duration like "5m" or "1h30m"', {
+      errors: [{ pointer, message: 'malformed duration' }],
+    });
   }
   if (seconds < MIN_CANCEL_AFTER_S || seconds > MAX_CANCEL_AFTER_S) {
-    throw new ApiError(400, 'validation-failed', `Cancel-After must be between ${MIN_CANCEL_AFTER_S} s and ${MAX_CANCEL_AFTER_S} s`, { errors: [{ pointer, message: 'out of range' }] });
+    throw new ApiError(400, 'validation-failed', `Cancel-After must be between ${MIN_CANCEL_AFTER_S} s and ${MAX_CANCEL_AFTER_S} s`, {
+      errors: [{ pointer, message: 'out of range' }],
+    });
   }
   return seconds;
 }

@@ -22,7 +22,8 @@ export interface InputImage {
   height: number;
 }
 
-const invalid = (pointer: string, message: string) => new ApiError(422, 'validation-failed', 'The input image cannot be used', { errors: [{ pointer, message }] });
+const invalid = (pointer: string, message: string) =>
+  new ApiError(422, 'validation-failed', 'The input image cannot be used', { errors: [{ pointer, message }] });
 
 /** Reads a body up to `max` bytes. @throws ApiError 422 when it is larger */
 async function readCapped(res: Response, max: number, pointer: string): Promise<Uint8Array> {
@@ -56,7 +57,8 @@ function fromDataUri(raw: string, pointer: string): Uint8Array {
   const meta = comma < 0 ? '' : raw.slice(5, comma);
   if (comma < 0 || !/;base64$/i.test(meta)) throw invalid(pointer, 'a data: URI must be base64 (data:image/png;base64,…)');
   const b64 = raw.slice(comma + 1).replace(/\s+/g, '');
-  if ((b64.length * 3) / 4 > INPUT_IMAGE_LIMITS.max_bytes + 3) throw invalid(pointer, `the image is larger than ${INPUT_IMAGE_LIMITS.max_bytes} bytes`);
+  if ((b64.length * 3) / 4 > INPUT_IMAGE_LIMITS.max_bytes + 3)
+    throw invalid(pointer, `the image is larger than ${INPUT_IMAGE_LIMITS.max_bytes} bytes`);
   try {
     const bin = atob(b64);
     return Uint8Array.from(bin, (ch) => ch.charCodeAt(0));
@@ -83,8 +85,12 @@ export async function loadInputImage(env: Env, raw: string, pointer: string, res
     }
     const loopbackHttp = config.ALLOW_LOOPBACK_WEBHOOKS && url.protocol === 'http:';
     if (url.protocol !== 'https:' && !loopbackHttp) throw invalid(pointer, 'must be an https URL or a data: URI');
-    const verdict = await checkWebhookUrl(raw, { allowLoopback: config.ALLOW_LOOPBACK_WEBHOOKS, resolver: resolver ?? dohResolver(config.DOH_URL) });
-    if (!verdict.ok) throw invalid(pointer, verdict.transient ? `the host could not be checked (${verdict.reason}); retry later` : verdict.reason);
+    const verdict = await checkWebhookUrl(raw, {
+      allowLoopback: config.ALLOW_LOOPBACK_WEBHOOKS,
+      resolver: resolver ?? dohResolver(config.DOH_URL),
+    });
+    if (!verdict.ok)
+      throw invalid(pointer, verdict.transient ? `the host could not be checked (${verdict.reason}); retry later` : verdict.reason);
     let res: Response;
     try {
       res = await fetch(url.toString(), { redirect: 'manual', headers: { accept: Object.values(imageContentTypes).join(', ') } });
@@ -103,12 +109,16 @@ export async function loadInputImage(env: Env, raw: string, pointer: string, res
  * @throws ApiError 422 `validation-failed` at `pointer`
  */
 export function checkImageBytes(bytes: Uint8Array, pointer: string): InputImage {
-  if (bytes.byteLength > INPUT_IMAGE_LIMITS.max_bytes) throw invalid(pointer, `the image is larger than ${INPUT_IMAGE_LIMITS.max_bytes} bytes`);
+  if (bytes.byteLength > INPUT_IMAGE_LIMITS.max_bytes)
+    throw invalid(pointer, `the image is larger than ${INPUT_IMAGE_LIMITS.max_bytes} bytes`);
   const header = imageHeader(bytes);
   if (!header) throw invalid(pointer, 'cannot decode the image: it must be a PNG, JPEG or WebP file');
   const { width, height } = header;
   if (Math.max(width, height) > INPUT_IMAGE_LIMITS.max_side || width * height > INPUT_IMAGE_LIMITS.max_pixels) {
-    throw invalid(pointer, `the image is ${width}×${height}: at most ${INPUT_IMAGE_LIMITS.max_side} pixels a side and ${INPUT_IMAGE_LIMITS.max_pixels} pixels`);
+    throw invalid(
+      pointer,
+      `the image is ${width}×${height}: at most ${INPUT_IMAGE_LIMITS.max_side} pixels a side and ${INPUT_IMAGE_LIMITS.max_pixels} pixels`,
+    );
   }
   return { bytes, ...header };
 }
@@ -117,7 +127,10 @@ export function checkImageBytes(bytes: Uint8Array, pointer: string): InputImage 
  * The output size for an input image when the request names none: the image's size scaled down to the model's
  * pixel and side limits and rounded down to its size multiple (at least its smallest side).
  */
-export function sizeForImage(image: Pick<InputImage, 'width' | 'height'>, spec: Pick<ModelSpec, 'size_multiple' | 'max_pixels' | 'max_side' | 'min_side'>): { width: number; height: number } {
+export function sizeForImage(
+  image: Pick<InputImage, 'width' | 'height'>,
+  spec: Pick<ModelSpec, 'size_multiple' | 'max_pixels' | 'max_side' | 'min_side'>,
+): { width: number; height: number } {
   const scale = Math.min(1, Math.sqrt(spec.max_pixels / (image.width * image.height)), spec.max_side / Math.max(image.width, image.height));
   const m = spec.size_multiple;
   const side = (v: number) => Math.max(spec.min_side, Math.floor((v * scale) / m) * m);
@@ -130,13 +143,19 @@ export function sizeForImage(image: Pick<InputImage, 'width' | 'height'>, spec: 
  */
 export function checkMaskSize(image: InputImage, mask: InputImage, pointer = '/input/mask'): void {
   if (mask.width !== image.width || mask.height !== image.height) {
-    throw invalid(pointer, `the mask is ${mask.width}×${mask.height}, the image ${image.width}×${image.height}: they must have the same size`);
+    throw invalid(
+      pointer,
+      `the mask is ${mask.width}×${mask.height}, the image ${image.width}×${image.height}: they must have the same size`,
+    );
   }
 }
 
-
 /** Stores a prediction's inputs beside its outputs; returns their object keys. */
-export async function storeInputImages(env: Env, predictionId: string, inputs: { image: InputImage; mask?: InputImage }): Promise<{ image: string; mask?: string }> {
+export async function storeInputImages(
+  env: Env,
+  predictionId: string,
+  inputs: { image: InputImage; mask?: InputImage },
+): Promise<{ image: string; mask?: string }> {
   const config = configFrom(env);
   const image = inputObjectKey(config.S3_PREFIX, predictionId, 'image');
   await putObject(config, image, inputs.image.bytes, imageContentTypes[inputs.image.format]);

@@ -48,7 +48,10 @@ export interface ListCursor {
 
 /** Encodes a cursor as opaque base64url. */
 export function encodeCursor(cursor: ListCursor): string {
-  return btoa(JSON.stringify([cursor.created_at, cursor.id])).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+  return btoa(JSON.stringify([cursor.created_at, cursor.id]))
+    .replaceAll('+', '-')
+    .replaceAll('/', '_')
+    .replace(/=+$/, '');
 }
 
 /** Decodes a cursor; null when it is not one of ours. */
@@ -76,7 +79,9 @@ export async function listPredictionRows(
 ): Promise<{ rows: PredictionRow[]; next: ListCursor | null }> {
   const stmt = after
     ? db
-        .prepare('SELECT * FROM predictions WHERE account_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?')
+        .prepare(
+          'SELECT * FROM predictions WHERE account_id = ? AND (created_at < ? OR (created_at = ? AND id < ?)) ORDER BY created_at DESC, id DESC LIMIT ?',
+        )
         .bind(accountId, after.created_at, after.created_at, after.id, limit + 1)
     : db.prepare('SELECT * FROM predictions WHERE account_id = ? ORDER BY created_at DESC, id DESC LIMIT ?').bind(accountId, limit + 1);
   const { results } = await stmt.all<PredictionRow>();

@@ -67,7 +67,9 @@ async function update(
   const guardSet = guard ? ', last_seq = ?' : '';
   const sql = `UPDATE predictions SET ${set}${guardSet} WHERE id = ? AND status IN (${from.map(() => '?').join(', ')})${guardSql} RETURNING *`;
   const bound = [...values, ...(guard ? [guard.seq] : []), id, ...from, ...(guard ? [guard.attempt, guard.seq] : [])];
-  const after = await env.DB.prepare(sql).bind(...bound).first<PredictionRow>();
+  const after = await env.DB.prepare(sql)
+    .bind(...bound)
+    .first<PredictionRow>();
   return after ? { kind: 'applied', row: after } : explainMiss(env.DB, id, guard);
 }
 
@@ -75,23 +77,46 @@ async function update(
  * Ends a prediction (succeeded, failed, canceled or aborted) unless it already ended.
  * When the change is recorded the status listeners run (billing, channel, webhooks).
  */
-export async function finishPrediction(env: Env, listeners: StatusListeners, id: string, ending: Ending, guard?: EventGuard): Promise<TransitionOutcome> {
+export async function finishPrediction(
+  env: Env,
+  listeners: StatusListeners,
+  id: string,
+  ending: Ending,
+  guard?: EventGuard,
+): Promise<TransitionOutcome> {
   const from = sourcesOf(ending.status);
   const before = await getPredictionRow(env.DB, id);
   const outcome = await update(
     env,
     id,
     'status = ?, output_json = ?, error = ?, metrics_json = ?, completed_at = ?',
-    [ending.status, ending.output ? JSON.stringify(ending.output) : null, ending.error ?? null, JSON.stringify(ending.metrics ?? {}), new Date().toISOString()],
+    [
+      ending.status,
+      ending.output ? JSON.stringify(ending.output) : null,
+      ending.error ?? null,
+      JSON.stringify(ending.metrics ?? {}),
+      new Date().toISOString(),
+    ],
     from,
     guard,
   );
-  if (outcome.kind === 'applied') await notifyStatusChange(env, listeners, { from: before?.status ?? 'starting', row: outcome.row, reportedByBackend: guard !== undefined });
+  if (outcome.kind === 'applied')
+    await notifyStatusChange(env, listeners, {
+      from: before?.status ?? 'starting',
+      row: outcome.row,
+      reportedByBackend: guard !== undefined,
+    });
   return outcome;
 }
 
 /** Marks a prediction as running on a backend (`starting` → `processing`; repeated starts are harmless). */
-export async function markProcessing(env: Env, listeners: StatusListeners, id: string, guard: EventGuard, progress?: { step: number; total: number }): Promise<TransitionOutcome> {
+export async function markProcessing(
+  env: Env,
+  listeners: StatusListeners,
+  id: string,
+  guard: EventGuard,
+  progress?: { step: number; total: number },
+): Promise<TransitionOutcome> {
   const now = new Date().toISOString();
   const before = await getPredictionRow(env.DB, id);
   const outcome = await update(
@@ -102,7 +127,8 @@ export async function markProcessing(env: Env, listeners: StatusListeners, id: s
     ['starting', 'processing'],
     guard,
   );
-  if (outcome.kind === 'applied' && before?.status === 'starting') await notifyStatusChange(env, listeners, { from: 'starting', row: outcome.row });
+  if (outcome.kind === 'applied' && before?.status === 'starting')
+    await notifyStatusChange(env, listeners, { from: 'starting', row: outcome.row });
   return outcome;
 }
 
@@ -120,7 +146,13 @@ export function gaveUpError(attempts: number): string {
  * attempt). The status stays as it is and the credits stay reserved. After MAX_DISPATCH_ATTEMPTS the prediction
  * fails instead.
  */
-export async function redispatchPrediction(env: Env, listeners: StatusListeners, id: string, guard: EventGuard, error: string | null): Promise<TransitionOutcome> {
+export async function redispatchPrediction(
+  env: Env,
+  listeners: StatusListeners,
+  id: string,
+  guard: EventGuard,
+  error: string | null,
+): Promise<TransitionOutcome> {
   if (guard.attempt >= MAX_DISPATCH_ATTEMPTS) {
     publicError('failed', id, error);
     return finishPrediction(env, listeners, id, { status: 'failed', error: gaveUpError(guard.attempt) }, guard);
@@ -148,7 +180,14 @@ export function publicError(status: TerminalStatus, predictionId: string, backen
 /** Whether every output key lies under the prediction's own prefix `<S3_PREFIX>/<id>/` (no `..`, no other prediction). */
 export function outputsBelongTo(output: readonly StoredImage[] | null, prefix: string, predictionId: string): boolean {
   const own = `${prefix}/${predictionId}/`;
-  return (output ?? []).every((o) => o.key.startsWith(own) && !o.key.slice(own.length).split('/').some((seg) => seg === '' || seg === '.' || seg === '..'));
+  return (output ?? []).every(
+    (o) =>
+      o.key.startsWith(own) &&
+      !o.key
+        .slice(own.length)
+        .split('/')
+        .some((seg) => seg === '' || seg === '.' || seg === '..'),
+  );
 }
 
 /** Applies one backend callback event. */
@@ -168,17 +207,32 @@ export async function applyBackendEvent(env: Env, listeners: StatusListeners, ev
       return outcome;
     }
     case 'completed': {
-      if (event.retryable && event.status !== 'succeeded') return redispatchPrediction(env, listeners, event.prediction_id, guard, event.error);
+      if (event.retryable && event.status !== 'succeeded')
+        return redispatchPrediction(env, listeners, event.prediction_id, guard, event.error);
       if (!outputsBelongTo(event.output, configFrom(env).S3_PREFIX, event.prediction_id)) {
         // Never presign objects outside the prediction's prefix (another customer's images, anything in the bucket).
-        edgeLogger.error('backend reported outputs outside the prediction prefix', { prediction_id: event.prediction_id, keys: event.output?.map((o) => o.key) });
-        return finishPrediction(env, listeners, event.prediction_id, { status: 'failed', output: null, error: publicError('failed', event.prediction_id, null), metrics: event.metrics }, guard);
+        edgeLogger.error('backend reported outputs outside the prediction prefix', {
+          prediction_id: event.prediction_id,
+          keys: event.output?.map((o) => o.key),
+        });
+        return finishPrediction(
+          env,
+          listeners,
+          event.prediction_id,
+          { status: 'failed', output: null, error: publicError('failed', event.prediction_id, null), metrics: event.metrics },
+          guard,
+        );
       }
       return finishPrediction(
         env,
         listeners,
         event.prediction_id,
-        { status: event.status, output: event.output, error: publicError(event.status, event.prediction_id, event.error), metrics: event.metrics },
+        {
+          status: event.status,
+          output: event.output,
+          error: publicError(event.status, event.prediction_id, event.error),
+          metrics: event.metrics,
+        },
         guard,
       );
     }

@@ -18,7 +18,11 @@ const security = [{ adminAuth: [] }];
 const tags = ['admin'];
 const AccountParam = z.object({ account_id: AccountId });
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } }) as const;
-const common = { 400: problemResponse('Malformed account id'), 401: problemResponse('Admin token missing or invalid'), 404: problemResponse('No such account') };
+const common = {
+  400: problemResponse('Malformed account id'),
+  401: problemResponse('Admin token missing or invalid'),
+  404: problemResponse('No such account'),
+};
 
 export const RateLimitsSchema = RateLimits.openapi('RateLimits');
 const AccountLimitsSchema = z
@@ -39,36 +43,57 @@ const LedgerCheckSchema = z
   .openapi('LedgerCheck');
 
 export const getLimitsRoute = createRoute({
-  method: 'get', path: '/admin/accounts/{account_id}/limits', tags, security, summary: "The account's per-key rate limits",
+  method: 'get',
+  path: '/admin/accounts/{account_id}/limits',
+  tags,
+  security,
+  summary: "The account's per-key rate limits",
   request: { params: AccountParam },
   responses: { 200: { description: 'Limits in force', content: json(AccountLimitsSchema) }, ...common },
 });
 
 export const setLimitsRoute = createRoute({
-  method: 'put', path: '/admin/accounts/{account_id}/limits', tags, security,
+  method: 'put',
+  path: '/admin/accounts/{account_id}/limits',
+  tags,
+  security,
   summary: "Set the account's per-key rate limits (DELETE restores the configured defaults)",
   request: { params: AccountParam, body: { required: true, content: json(RateLimitsSchema) } },
   responses: { 200: { description: 'Limits in force', content: json(AccountLimitsSchema) }, ...common, 422: problemResponse('Bad limits') },
 });
 
 export const resetLimitsRoute = createRoute({
-  method: 'delete', path: '/admin/accounts/{account_id}/limits', tags, security, summary: 'Back to the configured default limits',
+  method: 'delete',
+  path: '/admin/accounts/{account_id}/limits',
+  tags,
+  security,
+  summary: 'Back to the configured default limits',
   request: { params: AccountParam },
   responses: { 200: { description: 'Limits in force', content: json(AccountLimitsSchema) }, ...common },
 });
 
 export const ledgerCheckRoute = createRoute({
-  method: 'get', path: '/admin/accounts/{account_id}/ledger/check', tags, security,
+  method: 'get',
+  path: '/admin/accounts/{account_id}/ledger/check',
+  tags,
+  security,
   summary: "Consistency check: the account meter's balance and holds against the D1 ledger",
   request: { params: AccountParam },
   responses: { 200: { description: 'Both sides and the verdict', content: json(LedgerCheckSchema) }, ...common },
 });
 
 export const enableWebhookRoute = createRoute({
-  method: 'post', path: '/admin/accounts/{account_id}/webhooks/enable', tags, security,
+  method: 'post',
+  path: '/admin/accounts/{account_id}/webhooks/enable',
+  tags,
+  security,
   summary: 'Re-enable a webhook endpoint that answered 410 Gone',
   request: { params: AccountParam, body: { required: true, content: json(z.strictObject({ url: z.url() })) } },
-  responses: { 200: { description: 'Whether it was disabled', content: json(z.object({ url: z.string(), was_disabled: z.boolean() })) }, ...common, 422: problemResponse('Bad URL') },
+  responses: {
+    200: { description: 'Whether it was disabled', content: json(z.object({ url: z.string(), was_disabled: z.boolean() })) },
+    ...common,
+    422: problemResponse('Bad URL'),
+  },
 });
 
 /** Sub-app with the billing admin routes (mount behind `adminAuth`). */

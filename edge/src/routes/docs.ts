@@ -19,9 +19,17 @@ export const openApiInfo = {
 
 /** Registers the security schemes and mounts the document and the reference page on `app`. */
 export function mountDocs(app: OpenAPIHono<AppEnv>): void {
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', description: 'API key: `Bearer sdk_…`' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'API key: `Bearer sdk_…`',
+  });
   app.openAPIRegistry.registerComponent('securitySchemes', 'adminAuth', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' });
-  app.openAPIRegistry.registerComponent('securitySchemes', 'fleetMetricsAuth', { type: 'http', scheme: 'bearer', description: 'FLEET_METRICS_TOKEN (backlog only)' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'fleetMetricsAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'FLEET_METRICS_TOKEN (backlog only)',
+  });
   app.openAPIRegistry.registerComponent('securitySchemes', 'internalSignature', {
     type: 'apiKey',
     in: 'header',

@@ -4,7 +4,7 @@
  * (bearer FLEET_METRICS_TOKEN). Bodies are the contract's zod schemas; a bad body answers 422 and changes nothing.
  * @module
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
 import {
   BacklogReport,
   FLEET_PATHS,
@@ -71,7 +71,10 @@ export const releaseRoute = createRoute({
   summary: 'Hand leases back unstarted; each job is queued again at once (HMAC-signed)',
   request: { body: { required: true, content: json(ReleaseRequest.openapi('ReleaseRequest')) } },
   responses: {
-    200: { description: 'How many leases were this worker’s and are queued again', content: json(ReleaseResponse.openapi('ReleaseResponse')) },
+    200: {
+      description: 'How many leases were this worker’s and are queued again',
+      content: json(ReleaseResponse.openapi('ReleaseResponse')),
+    },
     400: problemResponse('Malformed JSON'),
     401: badSignature,
     422: invalidBody,
@@ -111,14 +114,20 @@ export const fleetRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     const request = c.req.valid('json');
     const config = configFrom(c.env);
     if (!config.SERVED_MODELS.includes(request.model)) {
-      throw new ApiError(422, 'validation-failed', `Model ${request.model} is not served here`, { errors: [{ pointer: '/model', message: 'not in SERVED_MODELS' }] });
+      throw new ApiError(422, 'validation-failed', `Model ${request.model} is not served here`, {
+        errors: [{ pointer: '/model', message: 'not in SERVED_MODELS' }],
+      });
     }
     const ttlMs = config.LEASE_TTL_S * 1000;
     const queue = workQueueOf(c.env, request.model);
     const taken = await queue.lease(request.worker_id, request.capacity, request.wait_ms, ttlMs);
     const claimed = await claimTakenJobs(c.env, c.get('statusListeners'), queue, request.worker_id, taken);
     if (claimed.length > 0) {
-      edgeLogger.info('leased', { worker_id: request.worker_id, model: request.model, leases: claimed.map(({ job }) => ({ prediction_id: job.id, attempt: job.attempt })) });
+      edgeLogger.info('leased', {
+        worker_id: request.worker_id,
+        model: request.model,
+        leases: claimed.map(({ job }) => ({ prediction_id: job.id, attempt: job.attempt })),
+      });
     }
     return c.json(
       {
@@ -146,7 +155,11 @@ export const fleetRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
         leases.map((l) => ({ predictionId: l.prediction_id, attempt: l.attempt, progress: l.progress })),
         ttlMs,
       );
-      for (const v of verdicts) answers.set(`${v.predictionId}:${v.attempt}`, { action: v.action, expires_at: v.expiresAtMs === null ? null : new Date(v.expiresAtMs).toISOString() });
+      for (const v of verdicts)
+        answers.set(`${v.predictionId}:${v.attempt}`, {
+          action: v.action,
+          expires_at: v.expiresAtMs === null ? null : new Date(v.expiresAtMs).toISOString(),
+        });
     }
     return c.json(
       {
@@ -165,7 +178,8 @@ export const fleetRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     const byModel = new Map<string, Array<{ predictionId: string; attempt: number }>>();
     for (const lease of request.leases) {
       const model = models.get(lease.prediction_id);
-      if (model !== undefined) byModel.set(model, [...(byModel.get(model) ?? []), { predictionId: lease.prediction_id, attempt: lease.attempt }]);
+      if (model !== undefined)
+        byModel.set(model, [...(byModel.get(model) ?? []), { predictionId: lease.prediction_id, attempt: lease.attempt }]);
     }
     let released = 0;
     for (const [model, leases] of byModel) released += await workQueueOf(c.env, model).release(request.worker_id, leases);

@@ -25,7 +25,10 @@ import { ImagesResponseSchema, openAIErrorResponse, rateLimitedResponse } from '
 const EditForm = z
   .object({
     image: z.string().openapi({ format: 'binary', description: 'PNG, JPEG or WebP (also accepted as `image[]`)' }),
-    mask: z.string().optional().openapi({ format: 'binary', description: 'Same size as the image; transparent pixels mark the area to repaint' }),
+    mask: z
+      .string()
+      .optional()
+      .openapi({ format: 'binary', description: 'Same size as the image; transparent pixels mark the area to repaint' }),
     prompt: z.string(),
     model: z.string().optional().openapi({ description: 'Default: the first served model' }),
     n: z.string().optional(),
@@ -35,7 +38,8 @@ const EditForm = z
   })
   .openapi('ImageEditForm');
 
-const bad = (param: string, message: string) => new ApiError(400, 'validation-failed', 'Invalid request', { errors: [{ pointer: `/${param}`, message }] });
+const bad = (param: string, message: string) =>
+  new ApiError(400, 'validation-failed', 'Invalid request', { errors: [{ pointer: `/${param}`, message }] });
 
 function base64(bytes: Uint8Array): string {
   let binary = '';
@@ -69,7 +73,10 @@ const num = (form: FormData, name: string): number | undefined => {
 };
 
 /** The native create request for a multipart edit request. @throws ApiError 400 in OpenAI's terms */
-export async function toEditRequest(form: FormData, defaultModel: string | undefined): Promise<{ request: CreatePredictionRequest; responseFormat: ImageResponseFormat }> {
+export async function toEditRequest(
+  form: FormData,
+  defaultModel: string | undefined,
+): Promise<{ request: CreatePredictionRequest; responseFormat: ImageResponseFormat }> {
   const image = await fileField(form, ['image', 'image[]'], 'image', true);
   const mask = await fileField(form, ['mask'], 'mask', false);
   const prompt = text(form, 'prompt');
@@ -99,7 +106,8 @@ export async function toEditRequest(form: FormData, defaultModel: string | undef
     ...(width === undefined ? {} : { width, height }),
     ...Object.fromEntries(Object.entries(optional).filter(([, v]) => v !== undefined)),
   });
-  if (!input.success) throw inOpenAITerms(new ApiError(400, 'validation-failed', 'Invalid request', { errors: fieldErrors(input.error, ['input']) }));
+  if (!input.success)
+    throw inOpenAITerms(new ApiError(400, 'validation-failed', 'Invalid request', { errors: fieldErrors(input.error, ['input']) }));
   return { request: { model, input: input.data }, responseFormat };
 }
 
@@ -133,8 +141,10 @@ imageEditRoutes.post('/v1/images/edits', async (c) => {
     throw bad('image', 'the body must be multipart/form-data');
   }
   const { request, responseFormat } = await toEditRequest(form, config.SERVED_MODELS[0]);
-  const accepted = await acceptPrediction(c.env, c.get('caller'), request, { listeners: c.get('statusListeners') }).catch((err: unknown) => {
-    throw err instanceof ApiError ? inOpenAITerms(err) : err;
-  });
+  const accepted = await acceptPrediction(c.env, c.get('caller'), request, { listeners: c.get('statusListeners') }).catch(
+    (err: unknown) => {
+      throw err instanceof ApiError ? inOpenAITerms(err) : err;
+    },
+  );
   return answerWithImages(c, accepted, responseFormat, 'Edit');
 });

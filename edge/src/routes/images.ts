@@ -31,12 +31,20 @@ export const createImageRoute = createRoute({
   description: `Waits up to ${MAX_WAIT_S} s (\`OPENAI_WAIT_S\`) for the images; a prediction not finished by then is canceled (its GPU work stopped, nothing charged) and the route answers 503. \`size\` is "WxH"; the native extras (negative_prompt, num_inference_steps, guidance_scale, seed, scheduler, output_format, deepcache) are accepted too.`,
   security: [{ bearerAuth: [] }],
   request: {
-    headers: z.object({ 'idempotency-key': z.string().max(300).optional().openapi({ description: 'Retries with the same key and body replay the first response for 24 h' }) }),
+    headers: z.object({
+      'idempotency-key': z
+        .string()
+        .max(300)
+        .optional()
+        .openapi({ description: 'Retries with the same key and body replay the first response for 24 h' }),
+    }),
     body: { required: true, content: { 'application/json': { schema: ImageGenerationRequestSchema } } },
   },
   responses: {
     200: { description: 'The images', content: { 'application/json': { schema: ImagesResponseSchema } } },
-    400: openAIErrorResponse('Invalid request (`param` names the field; `model` when the model is unknown or not served, see `GET /v1/models`)'),
+    400: openAIErrorResponse(
+      'Invalid request (`param` names the field; `model` when the model is unknown or not served, see `GET /v1/models`)',
+    ),
     401: openAIErrorResponse('Invalid API key'),
     402: openAIErrorResponse('Not enough credits (`insufficient_quota`)'),
     409: openAIErrorResponse('A request with this Idempotency-Key is still in flight'),
@@ -95,7 +103,10 @@ export const imageRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(crea
   const accepted =
     existing !== undefined
       ? await predictionOfKey(c.env, c.get('caller'), existing)
-      : await acceptPrediction(c.env, c.get('caller'), toCreateRequest({ ...body, model: body.model ?? config.SERVED_MODELS[0] }), { listeners: c.get('statusListeners'), idempotency: c.get('idempotencyClaim') }).catch((err: unknown) => {
+      : await acceptPrediction(c.env, c.get('caller'), toCreateRequest({ ...body, model: body.model ?? config.SERVED_MODELS[0] }), {
+          listeners: c.get('statusListeners'),
+          idempotency: c.get('idempotencyClaim'),
+        }).catch((err: unknown) => {
           throw err instanceof ApiError ? inOpenAITerms(err) : err;
         });
   const response = await answerWithImages(c, accepted, body.response_format, 'Generation');
@@ -109,19 +120,34 @@ export const imageRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(crea
  * S3: memory per request stays at a few chunks whatever the images' size, and the response is not stored for replay
  * (a retry with the Idempotency-Key streams the same prediction's images again).
  */
-export async function answerWithImages(c: Context<AppEnv>, accepted: PredictionRow, responseFormat: 'url' | 'b64_json', what: string): Promise<Response> {
+export async function answerWithImages(
+  c: Context<AppEnv>,
+  accepted: PredictionRow,
+  responseFormat: 'url' | 'b64_json',
+  what: string,
+): Promise<Response> {
   const config = configFrom(c.env);
   const row = await waitForPrediction(c.env, accepted, config.OPENAI_WAIT_S);
   if (row.status === 'starting' || row.status === 'processing') {
-    await finishPrediction(c.env, c.get('statusListeners'), row.id, { status: 'canceled', error: 'Not finished within the synchronous wait' });
-    throw new ApiError(503, 'backend-unavailable', `The images were not ready within ${config.OPENAI_WAIT_S} s`, { headers: { 'retry-after': '30' } });
+    await finishPrediction(c.env, c.get('statusListeners'), row.id, {
+      status: 'canceled',
+      error: 'Not finished within the synchronous wait',
+    });
+    throw new ApiError(503, 'backend-unavailable', `The images were not ready within ${config.OPENAI_WAIT_S} s`, {
+      headers: { 'retry-after': '30' },
+    });
   }
-  if (row.status !== 'succeeded') throw new ApiError(500, 'internal-error', `${what} ${row.status}${row.error === null ? '' : `: ${row.error}`}`);
+  if (row.status !== 'succeeded')
+    throw new ApiError(500, 'internal-error', `${what} ${row.status}${row.error === null ? '' : `: ${row.error}`}`);
   const images = storedImages(row);
   const created = Math.floor(Date.parse(row.created_at) / 1000);
   if (responseFormat === 'b64_json') {
     c.set('responseNotStored', true);
-    const stream = await streamImagesJson(config, created, images.map((img) => img.key));
+    const stream = await streamImagesJson(
+      config,
+      created,
+      images.map((img) => img.key),
+    );
     return c.body(stream, 200, { 'content-type': 'application/json' });
   }
   const data: ImageData[] = await Promise.all(images.map(async (img): Promise<ImageData> => ({ url: await presignGet(config, img.key) })));

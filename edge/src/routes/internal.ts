@@ -37,7 +37,9 @@ export const backendEventRoute = createRoute({
 export const internalRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).openapi(backendEventRoute, async (c) => {
   const event = c.req.valid('json');
   if (event.prediction_id !== c.req.valid('param').id) {
-    throw new ApiError(422, 'validation-failed', 'The event is for another prediction', { errors: [{ pointer: '/prediction_id', message: 'does not match the path' }] });
+    throw new ApiError(422, 'validation-failed', 'The event is for another prediction', {
+      errors: [{ pointer: '/prediction_id', message: 'does not match the path' }],
+    });
   }
   const outcome = await applyBackendEvent(c.env, c.get('statusListeners'), event);
   if (outcome.kind === 'not-found') throw new ApiError(404, 'not-found', 'No such prediction');

@@ -16,19 +16,24 @@ import { ReplicateModelSchema, replicateModel, runCounts } from '../models/repli
 import { z } from '@hono/zod-openapi';
 
 /** The native list (`data`) and Replicate's page of model objects (`results`, one page) side by side. */
-const ModelListResponseSchema = z.object({
-  data: ModelListSchema.shape.data,
-  previous: z.null(),
-  next: z.null(),
-  results: z.array(ReplicateModelSchema).openapi({ description: 'The same models in Replicate’s model shape (`replicate.models.list()`)' }),
-}).openapi('ModelList');
+const ModelListResponseSchema = z
+  .object({
+    data: ModelListSchema.shape.data,
+    previous: z.null(),
+    next: z.null(),
+    results: z
+      .array(ReplicateModelSchema)
+      .openapi({ description: 'The same models in Replicate’s model shape (`replicate.models.list()`)' }),
+  })
+  .openapi('ModelList');
 
 export const listModelsRoute = createRoute({
   method: 'get',
   path: '/v1/models',
   tags: ['models'],
   summary: 'List the served models and their limits',
-  description: 'The catalogue models this deployment serves, as `data` (this API’s description) and as `results` (Replicate’s model objects, one page: `replicate.models.list()`); a create naming any other model is refused with 422.',
+  description:
+    'The catalogue models this deployment serves, as `data` (this API’s description) and as `results` (Replicate’s model objects, one page: `replicate.models.list()`); a create naming any other model is refused with 422.',
   security: [{ bearerAuth: [] }],
   responses: {
     200: { description: 'Models', content: { 'application/json': { schema: ModelListResponseSchema } } },
@@ -66,7 +71,9 @@ export const PRICE_FORMULA =
 function pricingOf(spec: ModelSpec, defaults: ResolvedInput): z.infer<typeof ModelListSchema>['data'][number]['pricing'] {
   const g = (macs: number) => Math.round(macs / 1e7) / 100;
   const size = { width: spec.default_width, height: spec.default_height };
-  const shallow = unetMacs[spec.family].shallow.map((_, b) => g(unetMacsPerEvaluation(spec.family, { ...size, deepcache: { cache_interval: 2, cache_branch_id: b, schedule: 'uniform' } }).shallow));
+  const shallow = unetMacs[spec.family].shallow.map((_, b) =>
+    g(unetMacsPerEvaluation(spec.family, { ...size, deepcache: { cache_interval: 2, cache_branch_id: b, schedule: 'uniform' } }).shallow),
+  );
   const variants: Array<ResolvedInput['deepcache']> = [
     false,
     { cache_interval: 3, cache_branch_id: 0, schedule: 'uniform' },

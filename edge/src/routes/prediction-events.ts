@@ -46,8 +46,7 @@ async function* channelEvents(env: Env, id: string): AsyncGenerator<ChannelEvent
     const { value, done } = await reader.read();
     if (done) return;
     buffer += value;
-    let newline: number;
-    while ((newline = buffer.indexOf('\n')) >= 0) {
+    for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
       const parsed = ChannelEvent.safeParse(JSON.parse(buffer.slice(0, newline)));
       buffer = buffer.slice(newline + 1);
       if (parsed.success) yield parsed.data;
@@ -71,15 +70,26 @@ export const predictionEventRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).op
   const heartbeatMs = SSE_HEARTBEAT_S * 1000;
   // A lease per open stream, renewed at every heartbeat: a stream that dies without closing frees its slot.
   const meter = meterOf(env, caller.accountId);
-  const lease = { accountId: caller.accountId, keyId: caller.keyId, leaseId: crypto.randomUUID(), ttlMs: Math.max(1000, 3 * heartbeatMs), max };
+  const lease = {
+    accountId: caller.accountId,
+    keyId: caller.keyId,
+    leaseId: crypto.randomUUID(),
+    ttlMs: Math.max(1000, 3 * heartbeatMs),
+    max,
+  };
   if (!isTerminal(row.status)) {
     const taken = await meter.leaseStream(lease);
     if (!taken.ok) {
-      throw new ApiError(429, 'quota-exceeded', `This API key already has ${taken.open} open event streams (limit ${max}); close one or poll GET /v1/predictions/{id}`, { headers: { 'retry-after': String(SSE_HEARTBEAT_S) } });
+      throw new ApiError(
+        429,
+        'quota-exceeded',
+        `This API key already has ${taken.open} open event streams (limit ${max}); close one or poll GET /v1/predictions/{id}`,
+        { headers: { 'retry-after': String(SSE_HEARTBEAT_S) } },
+      );
     }
   }
   return streamSSE(c, async (stream) => {
-    let status = row.status;
+    const status = row.status;
     await stream.writeSSE({ event: 'status', data: JSON.stringify({ id: row.id, status }) });
     if (isTerminal(status)) return sendEnd(stream, env, row);
     try {
@@ -95,7 +105,13 @@ export const predictionEventRoutes = new OpenAPIHono<AppEnv>({ defaultHook }).op
  * keeps proxies from closing the stream, the lease is renewed, and D1 is read again: a prediction that ended
  * while its terminal event was lost still ends the stream.
  */
-async function follow(stream: SSEStreamingApi, env: Env, row: PredictionRow, heartbeatMs: number, renew: () => Promise<unknown>): Promise<void> {
+async function follow(
+  stream: SSEStreamingApi,
+  env: Env,
+  row: PredictionRow,
+  heartbeatMs: number,
+  renew: () => Promise<unknown>,
+): Promise<void> {
   let status = row.status;
   const events = channelEvents(env, row.id)[Symbol.asyncIterator]();
   let next = events.next();

@@ -14,7 +14,13 @@ import { MAX_WAIT_S } from '../predictions/headers.js';
 import { presentPrediction } from '../predictions/present.js';
 import { decodeCursor, encodeCursor, getOwnPredictionRow, listPredictionRows } from '../predictions/row.js';
 import { finishPrediction } from '../predictions/transition.js';
-import { CreatePredictionRequestSchema, PredictionListSchema, PredictionSchema, problemResponse, rateLimitedResponse } from '../schemas/components.js';
+import {
+  CreatePredictionRequestSchema,
+  PredictionListSchema,
+  PredictionSchema,
+  problemResponse,
+  rateLimitedResponse,
+} from '../schemas/components.js';
 
 const security = [{ bearerAuth: [] }];
 const IdParam = z.object({ id: PredictionId.openapi({ param: { name: 'id', in: 'path' } }) });
@@ -48,7 +54,9 @@ export const createPredictionRoute = createRoute({
     402: problemResponse('The balance does not cover the price (`insufficient-credits`); nothing is stored'),
     409: problemResponse('A request with this Idempotency-Key is still in flight (`idempotency-key-in-use`)'),
     413: problemResponse('Body larger than the limit'),
-    422: problemResponse('The body failed validation (field errors in `errors`; `/model` or `/version` when the model or version is unknown or not served, see `GET /v1/models`), or the Idempotency-Key was used with another body (`idempotency-key-mismatch`)'),
+    422: problemResponse(
+      'The body failed validation (field errors in `errors`; `/model` or `/version` when the model or version is unknown or not served, see `GET /v1/models`), or the Idempotency-Key was used with another body (`idempotency-key-mismatch`)',
+    ),
     429: rateLimitedResponse(),
     500: problemResponse('Internal error'),
     503: problemResponse('The prediction could not be queued'),
@@ -62,7 +70,14 @@ export const getPredictionRoute = createRoute({
   summary: 'Get a prediction (output URLs are freshly presigned)',
   security,
   request: { params: IdParam },
-  responses: { 200: { description: 'The prediction', content: predictionJson }, 400: problemResponse('Malformed id'), 401: authFailed, 404: notFound, 429: rateLimitedResponse(), 500: problemResponse('Internal error') },
+  responses: {
+    200: { description: 'The prediction', content: predictionJson },
+    400: problemResponse('Malformed id'),
+    401: authFailed,
+    404: notFound,
+    429: rateLimitedResponse(),
+    500: problemResponse('Internal error'),
+  },
 });
 
 export const listPredictionsRoute = createRoute({
@@ -91,7 +106,8 @@ export const cancelPredictionRoute = createRoute({
   path: '/v1/predictions/{id}/cancel',
   tags: ['predictions'],
   summary: 'Cancel a prediction',
-  description: 'Cancels a prediction that has not ended (canceling a canceled prediction is a no-op). A prediction that already succeeded, failed or was aborted answers 409.',
+  description:
+    'Cancels a prediction that has not ended (canceling a canceled prediction is a no-op). A prediction that already succeeded, failed or was aborted answers 409.',
   security,
   request: { params: IdParam },
   responses: {
@@ -109,10 +125,18 @@ export const cancelPredictionRoute = createRoute({
 export const predictionRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
   .openapi(createPredictionRoute, async (c) => {
     const request = c.req.valid('json');
-    const created = await createPrediction(c.env, c.get('statusListeners'), c.get('caller'), request, c.req.valid('header'), request.version !== undefined, {
-      existing: c.get('idempotentPrediction'),
-      claim: c.get('idempotencyClaim'),
-    });
+    const created = await createPrediction(
+      c.env,
+      c.get('statusListeners'),
+      c.get('caller'),
+      request,
+      c.req.valid('header'),
+      request.version !== undefined,
+      {
+        existing: c.get('idempotentPrediction'),
+        claim: c.get('idempotencyClaim'),
+      },
+    );
     return created.status === 201 ? c.json(created.prediction, 201, created.headers) : c.json(created.prediction, 202, created.headers);
   })
   .openapi(getPredictionRoute, async (c) => {
@@ -124,7 +148,9 @@ export const predictionRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     const { limit, cursor } = c.req.valid('query');
     const after = cursor === undefined ? null : decodeCursor(cursor);
     if (cursor !== undefined && after === null) {
-      throw new ApiError(400, 'validation-failed', 'Invalid cursor', { errors: [{ pointer: '/query/cursor', message: 'not a cursor from this API' }] });
+      throw new ApiError(400, 'validation-failed', 'Invalid cursor', {
+        errors: [{ pointer: '/query/cursor', message: 'not a cursor from this API' }],
+      });
     }
     const config = configFrom(c.env);
     const page = await listPredictionRows(c.env.DB, c.get('caller').accountId, limit, after);

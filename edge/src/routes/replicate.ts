@@ -6,7 +6,15 @@
  * @module
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { findModelByRef, MODEL_OWNER, ModelId, ModelOwner, ModelVersionId, qualifiedModelName, type ModelSpec } from '../../../shared/models.js';
+import {
+  findModelByRef,
+  MODEL_OWNER,
+  ModelId,
+  ModelOwner,
+  ModelVersionId,
+  qualifiedModelName,
+  type ModelSpec,
+} from '../../../shared/models.js';
 import { ModelPredictionRequest } from '../../../shared/prediction.js';
 import type { AppEnv } from '../app-env.js';
 import { configFrom } from '../config.js';
@@ -37,21 +45,51 @@ const VersionParams = ModelParams.extend({
 const page = <T extends z.ZodType>(item: T) => z.object({ previous: z.null(), next: z.null(), results: z.array(item) });
 
 export const getModelRoute = createRoute({
-  method: 'get', path: '/v1/models/{owner}/{name}', tags, security, summary: 'A served model in Replicate’s model shape',
+  method: 'get',
+  path: '/v1/models/{owner}/{name}',
+  tags,
+  security,
+  summary: 'A served model in Replicate’s model shape',
   request: { params: ModelParams },
-  responses: { 200: { description: 'The model', content: json(ReplicateModelSchema) }, 400: problemResponse('Malformed owner or name'), 401: authFailed, 404: noModel, 429: rateLimitedResponse() },
+  responses: {
+    200: { description: 'The model', content: json(ReplicateModelSchema) },
+    400: problemResponse('Malformed owner or name'),
+    401: authFailed,
+    404: noModel,
+    429: rateLimitedResponse(),
+  },
 });
 
 export const listVersionsRoute = createRoute({
-  method: 'get', path: '/v1/models/{owner}/{name}/versions', tags, security, summary: 'The model’s versions (the current one; versions are not kept)',
+  method: 'get',
+  path: '/v1/models/{owner}/{name}/versions',
+  tags,
+  security,
+  summary: 'The model’s versions (the current one; versions are not kept)',
   request: { params: ModelParams },
-  responses: { 200: { description: 'One page', content: json(page(ModelVersionSchema).openapi('ModelVersionList')) }, 400: problemResponse('Malformed owner or name'), 401: authFailed, 404: noModel, 429: rateLimitedResponse() },
+  responses: {
+    200: { description: 'One page', content: json(page(ModelVersionSchema).openapi('ModelVersionList')) },
+    400: problemResponse('Malformed owner or name'),
+    401: authFailed,
+    404: noModel,
+    429: rateLimitedResponse(),
+  },
 });
 
 export const getVersionRoute = createRoute({
-  method: 'get', path: '/v1/models/{owner}/{name}/versions/{version_id}', tags, security, summary: 'One version of a model',
+  method: 'get',
+  path: '/v1/models/{owner}/{name}/versions/{version_id}',
+  tags,
+  security,
+  summary: 'One version of a model',
   request: { params: VersionParams },
-  responses: { 200: { description: 'The version', content: json(ModelVersionSchema) }, 400: problemResponse('Malformed owner, name or version id'), 401: authFailed, 404: problemResponse('No such model, or the id is not its current version'), 429: rateLimitedResponse() },
+  responses: {
+    200: { description: 'The version', content: json(ModelVersionSchema) },
+    400: problemResponse('Malformed owner, name or version id'),
+    401: authFailed,
+    404: problemResponse('No such model, or the id is not its current version'),
+    429: rateLimitedResponse(),
+  },
 });
 
 export const createModelPredictionRoute = createRoute({
@@ -87,7 +125,10 @@ export const createModelPredictionRoute = createRoute({
 });
 
 export const getDefaultWebhookSecretRoute = createRoute({
-  method: 'get', path: '/v1/webhooks/default/secret', tags, security,
+  method: 'get',
+  path: '/v1/webhooks/default/secret',
+  tags,
+  security,
   summary: 'The webhook signing secret (Replicate’s path for `GET /v1/webhooks/secret`)',
   responses: { 200: { description: 'The secret', content: json(WebhookSecretSchema) }, 401: authFailed, 429: rateLimitedResponse() },
 });
@@ -95,7 +136,8 @@ export const getDefaultWebhookSecretRoute = createRoute({
 /** The served model named by `owner/name`. @throws ApiError 404 when there is none */
 function servedModel(env: Env, params: { owner: string; name: string }): ModelSpec {
   const spec = findModelByRef(`${params.owner}/${params.name}`);
-  if (!spec || !configFrom(env).SERVED_MODELS.includes(spec.id)) throw new ApiError(404, 'not-found', `No model ${params.owner}/${params.name} is served here`);
+  if (!spec || !configFrom(env).SERVED_MODELS.includes(spec.id))
+    throw new ApiError(404, 'not-found', `No model ${params.owner}/${params.name} is served here`);
   return spec;
 }
 
@@ -114,15 +156,24 @@ export const replicateRoutes = new OpenAPIHono<AppEnv>({ defaultHook })
     const params = c.req.valid('param');
     const spec = servedModel(c.env, params);
     const version = await versionOf(spec);
-    if (version.id !== params.version_id) throw new ApiError(404, 'not-found', `${params.version_id} is not a version of ${qualifiedModelName(spec)}`);
+    if (version.id !== params.version_id)
+      throw new ApiError(404, 'not-found', `${params.version_id} is not a version of ${qualifiedModelName(spec)}`);
     return c.json(version, 200);
   })
   .openapi(createModelPredictionRoute, async (c) => {
     const spec = servedModel(c.env, c.req.valid('param'));
-    const created = await createPrediction(c.env, c.get('statusListeners'), c.get('caller'), { model: spec.id, ...c.req.valid('json') }, c.req.valid('header'), true, {
-      existing: c.get('idempotentPrediction'),
-      claim: c.get('idempotencyClaim'),
-    });
+    const created = await createPrediction(
+      c.env,
+      c.get('statusListeners'),
+      c.get('caller'),
+      { model: spec.id, ...c.req.valid('json') },
+      c.req.valid('header'),
+      true,
+      {
+        existing: c.get('idempotentPrediction'),
+        claim: c.get('idempotencyClaim'),
+      },
+    );
     return created.status === 201 ? c.json(created.prediction, 201, created.headers) : c.json(created.prediction, 202, created.headers);
   })
   .openapi(getDefaultWebhookSecretRoute, async (c) => {

@@ -107,7 +107,13 @@ export const AccountWithUsageSchema = AccountSchema.extend({
 }).openapi('AccountWithUsage');
 
 export const ApiKeyInfoSchema = z
-  .object({ id: z.string(), account_id: z.string(), name: z.string(), created_at: z.iso.datetime(), revoked_at: z.iso.datetime().nullable() })
+  .object({
+    id: z.string(),
+    account_id: z.string(),
+    name: z.string(),
+    created_at: z.iso.datetime(),
+    revoked_at: z.iso.datetime().nullable(),
+  })
   .openapi('ApiKey');
 
 export const CreatedApiKeySchema = ApiKeyInfoSchema.extend({
@@ -127,12 +133,18 @@ export function openAIErrorResponse(description: string) {
 
 const rateLimitHeaderDocs = {
   'Retry-After': { description: 'Seconds until a retry can succeed', schema: { type: 'string' } },
-  'RateLimit-Policy': { description: 'IETF RateLimit-Policy, e.g. `"default";q=60;w=60, "concurrency";q=8;qu="concurrent-requests"`', schema: { type: 'string' } },
+  'RateLimit-Policy': {
+    description: 'IETF RateLimit-Policy, e.g. `"default";q=60;w=60, "concurrency";q=8;qu="concurrent-requests"`',
+    schema: { type: 'string' },
+  },
   RateLimit: { description: 'IETF RateLimit, e.g. `"default";r=0;t=30, "concurrency";r=8`', schema: { type: 'string' } },
 } as const;
 
 /** 429 response of every rate-limited route (`rate-limited`; `quota-exceeded` for concurrent predictions on creates). */
 export function rateLimitedResponse(style: 'problem' | 'openai' = 'problem') {
-  const base = style === 'problem' ? problemResponse('Too many requests for this API key (see `RateLimit` / `Retry-After`)') : openAIErrorResponse('Too many requests for this API key');
+  const base =
+    style === 'problem'
+      ? problemResponse('Too many requests for this API key (see `RateLimit` / `Retry-After`)')
+      : openAIErrorResponse('Too many requests for this API key');
   return { ...base, headers: rateLimitHeaderDocs } as const;
 }

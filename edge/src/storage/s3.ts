@@ -7,7 +7,10 @@
 import { AwsClient } from 'aws4fetch';
 import type { EdgeConfig } from '../config.js';
 
-type S3Settings = Pick<EdgeConfig, 'S3_ENDPOINT' | 'S3_REGION' | 'S3_BUCKET' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY' | 'S3_URL_TTL_SECONDS'> &
+type S3Settings = Pick<
+  EdgeConfig,
+  'S3_ENDPOINT' | 'S3_REGION' | 'S3_BUCKET' | 'S3_ACCESS_KEY_ID' | 'S3_SECRET_ACCESS_KEY' | 'S3_URL_TTL_SECONDS'
+> &
   Partial<Pick<EdgeConfig, 'S3_PUBLIC_ENDPOINT'>>;
 
 function client(s3: S3Settings): AwsClient {

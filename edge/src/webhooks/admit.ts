@@ -15,7 +15,10 @@ import { checkWebhookUrl } from './url-guard.js';
  */
 export async function admitWebhook(env: Env, accountId: string, url: string, resolver?: HostResolver): Promise<void> {
   const config = configFrom(env);
-  const verdict = await checkWebhookUrl(url, { allowLoopback: config.ALLOW_LOOPBACK_WEBHOOKS, resolver: resolver ?? dohResolver(config.DOH_URL) });
+  const verdict = await checkWebhookUrl(url, {
+    allowLoopback: config.ALLOW_LOOPBACK_WEBHOOKS,
+    resolver: resolver ?? dohResolver(config.DOH_URL),
+  });
   if (!verdict.ok) {
     const message = verdict.transient ? `the host could not be checked (${verdict.reason}); retry later` : verdict.reason;
     throw new ApiError(422, 'validation-failed', 'The webhook URL is not allowed', { errors: [{ pointer: '/webhook', message }] });

@@ -50,7 +50,13 @@ function subscribedEvents(row: Pick<PredictionRow, 'webhook_events_filter'>): We
 }
 
 /** Queues attempt `attempt` of a delivery. */
-export async function queueAttempt(env: Pick<Env, 'WEBHOOKS'>, deliveryId: string, attempt: number, delaySeconds = 0, replay = false): Promise<void> {
+export async function queueAttempt(
+  env: Pick<Env, 'WEBHOOKS'>,
+  deliveryId: string,
+  attempt: number,
+  delaySeconds = 0,
+  replay = false,
+): Promise<void> {
   const message: WebhookMessage = { type: 'deliver', delivery_id: deliveryId, attempt, replay };
   await env.WEBHOOKS.send(message, { contentType: 'json', ...(delaySeconds > 0 ? { delaySeconds } : {}) });
 }
@@ -61,7 +67,12 @@ export async function queueAttempt(env: Pick<Env, 'WEBHOOKS'>, deliveryId: strin
  * had a `logs` delivery within the throttle interval.
  * @returns the new delivery, or null
  */
-export async function createDelivery(env: Pick<Env, 'DB' | 'WEBHOOKS'>, row: PredictionRow, event: WebhookEvent, nowMs: number = Date.now()): Promise<DeliveryRow | null> {
+export async function createDelivery(
+  env: Pick<Env, 'DB' | 'WEBHOOKS'>,
+  row: PredictionRow,
+  event: WebhookEvent,
+  nowMs: number = Date.now(),
+): Promise<DeliveryRow | null> {
   if (row.webhook === null || !subscribedEvents(row).includes(event)) return null;
   const now = new Date(nowMs).toISOString();
   const throttledSince = new Date(nowMs - LOGS_THROTTLE_MS).toISOString();
@@ -78,7 +89,12 @@ export async function createDelivery(env: Pick<Env, 'DB' | 'WEBHOOKS'>, row: Pre
 }
 
 /** Claims attempt `attempt` of a delivery; null when it is not due (done, or this attempt was claimed already). */
-export async function claimAttempt(db: D1Database, deliveryId: string, attempt: number, nowMs: number = Date.now()): Promise<DeliveryRow | null> {
+export async function claimAttempt(
+  db: D1Database,
+  deliveryId: string,
+  attempt: number,
+  nowMs: number = Date.now(),
+): Promise<DeliveryRow | null> {
   return db
     .prepare(
       `UPDATE webhook_deliveries SET status = 'sending', attempts = ?2, claimed_at = ?3
@@ -99,7 +115,9 @@ export async function finishAttempt(
   const deliveredAt = next.status === 'delivered' ? new Date().toISOString() : null;
   await db.batch([
     db
-      .prepare('INSERT OR REPLACE INTO webhook_attempts (delivery_id, attempt, started_at, status_code, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT OR REPLACE INTO webhook_attempts (delivery_id, attempt, started_at, status_code, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .bind(delivery.id, delivery.attempts, attempt.started_at, attempt.status_code, attempt.error, attempt.duration_ms),
     db
       .prepare(
@@ -113,7 +131,11 @@ export async function finishAttempt(
 export async function listDeliveries(db: D1Database, predictionId: string): Promise<(DeliveryRow & { attempt_log: AttemptRow[] })[]> {
   const [deliveries, attempts] = await db.batch([
     db.prepare('SELECT * FROM webhook_deliveries WHERE prediction_id = ? ORDER BY created_at, id').bind(predictionId),
-    db.prepare('SELECT a.* FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.prediction_id = ? ORDER BY a.delivery_id, a.attempt').bind(predictionId),
+    db
+      .prepare(
+        'SELECT a.* FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.prediction_id = ? ORDER BY a.delivery_id, a.attempt',
+      )
+      .bind(predictionId),
   ]);
   const log = (attempts?.results ?? []) as AttemptRow[];
   return ((deliveries?.results ?? []) as DeliveryRow[]).map((d) => ({ ...d, attempt_log: log.filter((a) => a.delivery_id === d.id) }));

@@ -16,7 +16,10 @@ export async function webhookSecret(db: D1Database, accountId: string): Promise<
     .prepare('INSERT OR IGNORE INTO webhook_secrets (account_id, secret, created_at) VALUES (?, ?, ?)')
     .bind(accountId, newWebhookSecret(), new Date().toISOString())
     .run();
-  const row = await db.prepare('SELECT secret, created_at FROM webhook_secrets WHERE account_id = ?').bind(accountId).first<WebhookSecretRow>();
+  const row = await db
+    .prepare('SELECT secret, created_at FROM webhook_secrets WHERE account_id = ?')
+    .bind(accountId)
+    .first<WebhookSecretRow>();
   if (!row) throw new Error(`webhook secret of ${accountId} vanished`);
   return row;
 }
@@ -25,7 +28,9 @@ export async function webhookSecret(db: D1Database, accountId: string): Promise<
 export async function rotateWebhookSecret(db: D1Database, accountId: string): Promise<WebhookSecretRow> {
   const row: WebhookSecretRow = { secret: newWebhookSecret(), created_at: new Date().toISOString() };
   await db
-    .prepare('INSERT INTO webhook_secrets (account_id, secret, created_at) VALUES (?, ?, ?) ON CONFLICT(account_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at')
+    .prepare(
+      'INSERT INTO webhook_secrets (account_id, secret, created_at) VALUES (?, ?, ?) ON CONFLICT(account_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at',
+    )
     .bind(accountId, row.secret, row.created_at)
     .run();
   return row;
@@ -33,7 +38,10 @@ export async function rotateWebhookSecret(db: D1Database, accountId: string): Pr
 
 /** Whether deliveries to `url` are disabled for the account. */
 export async function isEndpointDisabled(db: D1Database, accountId: string, url: string): Promise<boolean> {
-  const row = await db.prepare('SELECT 1 AS x FROM webhook_disabled_endpoints WHERE account_id = ? AND url = ?').bind(accountId, url).first();
+  const row = await db
+    .prepare('SELECT 1 AS x FROM webhook_disabled_endpoints WHERE account_id = ? AND url = ?')
+    .bind(accountId, url)
+    .first();
   return row !== null;
 }
 

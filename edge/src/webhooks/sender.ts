@@ -57,8 +57,18 @@ export async function attemptDelivery(env: Env, message: WebhookMessage, options
   const delivery = await claimAttempt(env.DB, message.delivery_id, message.attempt, nowMs);
   if (!delivery) return 'skipped';
   const startedAt = new Date(nowMs).toISOString();
-  const finish = async (status: Exclude<DeliveryStatus, 'sending'>, statusCode: number | null, error: string | null, nextAttemptAt: string | null = null): Promise<AttemptOutcome> => {
-    await finishAttempt(env.DB, delivery, { started_at: startedAt, status_code: statusCode, error, duration_ms: Date.now() - nowMs }, { status, nextAttemptAt });
+  const finish = async (
+    status: Exclude<DeliveryStatus, 'sending'>,
+    statusCode: number | null,
+    error: string | null,
+    nextAttemptAt: string | null = null,
+  ): Promise<AttemptOutcome> => {
+    await finishAttempt(
+      env.DB,
+      delivery,
+      { started_at: startedAt, status_code: statusCode, error, duration_ms: Date.now() - nowMs },
+      { status, nextAttemptAt },
+    );
     return status;
   };
   const fail = async (statusCode: number | null, error: string, retryAfterS: number | null): Promise<AttemptOutcome> => {
@@ -69,8 +79,12 @@ export async function attemptDelivery(env: Env, message: WebhookMessage, options
     return outcome;
   };
 
-  if (await isEndpointDisabled(env.DB, delivery.account_id, delivery.url)) return finish('disabled', null, 'the endpoint was disabled after answering 410 Gone');
-  const verdict = await checkWebhookUrl(delivery.url, { allowLoopback: config.ALLOW_LOOPBACK_WEBHOOKS, resolver: options.resolver ?? dohResolver(config.DOH_URL) });
+  if (await isEndpointDisabled(env.DB, delivery.account_id, delivery.url))
+    return finish('disabled', null, 'the endpoint was disabled after answering 410 Gone');
+  const verdict = await checkWebhookUrl(delivery.url, {
+    allowLoopback: config.ALLOW_LOOPBACK_WEBHOOKS,
+    resolver: options.resolver ?? dohResolver(config.DOH_URL),
+  });
   if (!verdict.ok) return verdict.transient ? fail(null, verdict.reason, null) : finish('refused', null, `refused: ${verdict.reason}`);
 
   let res: Response;

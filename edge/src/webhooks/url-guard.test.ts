@@ -42,7 +42,11 @@ describe('checkWebhookUrl', () => {
   it('accepts a public name and refuses other schemes', async () => {
     expect(await checkWebhookUrl('https://public.hooks.test/hook', production)).toEqual({ ok: true });
     // Plain http only in development.
-    expect(await checkWebhookUrl('http://public.hooks.test/hook', production)).toMatchObject({ ok: false, transient: false, reason: 'webhooks must use https outside development' });
+    expect(await checkWebhookUrl('http://public.hooks.test/hook', production)).toMatchObject({
+      ok: false,
+      transient: false,
+      reason: 'webhooks must use https outside development',
+    });
     expect(await checkWebhookUrl('http://public.hooks.test/hook', development)).toEqual({ ok: true });
     expect(await checkWebhookUrl('ftp://public.hooks.test/hook', production)).toMatchObject({ ok: false });
   });

@@ -36,7 +36,8 @@ function allowed(cls: AddressClass, allowLoopback: boolean): boolean {
 export async function checkWebhookUrl(raw: string, options: UrlGuardOptions): Promise<UrlVerdict> {
   const verdict = await checkTarget(raw, options);
   // Plain http only in development (where loopback receivers are allowed too).
-  if (verdict.ok && !options.allowLoopback && new URL(raw).protocol === 'http:') return refused('webhooks must use https outside development');
+  if (verdict.ok && !options.allowLoopback && new URL(raw).protocol === 'http:')
+    return refused('webhooks must use https outside development');
   return verdict;
 }
 

@@ -44,7 +44,8 @@ export async function startDohServer(): Promise<{ url: string; server: Server }>
         zone.set(name, records);
         return json(200, { ok: true });
       }
-      if (url.pathname !== '/dns-query' || req.headers.accept !== 'application/dns-json') return json(400, { error: 'expected a DNS JSON query' });
+      if (url.pathname !== '/dns-query' || req.headers.accept !== 'application/dns-json')
+        return json(400, { error: 'expected a DNS JSON query' });
       const name = (url.searchParams.get('name') ?? '').replace(/\.$/, '').toLowerCase();
       const type = url.searchParams.get('type') as keyof typeof TYPES | null;
       if (type === null || !(type in TYPES)) return json(400, { error: 'type must be A or AAAA' });

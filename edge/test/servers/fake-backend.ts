@@ -33,7 +33,15 @@ interface JobState {
 type EventSpec =
   | { type: 'started' }
   | { type: 'progress'; step: number; total: number }
-  | { type: 'completed'; status: 'succeeded' | 'failed' | 'canceled' | 'aborted'; error?: string; images?: number; retryable?: boolean; key_prefix?: string; image_bytes?: number };
+  | {
+      type: 'completed';
+      status: 'succeeded' | 'failed' | 'canceled' | 'aborted';
+      error?: string;
+      images?: number;
+      retryable?: boolean;
+      key_prefix?: string;
+      image_bytes?: number;
+    };
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -50,7 +58,9 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
     forcePathStyle: true,
     credentials: { accessKeyId: options.s3.accessKeyId, secretAccessKey: options.s3.secretAccessKey },
   });
-  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 40, b: 90 } } }).png().toBuffer();
+  const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 200, g: 40, b: 90 } } })
+    .png()
+    .toBuffer();
 
   /** `size` bytes starting with the PNG signature, the rest a pattern that depends on `seed` (stands in for a large image). */
   function bigImage(size: number, seed: number): Buffer {
@@ -60,7 +70,12 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
     return out;
   }
 
-  async function upload(job: BackendJob, count: number, keyPrefix = `${job.output_prefix}/${job.id}`, imageBytes?: number): Promise<StoredImage[]> {
+  async function upload(
+    job: BackendJob,
+    count: number,
+    keyPrefix = `${job.output_prefix}/${job.id}`,
+    imageBytes?: number,
+  ): Promise<StoredImage[]> {
     return Promise.all(
       Array.from({ length: count }, async (_, index): Promise<StoredImage> => {
         const key = `${keyPrefix}/${index}.png`;
@@ -74,11 +89,19 @@ export async function startFakeBackend(options: FakeBackendOptions): Promise<{ u
   async function nextEvent(state: JobState, spec: EventSpec): Promise<BackendEvent> {
     const base = { prediction_id: state.job.id, attempt: state.job.attempt, seq: state.seq++, at: new Date().toISOString() };
     if (spec.type === 'started') return { type: 'started', ...base };
-    if (spec.type === 'progress') return { type: 'progress', ...base, step: spec.step, total: spec.total, unet: spec.step % 3 === 1 ? 'full' : 'shallow' };
-    const output = spec.status === 'succeeded' ? await upload(state.job, spec.images ?? state.job.input.num_outputs, spec.key_prefix, spec.image_bytes) : null;
+    if (spec.type === 'progress')
+      return { type: 'progress', ...base, step: spec.step, total: spec.total, unet: spec.step % 3 === 1 ? 'full' : 'shallow' };
+    const output =
+      spec.status === 'succeeded'
+        ? await upload(state.job, spec.images ?? state.job.input.num_outputs, spec.key_prefix, spec.image_bytes)
+        : null;
     const steps = state.job.input.num_inference_steps;
     return {
-      type: 'completed', ...base, status: spec.status, output, error: spec.error ?? null,
+      type: 'completed',
+      ...base,
+      status: spec.status,
+      output,
+      error: spec.error ?? null,
       metrics: { predict_time: 0.5, unet_full_steps: Math.ceil(steps / 3), unet_shallow_steps: steps - Math.ceil(steps / 3) },
       retryable: spec.retryable ?? false,
     };

@@ -16,7 +16,10 @@ const bpe = path.resolve(repoRoot, 'gpu-backend/src/tokenizer/vocab/bpe_simple_v
 /** Runs the cli as a child process (the pinned Node with tsx), returning exit code, stdout and stderr. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'gpu-backend/src/cli/main.ts', ...args], { cwd: repoRoot, maxBuffer: 1 << 24 });
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'gpu-backend/src/cli/main.ts', ...args], {
+      cwd: repoRoot,
+      maxBuffer: 1 << 24,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -73,14 +76,34 @@ describe('cli make-model, split and generate on a tiny synthetic model', () => {
   }, 120_000);
 
   it('writes the same image bytes twice for the same seed and settings, with step counts and timings', async () => {
-    const args = ['generate', '--model', model, '--prompt', 'a red fox', '--width', '128', '--height', '64', '--steps', '6', '--seed', '5', '--cache-interval', '3', '--cache-branch', '2'];
+    const args = [
+      'generate',
+      '--model',
+      model,
+      '--prompt',
+      'a red fox',
+      '--width',
+      '128',
+      '--height',
+      '64',
+      '--steps',
+      '6',
+      '--seed',
+      '5',
+      '--cache-interval',
+      '3',
+      '--cache-branch',
+      '2',
+    ];
     const a = await cli(...args, '--out', path.join(work, 'a.png'), '--json');
     const b = await cli(...args, '--out', path.join(work, 'b.png'), '--json');
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
     const out = lastJson(a.stdout);
     expect(out).toMatchObject({ width: 128, height: 64, seed: 5, unet_full_steps: 2, unet_shallow_steps: 4, provider: 'cpu' });
-    expect(Object.keys(out.timings_ms)).toEqual(expect.arrayContaining(['load', 'encode_prompt', 'denoise', 'decode', 'encode_image', 'total']));
+    expect(Object.keys(out.timings_ms)).toEqual(
+      expect.arrayContaining(['load', 'encode_prompt', 'denoise', 'decode', 'encode_image', 'total']),
+    );
     expect(a.stderr).toContain('step 6/6');
     const [pa, pb] = await Promise.all([readFile(path.join(work, 'a.png')), readFile(path.join(work, 'b.png'))]);
     expect(pa.equals(pb)).toBe(true);
@@ -88,7 +111,23 @@ describe('cli make-model, split and generate on a tiny synthetic model', () => {
   }, 120_000);
 
   it('writes WebP by extension, and runs every step full without DeepCache', async () => {
-    const r = await cli('generate', '--model', model, '--prompt', 'x', '--width', '64', '--height', '64', '--steps', '3', '--no-deepcache', '--out', path.join(work, 'c.webp'), '--json');
+    const r = await cli(
+      'generate',
+      '--model',
+      model,
+      '--prompt',
+      'x',
+      '--width',
+      '64',
+      '--height',
+      '64',
+      '--steps',
+      '3',
+      '--no-deepcache',
+      '--out',
+      path.join(work, 'c.webp'),
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(lastJson(r.stdout)).toMatchObject({ unet_full_steps: 3, unet_shallow_steps: 0 });
     expect((await sharp(path.join(work, 'c.webp')).metadata()).format).toBe('webp');

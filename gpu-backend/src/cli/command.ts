@@ -23,8 +23,12 @@ export class UsageError extends Error {}
  * Parses argv with node's parseArgs, then validates the values with a zod schema.
  * @throws UsageError naming every invalid option
  */
-export function parseOptions<S extends z.ZodType>(argv: string[], options: ParseArgsConfig['options'], schema: S): { values: z.infer<S>; positionals: string[] } {
-  let parsed;
+export function parseOptions<S extends z.ZodType>(
+  argv: string[],
+  options: ParseArgsConfig['options'],
+  schema: S,
+): { values: z.infer<S>; positionals: string[] } {
+  let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' } }, allowPositionals: true, strict: true });
   } catch (err) {

@@ -7,7 +7,11 @@ import { UsageError, type Command } from './command.js';
 import { commands } from './commands/index.js';
 
 function help(): string {
-  return ['usage: npm run -s cli -- <command> [options] [--json]', '', ...Object.values(commands as Record<string, Command>).map((c) => `  ${c.usage}`)].join('\n');
+  return [
+    'usage: npm run -s cli -- <command> [options] [--json]',
+    '',
+    ...Object.values(commands as Record<string, Command>).map((c) => `  ${c.usage}`),
+  ].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {

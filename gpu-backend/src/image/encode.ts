@@ -24,7 +24,12 @@ export const contentTypes = imageContentTypes;
  * pass prompts or secrets here, pass their hashes).
  * @param quality 1–100 for WebP/JPEG (PNG is lossless; quality is ignored)
  */
-export async function encodeImage(image: GeneratedImage, format: ImageFormat, quality: number, metadata: Record<string, string>): Promise<Buffer> {
+export async function encodeImage(
+  image: GeneratedImage,
+  format: ImageFormat,
+  quality: number,
+  metadata: Record<string, string>,
+): Promise<Buffer> {
   if (image.rgb.length !== image.width * image.height * 3) {
     throw new RangeError(`image has ${image.rgb.length} bytes, ${image.width}×${image.height} RGB needs ${image.width * image.height * 3}`);
   }

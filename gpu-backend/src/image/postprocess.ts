@@ -21,7 +21,7 @@ export function toUint8Hwc(sample: Tensor, row: number): Uint8Array {
     for (let p = 0; p < plane; p++) {
       // float32 arithmetic as the reference: x/2 + 0.5, clamp, ×255
       let v = Math.fround(Math.fround(sample.data[src + p]! / 2) + 0.5);
-      v = v < 0 ? 0 : v > 1 ? 1 : v;
+      v = v < 0 ? 0 : Math.min(v, 1);
       out[p * c + ch] = roundHalfEven(Math.fround(v * 255));
     }
   }

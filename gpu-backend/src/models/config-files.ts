@@ -51,17 +51,9 @@ export const VaeConfigJson = z.looseObject({
 });
 
 /** Reads and parses a JSON file; `undefined` when `optional` and the file does not exist. */
-export async function readJsonConfig<S extends z.ZodType>(
-  file: string,
-  schema: S,
-  optional: true,
-): Promise<z.infer<S> | undefined>;
+export async function readJsonConfig<S extends z.ZodType>(file: string, schema: S, optional: true): Promise<z.infer<S> | undefined>;
 export async function readJsonConfig<S extends z.ZodType>(file: string, schema: S, optional?: false): Promise<z.infer<S>>;
-export async function readJsonConfig<S extends z.ZodType>(
-  file: string,
-  schema: S,
-  optional = false,
-): Promise<z.infer<S> | undefined> {
+export async function readJsonConfig<S extends z.ZodType>(file: string, schema: S, optional = false): Promise<z.infer<S> | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

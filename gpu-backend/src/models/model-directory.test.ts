@@ -33,15 +33,18 @@ async function writeOnnxModelDir(edit: (dir: string) => Promise<void> = async ()
     await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
     await writeFile(path.join(dir, rel), content);
   };
-  await put('model_index.json', json({
-    _class_name: 'ORTStableDiffusionPipeline',
-    scheduler: ['diffusers', 'DDIMScheduler'],
-    text_encoder: ['diffusers', 'OnnxRuntimeModel'],
-    tokenizer: ['transformers', 'CLIPTokenizer'],
-    unet: ['diffusers', 'OnnxRuntimeModel'],
-    vae_decoder: ['diffusers', 'OnnxRuntimeModel'],
-    safety_checker: [null, null],
-  }));
+  await put(
+    'model_index.json',
+    json({
+      _class_name: 'ORTStableDiffusionPipeline',
+      scheduler: ['diffusers', 'DDIMScheduler'],
+      text_encoder: ['diffusers', 'OnnxRuntimeModel'],
+      tokenizer: ['transformers', 'CLIPTokenizer'],
+      unet: ['diffusers', 'OnnxRuntimeModel'],
+      vae_decoder: ['diffusers', 'OnnxRuntimeModel'],
+      safety_checker: [null, null],
+    }),
+  );
   await put('scheduler/scheduler_config.json', json({ _class_name: 'DDIMScheduler', prediction_type: 'v_prediction' }));
   await put('text_encoder/model.onnx', Buffer.from([8, 7, 1, 2]));
   await put('text_encoder/config.json', json({ hidden_size: 1024, projection_dim: 512 }));
@@ -91,7 +94,12 @@ describe('readModelDirectory', () => {
 
     it('describes deepcache-sd21v-tiny as SD 2.x with v-prediction', async () => {
       const d = await readModelDirectory(path.join(fixtures, 'deepcache-sd21v-tiny'));
-      expect([d.family, d.predictionType, d.components.textEncoder, d.components.tokenizer]).toEqual(['sd21', 'v_prediction', undefined, undefined]);
+      expect([d.family, d.predictionType, d.components.textEncoder, d.components.tokenizer]).toEqual([
+        'sd21',
+        'v_prediction',
+        undefined,
+        undefined,
+      ]);
     });
 
     it('describes deepcache-sdxl-tiny as SDXL without VAE decoder, text encoders or tokenizers, with SDXL’s default scaling', async () => {
@@ -106,9 +114,19 @@ describe('readModelDirectory', () => {
     it('finds every component, the external data, and reads family, prediction type and VAE factors from configs', async () => {
       const dir = await writeOnnxModelDir();
       const d = await readModelDirectory(dir);
-      expect(d).toMatchObject({ family: 'sd21', familySource: 'text-encoder-hidden-size', predictionType: 'v_prediction', vaeScaleFactor: 4, vaeScalingFactor: 0.2 });
+      expect(d).toMatchObject({
+        family: 'sd21',
+        familySource: 'text-encoder-hidden-size',
+        predictionType: 'v_prediction',
+        vaeScaleFactor: 4,
+        vaeScalingFactor: 0.2,
+      });
       expect(d.components.unet.externalData).toEqual([path.join(dir, 'unet/model.onnx_data')]);
-      expect(d.components.tokenizer).toEqual({ dir: path.join(dir, 'tokenizer'), vocab: path.join(dir, 'tokenizer/vocab.json'), merges: path.join(dir, 'tokenizer/merges.txt') });
+      expect(d.components.tokenizer).toEqual({
+        dir: path.join(dir, 'tokenizer'),
+        vocab: path.join(dir, 'tokenizer/vocab.json'),
+        merges: path.join(dir, 'tokenizer/merges.txt'),
+      });
       expect(Object.keys(d.components).sort()).toEqual(['scheduler', 'textEncoder', 'tokenizer', 'unet', 'vaeDecoder']);
     });
 
@@ -122,7 +140,15 @@ describe('readModelDirectory', () => {
 
     it('treats a component listed as [null, null] as absent even when its folder exists', async () => {
       const dir = await writeOnnxModelDir(async (d) => {
-        await writeFile(path.join(d, 'model_index.json'), json({ _class_name: 'OnnxStableDiffusionPipeline', unet: ['diffusers', 'OnnxRuntimeModel'], scheduler: ['diffusers', 'PNDMScheduler'], text_encoder: [null, null] }));
+        await writeFile(
+          path.join(d, 'model_index.json'),
+          json({
+            _class_name: 'OnnxStableDiffusionPipeline',
+            unet: ['diffusers', 'OnnxRuntimeModel'],
+            scheduler: ['diffusers', 'PNDMScheduler'],
+            text_encoder: [null, null],
+          }),
+        );
       });
       const d = await readModelDirectory(dir);
       expect(d.components.textEncoder).toBeUndefined();
@@ -132,7 +158,14 @@ describe('readModelDirectory', () => {
     it('leaves the family open without configs and completes it from the ONNX U-Net inputs', async () => {
       // As diffusers 0.6 exported ONNX pipelines: old class name, no text encoder, U-Net or VAE configs.
       const dir = await writeOnnxModelDir(async (d) => {
-        await writeFile(path.join(d, 'model_index.json'), json({ _class_name: 'StableDiffusionOnnxPipeline', unet: ['diffusers', 'OnnxRuntimeModel'], text_encoder: ['diffusers', 'OnnxRuntimeModel'] }));
+        await writeFile(
+          path.join(d, 'model_index.json'),
+          json({
+            _class_name: 'StableDiffusionOnnxPipeline',
+            unet: ['diffusers', 'OnnxRuntimeModel'],
+            text_encoder: ['diffusers', 'OnnxRuntimeModel'],
+          }),
+        );
         await rm(path.join(d, 'text_encoder/config.json'));
         await rm(path.join(d, 'vae_decoder/config.json'));
       });
@@ -154,7 +187,9 @@ describe('readModelDirectory', () => {
     });
 
     it('rejects a pipeline class it cannot run', async () => {
-      const dir = await writeOnnxModelDir((d) => writeFile(path.join(d, 'model_index.json'), json({ _class_name: 'StableDiffusion3Pipeline' })));
+      const dir = await writeOnnxModelDir((d) =>
+        writeFile(path.join(d, 'model_index.json'), json({ _class_name: 'StableDiffusion3Pipeline' })),
+      );
       await expectDirectoryError(dir, 'model_index.json', /unsupported pipeline class "StableDiffusion3Pipeline"/);
     });
 
@@ -164,7 +199,9 @@ describe('readModelDirectory', () => {
     });
 
     it('names the scheduler config when prediction_type is unknown', async () => {
-      const dir = await writeOnnxModelDir((d) => writeFile(path.join(d, 'scheduler/scheduler_config.json'), json({ _class_name: 'DDIMScheduler', prediction_type: 'flow' })));
+      const dir = await writeOnnxModelDir((d) =>
+        writeFile(path.join(d, 'scheduler/scheduler_config.json'), json({ _class_name: 'DDIMScheduler', prediction_type: 'flow' })),
+      );
       await expectDirectoryError(dir, 'scheduler/scheduler_config.json', /prediction_type/);
     });
 
@@ -189,7 +226,9 @@ describe('readModelDirectory', () => {
     });
 
     it('names model_index.json when a component entry is malformed', async () => {
-      const dir = await writeOnnxModelDir((d) => writeFile(path.join(d, 'model_index.json'), json({ _class_name: 'StableDiffusionPipeline', unet: 'yes' })));
+      const dir = await writeOnnxModelDir((d) =>
+        writeFile(path.join(d, 'model_index.json'), json({ _class_name: 'StableDiffusionPipeline', unet: 'yes' })),
+      );
       await expectDirectoryError(dir, 'model_index.json', /"unet" must be/);
     });
   });

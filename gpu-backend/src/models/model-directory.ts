@@ -81,7 +81,12 @@ export type ModelDirectory = z.infer<typeof ModelDirectory>;
 type Components = ModelDirectory['components'];
 type OptionalOnnx = 'textEncoder' | 'textEncoder2' | 'vaeDecoder' | 'vaeEncoder';
 
-const ONNX_FOLDERS = { textEncoder: 'text_encoder', textEncoder2: 'text_encoder_2', vaeDecoder: 'vae_decoder', vaeEncoder: 'vae_encoder' } as const;
+const ONNX_FOLDERS = {
+  textEncoder: 'text_encoder',
+  textEncoder2: 'text_encoder_2',
+  vaeDecoder: 'vae_decoder',
+  vaeEncoder: 'vae_encoder',
+} as const;
 const TOKENIZER_FOLDERS = { tokenizer: 'tokenizer', tokenizer2: 'tokenizer_2' } as const;
 
 async function fileSize(file: string): Promise<number | undefined> {
@@ -145,10 +150,14 @@ export async function readModelDirectory(dir: string): Promise<ModelDirectory> {
   const indexFile = path.join(root, 'model_index.json');
   const index = await readJsonConfig(indexFile, ModelIndexJson);
   if (!PIPELINE_CLASS.test(index._class_name)) {
-    throw new ModelDirectoryError(indexFile, `unsupported pipeline class "${index._class_name}" (expected a Stable Diffusion or SDXL pipeline)`);
+    throw new ModelDirectoryError(
+      indexFile,
+      `unsupported pipeline class "${index._class_name}" (expected a Stable Diffusion or SDXL pipeline)`,
+    );
   }
   for (const required of ['unet', 'scheduler']) {
-    if (listing(index, required, indexFile) === 'null') throw new ModelDirectoryError(indexFile, `"${required}" is [null, null] but is required`);
+    if (listing(index, required, indexFile) === 'null')
+      throw new ModelDirectoryError(indexFile, `"${required}" is [null, null] but is required`);
   }
 
   const schedulerConfig = path.join(root, 'scheduler', 'scheduler_config.json');
@@ -226,7 +235,6 @@ export async function fingerprint(files: readonly string[]): Promise<ModelDirect
 export function resolveFamilyFromUnet(desc: ModelDirectory, inputNames: readonly string[], encoderHiddenDim: number): ModelDirectory {
   if (desc.family) return desc;
   const verdict = familyFromUnetInputs(inputNames, encoderHiddenDim);
-  const vaeScalingFactor =
-    desc.vaeScalingFactorSource === 'config' ? desc.vaeScalingFactor : DEFAULT_VAE_SCALING_FACTOR[verdict.family];
+  const vaeScalingFactor = desc.vaeScalingFactorSource === 'config' ? desc.vaeScalingFactor : DEFAULT_VAE_SCALING_FACTOR[verdict.family];
   return { ...desc, family: verdict.family, familySource: verdict.source, vaeScalingFactor };
 }

@@ -133,7 +133,10 @@ describe('pullModel', () => {
 
   it('resumes a file cut mid-download with a Range request and skips files already complete', async () => {
     hub.cutOnce('unet/model.onnx_data', 150_000);
-    const error = await pull().then(() => undefined, (e: unknown) => e);
+    const error = await pull().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PullError);
     expect((error as PullError).file).toBe('unet/model.onnx_data');
 
@@ -175,7 +178,10 @@ describe('pullModel', () => {
     ['a small git file (blob SHA-1)', 'scheduler/scheduler_config.json', /git-sha1 .* does not match/],
   ])('rejects %s whose content does not match the listing, leaving no file behind', async (_kind, bad, message) => {
     hub.corrupt(bad);
-    const error = await pull().then(() => undefined, (e: unknown) => e);
+    const error = await pull().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(PullError);
     expect((error as PullError).file).toBe(bad);
     expect((error as Error).message).toMatch(message);

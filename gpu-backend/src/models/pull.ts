@@ -170,7 +170,9 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
       const handle = await open(part, 'a');
       let fileBytes = offset;
       try {
-        for await (const chunk of Readable.fromWeb((offset > 0 ? blob.slice(offset) : blob).stream() as import('node:stream/web').ReadableStream)) {
+        for await (const chunk of Readable.fromWeb(
+          (offset > 0 ? blob.slice(offset) : blob).stream() as import('node:stream/web').ReadableStream,
+        )) {
           const bytes = chunk as Uint8Array;
           if (fileBytes + bytes.length > entry.size) throw new PullError(`server sent more than ${entry.size} bytes`, entry.path);
           await handle.write(bytes);
@@ -181,7 +183,11 @@ export async function pullModel(options: PullOptions): Promise<PullResult> {
         }
       } catch (cause) {
         if (cause instanceof PullError) throw cause;
-        throw new PullError(`download interrupted at byte ${fileBytes} (run the pull again to resume): ${(cause as Error).message}`, entry.path, { cause });
+        throw new PullError(
+          `download interrupted at byte ${fileBytes} (run the pull again to resume): ${(cause as Error).message}`,
+          entry.path,
+          { cause },
+        );
       } finally {
         await handle.close();
       }

@@ -20,7 +20,12 @@ describe('philox4x32_10', () => {
   });
 
   it('computes the high word of 32x32-bit products exactly', () => {
-    for (const [a, b] of [[0xffffffff, 0xffffffff], [0xd2511f53, 0x12345678], [1, 0xffffffff], [0x80000000, 2]] as const) {
+    for (const [a, b] of [
+      [0xffffffff, 0xffffffff],
+      [0xd2511f53, 0x12345678],
+      [1, 0xffffffff],
+      [0x80000000, 2],
+    ] as const) {
       expect(mulhi32(a, b)).toBe(Number((BigInt(a) * BigInt(b)) >> 32n));
     }
   });

@@ -5,15 +5,25 @@
  */
 import { float32ToFloat16 } from './tensor-data.js';
 import {
-  AttributeType, DataType, type AttributeProto, type GraphProto, type ModelProto, type NodeProto,
-  type OperatorSetIdProto, type TensorProto, type TypeProto, type ValueInfoProto,
+  AttributeType,
+  DataType,
+  type AttributeProto,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type OperatorSetIdProto,
+  type TensorProto,
+  type TypeProto,
+  type ValueInfoProto,
 } from './types.js';
 
 /** An attribute value: number → INT if integral else FLOAT (use {@link floatAttr} to force FLOAT). */
 export type AttributeValue = number | string | number[] | string[] | TensorProto | GraphProto | FloatAttr;
 
 /** Marks a number (or list) to be stored as FLOAT(S) even when integral. */
-export interface FloatAttr { readonly float: number | number[] }
+export interface FloatAttr {
+  readonly float: number | number[];
+}
 
 /** Wraps a value so {@link makeAttribute} stores it as FLOAT/FLOATS. */
 export function floatAttr(value: number | number[]): FloatAttr {
@@ -78,7 +88,14 @@ export function makeNode(opType: string, inputs: readonly string[], outputs: rea
 
 /** Tensor values accepted by {@link makeTensor}. */
 export type TensorValues =
-  | Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Uint16Array | Int16Array
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | BigInt64Array
+  | Uint8Array
+  | Int8Array
+  | Uint16Array
+  | Int16Array
   | readonly number[];
 
 function rawBytes(view: ArrayBufferView): Uint8Array {
@@ -97,20 +114,38 @@ export function makeTensor(name: string, dataType: DataType, dims: readonly numb
   }
   let raw: Uint8Array;
   switch (dataType) {
-    case DataType.FLOAT: raw = rawBytes(values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>)); break;
-    case DataType.DOUBLE: raw = rawBytes(Float64Array.from(values as ArrayLike<number>)); break;
+    case DataType.FLOAT:
+      raw = rawBytes(values instanceof Float32Array ? values : Float32Array.from(values as ArrayLike<number>));
+      break;
+    case DataType.DOUBLE:
+      raw = rawBytes(Float64Array.from(values as ArrayLike<number>));
+      break;
     case DataType.FLOAT16:
       raw = rawBytes(values instanceof Uint16Array ? values : float32ToFloat16(Float32Array.from(values as ArrayLike<number>)));
       break;
     case DataType.INT64:
-      raw = rawBytes(values instanceof BigInt64Array ? values : BigInt64Array.from(values as ArrayLike<number>, (v) => BigInt(Math.trunc(v))));
+      raw = rawBytes(
+        values instanceof BigInt64Array ? values : BigInt64Array.from(values as ArrayLike<number>, (v) => BigInt(Math.trunc(v))),
+      );
       break;
-    case DataType.INT32: raw = rawBytes(Int32Array.from(values as ArrayLike<number>)); break;
-    case DataType.INT16: raw = rawBytes(Int16Array.from(values as ArrayLike<number>)); break;
-    case DataType.UINT16: raw = rawBytes(Uint16Array.from(values as ArrayLike<number>)); break;
-    case DataType.INT8: raw = rawBytes(Int8Array.from(values as ArrayLike<number>)); break;
-    case DataType.UINT8: case DataType.BOOL: raw = rawBytes(Uint8Array.from(values as ArrayLike<number>)); break;
-    default: throw new RangeError(`makeTensor: data type ${dataType} not supported`);
+    case DataType.INT32:
+      raw = rawBytes(Int32Array.from(values as ArrayLike<number>));
+      break;
+    case DataType.INT16:
+      raw = rawBytes(Int16Array.from(values as ArrayLike<number>));
+      break;
+    case DataType.UINT16:
+      raw = rawBytes(Uint16Array.from(values as ArrayLike<number>));
+      break;
+    case DataType.INT8:
+      raw = rawBytes(Int8Array.from(values as ArrayLike<number>));
+      break;
+    case DataType.UINT8:
+    case DataType.BOOL:
+      raw = rawBytes(Uint8Array.from(values as ArrayLike<number>));
+      break;
+    default:
+      throw new RangeError(`makeTensor: data type ${dataType} not supported`);
   }
   return { name, dataType, dims: [...dims], rawData: raw };
 }

@@ -26,7 +26,10 @@ export function pruneToOutputs(model: ModelProto, outputs: readonly string[], op
   });
   const nodes = ancestorNodes(g, outputs, indexGraph(g)).map((i) => g.node[i]!);
   const used = new Set<string>(outputs);
-  for (const n of nodes) { for (const r of nodeReads(n)) used.add(r); for (const o of n.output) used.add(o); }
+  for (const n of nodes) {
+    for (const r of nodeReads(n)) used.add(r);
+    for (const o of n.output) used.add(o);
+  }
   const keep = new Set(options.keepInputs ?? []);
   return {
     ...model,

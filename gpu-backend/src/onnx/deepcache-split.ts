@@ -83,7 +83,10 @@ export function splitUnetForDeepCache(unet: ModelProto, branchId: number, option
   const output = options.output ?? unet.graph.output[0]?.name;
   if (!output) throw new Error('the U-Net graph has no output');
   const type = featureType(unet, concat.cachedInput);
-  const full = promoteToOutput(unet, concat.cachedInput, { outputName: DEEPCACHE_FEATURE, type: { elemType: type.elemType, shape: type.dims } });
+  const full = promoteToOutput(unet, concat.cachedInput, {
+    outputName: DEEPCACHE_FEATURE,
+    type: { elemType: type.elemType, shape: type.dims },
+  });
   const shallowType = full.graph.output[full.graph.output.length - 1]!.type!;
   const shallow = cutAtTensor(unet, concat.cachedInput, { inputName: DEEPCACHE_FEATURE, type: shallowType, outputs: [output] });
   return {

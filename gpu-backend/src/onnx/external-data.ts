@@ -8,7 +8,13 @@ import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import path from 'node:path';
 import { dataTypeByteSize, elementCount } from './tensor-data.js';
 import {
-  DataLocation, DataType, type AttributeProto, type GraphProto, type ModelProto, type NodeProto, type SparseTensorProto,
+  DataLocation,
+  DataType,
+  type AttributeProto,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+  type SparseTensorProto,
   type TensorProto,
 } from './types.js';
 
@@ -35,7 +41,10 @@ export function externalDataRef(t: TensorProto): ExternalDataRef | undefined {
 /** Builds the external-data fields of a tensor stored at `location`/`offset`/`length`. */
 export function withExternalRef(t: TensorProto, ref: ExternalDataRef): TensorProto {
   const { rawData: _r, floatData: _f, int32Data: _i, int64Data: _l, doubleData: _d, uint64Data: _u, ...rest } = t;
-  const externalData = [{ key: 'location', value: ref.location }, { key: 'offset', value: String(ref.offset) }];
+  const externalData = [
+    { key: 'location', value: ref.location },
+    { key: 'offset', value: String(ref.offset) },
+  ];
   if (ref.length !== undefined) externalData.push({ key: 'length', value: String(ref.length) });
   return { ...rest, externalData, dataLocation: DataLocation.EXTERNAL };
 }
@@ -73,17 +82,31 @@ function typedFieldBytes(t: TensorProto): Uint8Array {
   const dt = t.dataType ?? DataType.UNDEFINED;
   const bytes = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
   switch (dt) {
-    case DataType.FLOAT: return bytes(Float32Array.from(t.floatData ?? []));
-    case DataType.DOUBLE: return bytes(Float64Array.from(t.doubleData ?? []));
-    case DataType.INT64: return bytes(BigInt64Array.from(t.int64Data ?? [], (v) => BigInt(Math.trunc(v))));
-    case DataType.UINT64: return bytes(BigUint64Array.from(t.uint64Data ?? [], (v) => BigInt(Math.trunc(v))));
-    case DataType.UINT32: return bytes(Uint32Array.from(t.uint64Data ?? []));
-    case DataType.INT32: return bytes(Int32Array.from(t.int32Data ?? []));
-    case DataType.INT16: return bytes(Int16Array.from(t.int32Data ?? []));
-    case DataType.UINT16: case DataType.FLOAT16: case DataType.BFLOAT16: return bytes(Uint16Array.from(t.int32Data ?? []));
-    case DataType.INT8: return bytes(Int8Array.from(t.int32Data ?? []));
-    case DataType.UINT8: case DataType.BOOL: return bytes(Uint8Array.from(t.int32Data ?? []));
-    default: throw new TypeError(`tensor ${t.name ?? ''}: data type ${dt} has no raw byte form`);
+    case DataType.FLOAT:
+      return bytes(Float32Array.from(t.floatData ?? []));
+    case DataType.DOUBLE:
+      return bytes(Float64Array.from(t.doubleData ?? []));
+    case DataType.INT64:
+      return bytes(BigInt64Array.from(t.int64Data ?? [], (v) => BigInt(Math.trunc(v))));
+    case DataType.UINT64:
+      return bytes(BigUint64Array.from(t.uint64Data ?? [], (v) => BigInt(Math.trunc(v))));
+    case DataType.UINT32:
+      return bytes(Uint32Array.from(t.uint64Data ?? []));
+    case DataType.INT32:
+      return bytes(Int32Array.from(t.int32Data ?? []));
+    case DataType.INT16:
+      return bytes(Int16Array.from(t.int32Data ?? []));
+    case DataType.UINT16:
+    case DataType.FLOAT16:
+    case DataType.BFLOAT16:
+      return bytes(Uint16Array.from(t.int32Data ?? []));
+    case DataType.INT8:
+      return bytes(Int8Array.from(t.int32Data ?? []));
+    case DataType.UINT8:
+    case DataType.BOOL:
+      return bytes(Uint8Array.from(t.int32Data ?? []));
+    default:
+      throw new TypeError(`tensor ${t.name ?? ''}: data type ${dt} has no raw byte form`);
   }
 }
 

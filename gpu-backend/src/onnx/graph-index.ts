@@ -39,7 +39,9 @@ export function indexGraph(g: GraphProto): GraphIndex {
     for (const o of n.output) if (o !== '' && !producer.has(o)) producer.set(o, i);
     for (const name of nodeReads(n)) {
       const list = consumers.get(name);
-      if (list) { if (list[list.length - 1] !== i) list.push(i); } else consumers.set(name, [i]);
+      if (list) {
+        if (list[list.length - 1] !== i) list.push(i);
+      } else consumers.set(name, [i]);
     }
   });
   return {

@@ -69,10 +69,16 @@ function nodeMacs(node: NodeProto, ins: ReadonlyArray<TensorInfo | undefined>, o
 export function countMacs(model: ModelProto, inputDims: InputDims): MacCounts {
   const shapes = inferShapesCached(model, inputDims);
   const index = indexGraph(model.graph);
-  let conv = 0, linear = 0, attention = 0;
+  let conv = 0,
+    linear = 0,
+    attention = 0;
   for (const n of model.graph.node) {
     if (n.opType !== 'Conv' && n.opType !== 'ConvTranspose' && n.opType !== 'MatMul' && n.opType !== 'Gemm') continue;
-    const macs = nodeMacs(n, n.input.map((x) => shapes.get(x)), shapes.get(n.output[0] ?? ''));
+    const macs = nodeMacs(
+      n,
+      n.input.map((x) => shapes.get(x)),
+      shapes.get(n.output[0] ?? ''),
+    );
     if (n.opType === 'Conv' || n.opType === 'ConvTranspose') conv += macs;
     else if (isWeight(model, n.input[0]!, index) || isWeight(model, n.input[1]!, index)) linear += macs;
     else attention += macs;

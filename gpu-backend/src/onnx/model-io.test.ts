@@ -17,7 +17,10 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'onnx-io-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function forwardCase(fixture: string) {
-  const json = readFixtureJson(fixture, 'reference/unet_forward.json') as { inputs: Record<string, unknown>; outputs: { out_sample: unknown } };
+  const json = readFixtureJson(fixture, 'reference/unet_forward.json') as {
+    inputs: Record<string, unknown>;
+    outputs: { out_sample: unknown };
+  };
   const feeds = Object.fromEntries(Object.entries(json.inputs).map(([k, v]) => [k, fixtureTensor(v)]));
   return { feeds, expected: fixtureTensor(json.outputs.out_sample) };
 }
@@ -91,8 +94,7 @@ describe('external data', () => {
   });
 
   it('refuses to truncate a data file the model still references', () => {
-    expect(() => saveModel(loadModel(file), path.join(dir, 'third.onnx'), { externalDataFile: 'model.onnx_data' }))
-      .toThrow(/truncate/);
+    expect(() => saveModel(loadModel(file), path.join(dir, 'third.onnx'), { externalDataFile: 'model.onnx_data' })).toThrow(/truncate/);
   });
 
   it('copies referenced bytes when saving into another folder', () => {
@@ -115,8 +117,9 @@ describe('fp16', () => {
 
   it('rounds to nearest even and overflows to infinity', () => {
     // 1 + 2^-11 is halfway between 1 and 1 + 2^-10: ties to the even mantissa (1).
-    expect(Array.from(float32ToFloat16(Float32Array.from([1 + 2 ** -11, 1 + 3 * 2 ** -11, 70000, Number.NaN]))))
-      .toEqual([0x3c00, 0x3c02, 0x7c00, 0x7e00]);
+    expect(Array.from(float32ToFloat16(Float32Array.from([1 + 2 ** -11, 1 + 3 * 2 ** -11, 70000, Number.NaN])))).toEqual([
+      0x3c00, 0x3c02, 0x7c00, 0x7e00,
+    ]);
   });
 
   it('round-trips an fp16 model with external weights through onnxruntime', async () => {

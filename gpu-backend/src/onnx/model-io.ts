@@ -7,7 +7,12 @@
 import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import {
-  externalDataRef, inMemoryByteSize, mapModelTensors, readExternalBytes, readTensorBytes, withExternalRef,
+  externalDataRef,
+  inMemoryByteSize,
+  mapModelTensors,
+  readExternalBytes,
+  readTensorBytes,
+  withExternalRef,
 } from './external-data.js';
 import { modelProtoType } from './onnx-schema.js';
 import type { ModelProto, TensorProto } from './types.js';

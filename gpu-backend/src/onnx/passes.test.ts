@@ -27,17 +27,22 @@ function tinyModel(): ModelProto {
     makeNode('MatMul', ['z', 'zt'], ['a'], { name: 'attn' }),
     makeNode('Relu', ['a'], ['out'], { name: 'relu' }),
   ];
-  return makeModel(makeGraph('tiny', {
-    nodes,
-    inputs: [makeValueInfo('x', F, ['B', 3, 8, 8])],
-    outputs: [makeValueInfo('out', F, ['B', 64, 64])],
-    initializers: [
-      makeTensor('w', F, [4, 3, 3, 3], zeros(108)), makeTensor('b', F, [4], zeros(4)),
-      makeTensor('i0', DataType.INT64, [], [0]), makeTensor('ax0', DataType.INT64, [1], [0]),
-      makeTensor('c4', DataType.INT64, [1], [4]), makeTensor('c64', DataType.INT64, [1], [64]),
-      makeTensor('wl', F, [4, 5], zeros(20)),
-    ],
-  }));
+  return makeModel(
+    makeGraph('tiny', {
+      nodes,
+      inputs: [makeValueInfo('x', F, ['B', 3, 8, 8])],
+      outputs: [makeValueInfo('out', F, ['B', 64, 64])],
+      initializers: [
+        makeTensor('w', F, [4, 3, 3, 3], zeros(108)),
+        makeTensor('b', F, [4], zeros(4)),
+        makeTensor('i0', DataType.INT64, [], [0]),
+        makeTensor('ax0', DataType.INT64, [1], [0]),
+        makeTensor('c4', DataType.INT64, [1], [4]),
+        makeTensor('c64', DataType.INT64, [1], [64]),
+        makeTensor('wl', F, [4, 5], zeros(20)),
+      ],
+    }),
+  );
 }
 
 describe('shape inference', () => {
@@ -68,12 +73,14 @@ describe('countMacs', () => {
   });
 
   it('counts Gemm with transB as a weight layer', () => {
-    const m = makeModel(makeGraph('gemm', {
-      nodes: [makeNode('Gemm', ['x', 'w'], ['y'], { attributes: { transB: 1 } })],
-      inputs: [makeValueInfo('x', F, [3, 7])],
-      outputs: [makeValueInfo('y', F, [3, 11])],
-      initializers: [makeTensor('w', F, [11, 7], zeros(77))],
-    }));
+    const m = makeModel(
+      makeGraph('gemm', {
+        nodes: [makeNode('Gemm', ['x', 'w'], ['y'], { attributes: { transB: 1 } })],
+        inputs: [makeValueInfo('x', F, [3, 7])],
+        outputs: [makeValueInfo('y', F, [3, 11])],
+        initializers: [makeTensor('w', F, [11, 7], zeros(77))],
+      }),
+    );
     expect(countMacs(m, {})).toMatchObject({ linear: 3 * 11 * 7, conv: 0, attention: 0 });
   });
 

@@ -57,7 +57,8 @@ function structural(model: ModelProto): SkipConcat[] {
   const index = indexGraph(g);
   const shapes = inferShapesCached(model, probeInputDims(model), { unknownOps: 'skip' });
   const rank = (name: string): number | undefined =>
-    g.valueInfo.find((v) => v.name === name)?.type?.tensorType?.shape?.dim?.length ?? (shapes.get(name) as TensorInfo | undefined)?.dims.length;
+    g.valueInfo.find((v) => v.name === name)?.type?.tensorType?.shape?.dim?.length ??
+    (shapes.get(name) as TensorInfo | undefined)?.dims.length;
   const live = dataDependent(model, order, index);
   const found: SkipConcat[] = [];
   for (const i of order) {

@@ -7,10 +7,24 @@ import { fromHalfBits } from '../tensor/float16.js';
 import { DataType, type TensorProto } from './types.js';
 
 const byteSizes: Readonly<Record<number, number>> = {
-  [DataType.FLOAT]: 4, [DataType.UINT8]: 1, [DataType.INT8]: 1, [DataType.UINT16]: 2, [DataType.INT16]: 2,
-  [DataType.INT32]: 4, [DataType.INT64]: 8, [DataType.BOOL]: 1, [DataType.FLOAT16]: 2, [DataType.DOUBLE]: 8,
-  [DataType.UINT32]: 4, [DataType.UINT64]: 8, [DataType.COMPLEX64]: 8, [DataType.COMPLEX128]: 16,
-  [DataType.BFLOAT16]: 2, [DataType.FLOAT8E4M3FN]: 1, [DataType.FLOAT8E4M3FNUZ]: 1, [DataType.FLOAT8E5M2]: 1,
+  [DataType.FLOAT]: 4,
+  [DataType.UINT8]: 1,
+  [DataType.INT8]: 1,
+  [DataType.UINT16]: 2,
+  [DataType.INT16]: 2,
+  [DataType.INT32]: 4,
+  [DataType.INT64]: 8,
+  [DataType.BOOL]: 1,
+  [DataType.FLOAT16]: 2,
+  [DataType.DOUBLE]: 8,
+  [DataType.UINT32]: 4,
+  [DataType.UINT64]: 8,
+  [DataType.COMPLEX64]: 8,
+  [DataType.COMPLEX128]: 16,
+  [DataType.BFLOAT16]: 2,
+  [DataType.FLOAT8E4M3FN]: 1,
+  [DataType.FLOAT8E4M3FNUZ]: 1,
+  [DataType.FLOAT8E5M2]: 1,
   [DataType.FLOAT8E5M2FNUZ]: 1,
 };
 
@@ -95,30 +109,57 @@ function tensorToFloat64(t: TensorProto, raw?: Uint8Array): Float64Array {
   if (bytes) {
     const buf = aligned(bytes);
     switch (dt) {
-      case DataType.FLOAT: return Float64Array.from(new Float32Array(buf));
-      case DataType.DOUBLE: return new Float64Array(buf);
-      case DataType.FLOAT16: return Float64Array.from(new Uint16Array(buf), fromHalfBits);
-      case DataType.BFLOAT16: return Float64Array.from(new Uint16Array(buf), bf16ToFloat);
-      case DataType.INT8: return Float64Array.from(new Int8Array(buf));
-      case DataType.UINT8: case DataType.BOOL: return Float64Array.from(new Uint8Array(buf));
-      case DataType.INT16: return Float64Array.from(new Int16Array(buf));
-      case DataType.UINT16: return Float64Array.from(new Uint16Array(buf));
-      case DataType.INT32: return Float64Array.from(new Int32Array(buf));
-      case DataType.UINT32: return Float64Array.from(new Uint32Array(buf));
-      case DataType.INT64: return Float64Array.from(new BigInt64Array(buf), (v) => Number(v));
-      case DataType.UINT64: return Float64Array.from(new BigUint64Array(buf), (v) => Number(v));
-      default: throw new TypeError(`tensor ${t.name ?? ''}: cannot read data type ${dt} as numbers`);
+      case DataType.FLOAT:
+        return Float64Array.from(new Float32Array(buf));
+      case DataType.DOUBLE:
+        return new Float64Array(buf);
+      case DataType.FLOAT16:
+        return Float64Array.from(new Uint16Array(buf), fromHalfBits);
+      case DataType.BFLOAT16:
+        return Float64Array.from(new Uint16Array(buf), bf16ToFloat);
+      case DataType.INT8:
+        return Float64Array.from(new Int8Array(buf));
+      case DataType.UINT8:
+      case DataType.BOOL:
+        return Float64Array.from(new Uint8Array(buf));
+      case DataType.INT16:
+        return Float64Array.from(new Int16Array(buf));
+      case DataType.UINT16:
+        return Float64Array.from(new Uint16Array(buf));
+      case DataType.INT32:
+        return Float64Array.from(new Int32Array(buf));
+      case DataType.UINT32:
+        return Float64Array.from(new Uint32Array(buf));
+      case DataType.INT64:
+        return Float64Array.from(new BigInt64Array(buf), (v) => Number(v));
+      case DataType.UINT64:
+        return Float64Array.from(new BigUint64Array(buf), (v) => Number(v));
+      default:
+        throw new TypeError(`tensor ${t.name ?? ''}: cannot read data type ${dt} as numbers`);
     }
   }
   switch (dt) {
-    case DataType.FLOAT: return Float64Array.from(t.floatData ?? []);
-    case DataType.DOUBLE: return Float64Array.from(t.doubleData ?? []);
-    case DataType.INT64: return Float64Array.from(t.int64Data ?? []);
-    case DataType.UINT32: case DataType.UINT64: return Float64Array.from(t.uint64Data ?? []);
-    case DataType.FLOAT16: return Float64Array.from(t.int32Data ?? [], fromHalfBits);
-    case DataType.BFLOAT16: return Float64Array.from(t.int32Data ?? [], bf16ToFloat);
-    case DataType.INT8: case DataType.UINT8: case DataType.BOOL: case DataType.INT16: case DataType.UINT16:
-    case DataType.INT32: return Float64Array.from(t.int32Data ?? []);
-    default: throw new TypeError(`tensor ${t.name ?? ''}: cannot read data type ${dt} as numbers`);
+    case DataType.FLOAT:
+      return Float64Array.from(t.floatData ?? []);
+    case DataType.DOUBLE:
+      return Float64Array.from(t.doubleData ?? []);
+    case DataType.INT64:
+      return Float64Array.from(t.int64Data ?? []);
+    case DataType.UINT32:
+    case DataType.UINT64:
+      return Float64Array.from(t.uint64Data ?? []);
+    case DataType.FLOAT16:
+      return Float64Array.from(t.int32Data ?? [], fromHalfBits);
+    case DataType.BFLOAT16:
+      return Float64Array.from(t.int32Data ?? [], bf16ToFloat);
+    case DataType.INT8:
+    case DataType.UINT8:
+    case DataType.BOOL:
+    case DataType.INT16:
+    case DataType.UINT16:
+    case DataType.INT32:
+      return Float64Array.from(t.int32Data ?? []);
+    default:
+      throw new TypeError(`tensor ${t.name ?? ''}: cannot read data type ${dt} as numbers`);
   }
 }

@@ -17,7 +17,14 @@ export function isTopologicallySorted(g: GraphProto): boolean {
  */
 export function topologicalOrder(g: GraphProto): number[] {
   const index = indexGraph(g);
-  const pending = g.node.map((n) => new Set(nodeReads(n).map((x) => index.producer.get(x)).filter((p): p is number => p !== undefined)).size);
+  const pending = g.node.map(
+    (n) =>
+      new Set(
+        nodeReads(n)
+          .map((x) => index.producer.get(x))
+          .filter((p): p is number => p !== undefined),
+      ).size,
+  );
   const dependents: number[][] = g.node.map(() => []);
   g.node.forEach((n, i) => {
     for (const p of new Set(nodeReads(n).map((x) => index.producer.get(x)))) if (p !== undefined) dependents[p]!.push(i);
@@ -26,7 +33,7 @@ export function topologicalOrder(g: GraphProto): number[] {
   const heap: number[] = [];
   const push = (v: number) => {
     heap.push(v);
-    for (let i = heap.length - 1; i > 0;) {
+    for (let i = heap.length - 1; i > 0; ) {
       const parent = (i - 1) >> 1;
       if (heap[parent]! <= heap[i]!) break;
       [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
@@ -38,8 +45,9 @@ export function topologicalOrder(g: GraphProto): number[] {
     const last = heap.pop()!;
     if (heap.length > 0) {
       heap[0] = last;
-      for (let i = 0; ;) {
-        const l = 2 * i + 1, r = l + 1;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < heap.length && heap[l]! < heap[m]!) m = l;
         if (r < heap.length && heap[r]! < heap[m]!) m = r;
@@ -50,7 +58,9 @@ export function topologicalOrder(g: GraphProto): number[] {
     }
     return top;
   };
-  pending.forEach((c, i) => { if (c === 0) push(i); });
+  pending.forEach((c, i) => {
+    if (c === 0) push(i);
+  });
   const order: number[] = [];
   while (heap.length > 0) {
     const i = pop();

@@ -9,25 +9,65 @@
 
 /** `TensorProto.DataType` values. */
 export const DataType = {
-  UNDEFINED: 0, FLOAT: 1, UINT8: 2, INT8: 3, UINT16: 4, INT16: 5, INT32: 6, INT64: 7, STRING: 8, BOOL: 9,
-  FLOAT16: 10, DOUBLE: 11, UINT32: 12, UINT64: 13, COMPLEX64: 14, COMPLEX128: 15, BFLOAT16: 16,
-  FLOAT8E4M3FN: 17, FLOAT8E4M3FNUZ: 18, FLOAT8E5M2: 19, FLOAT8E5M2FNUZ: 20, UINT4: 21, INT4: 22, FLOAT4E2M1: 23,
+  UNDEFINED: 0,
+  FLOAT: 1,
+  UINT8: 2,
+  INT8: 3,
+  UINT16: 4,
+  INT16: 5,
+  INT32: 6,
+  INT64: 7,
+  STRING: 8,
+  BOOL: 9,
+  FLOAT16: 10,
+  DOUBLE: 11,
+  UINT32: 12,
+  UINT64: 13,
+  COMPLEX64: 14,
+  COMPLEX128: 15,
+  BFLOAT16: 16,
+  FLOAT8E4M3FN: 17,
+  FLOAT8E4M3FNUZ: 18,
+  FLOAT8E5M2: 19,
+  FLOAT8E5M2FNUZ: 20,
+  UINT4: 21,
+  INT4: 22,
+  FLOAT4E2M1: 23,
 } as const;
 export type DataType = (typeof DataType)[keyof typeof DataType];
 
 /** `AttributeProto.AttributeType` values. */
 export const AttributeType = {
-  UNDEFINED: 0, FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8, TENSORS: 9,
-  GRAPHS: 10, SPARSE_TENSOR: 11, SPARSE_TENSORS: 12, TYPE_PROTO: 13, TYPE_PROTOS: 14,
+  UNDEFINED: 0,
+  FLOAT: 1,
+  INT: 2,
+  STRING: 3,
+  TENSOR: 4,
+  GRAPH: 5,
+  FLOATS: 6,
+  INTS: 7,
+  STRINGS: 8,
+  TENSORS: 9,
+  GRAPHS: 10,
+  SPARSE_TENSOR: 11,
+  SPARSE_TENSORS: 12,
+  TYPE_PROTO: 13,
+  TYPE_PROTOS: 14,
 } as const;
 export type AttributeType = (typeof AttributeType)[keyof typeof AttributeType];
 
 /** `TensorProto.DataLocation` values. */
 export const DataLocation = { DEFAULT: 0, EXTERNAL: 1 } as const;
 
-export interface StringStringEntryProto { key?: string; value?: string }
+export interface StringStringEntryProto {
+  key?: string;
+  value?: string;
+}
 
-export interface OperatorSetIdProto { domain?: string; version?: number }
+export interface OperatorSetIdProto {
+  domain?: string;
+  version?: number;
+}
 
 export interface TensorProto {
   dims: number[];
@@ -48,11 +88,21 @@ export interface TensorProto {
   metadataProps?: StringStringEntryProto[];
 }
 
-export interface SparseTensorProto { values?: TensorProto; indices?: TensorProto; dims?: number[] }
+export interface SparseTensorProto {
+  values?: TensorProto;
+  indices?: TensorProto;
+  dims?: number[];
+}
 
-export interface Dimension { dimValue?: number; dimParam?: string; denotation?: string }
+export interface Dimension {
+  dimValue?: number;
+  dimParam?: string;
+  denotation?: string;
+}
 
-export interface TensorShapeProto { dim?: Dimension[] }
+export interface TensorShapeProto {
+  dim?: Dimension[];
+}
 
 export interface TypeProto {
   tensorType?: { elemType?: number; shape?: TensorShapeProto };
@@ -105,7 +155,10 @@ export interface NodeProto {
   deviceConfigurations?: unknown[];
 }
 
-export interface TensorAnnotation { tensorName?: string; quantParameterTensorNames?: StringStringEntryProto[] }
+export interface TensorAnnotation {
+  tensorName?: string;
+  quantParameterTensorNames?: StringStringEntryProto[];
+}
 
 export interface GraphProto {
   node: NodeProto[];

@@ -20,7 +20,11 @@ export interface Poly {
 const SIZE_UNIT: Record<Family, number> = { sd15: 64, sd21: 64, sdxl: 32 };
 
 /** Sizes (width = height, pixels) the coefficients are solved from. */
-const FIT_SIDES: Record<Family, readonly [number, number, number]> = { sd15: [256, 512, 768], sd21: [256, 512, 768], sdxl: [512, 768, 1024] };
+const FIT_SIDES: Record<Family, readonly [number, number, number]> = {
+  sd15: [256, 512, 768],
+  sd21: [256, 512, 768],
+  sdxl: [512, 768, 1024],
+};
 
 /** Full and per-branch shallow MACs per sample (attention included) at one size. */
 export function countUnetMacs(family: Family, width: number, height: number): { full: number; shallow: number[] } {
@@ -57,8 +61,16 @@ export function unetMacTable(): Record<Family, { size_unit: number; full: Poly; 
     const us = sides.map((side) => (side / s) ** 2);
     out[family] = {
       size_unit: s,
-      full: solve(us, counts.map((x) => x.full)),
-      shallow: counts[0]!.shallow.map((_, branch) => solve(us, counts.map((x) => x.shallow[branch]!))),
+      full: solve(
+        us,
+        counts.map((x) => x.full),
+      ),
+      shallow: counts[0]!.shallow.map((_, branch) =>
+        solve(
+          us,
+          counts.map((x) => x.shallow[branch]!),
+        ),
+      ),
     };
   }
   return out;

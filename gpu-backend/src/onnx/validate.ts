@@ -27,7 +27,10 @@ export function graphProblems(g: GraphProto): string[] {
       if (!sources.has(name) && !g.node.some((m) => m.output.includes(name))) problems.push(`node ${label} reads undefined tensor ${name}`);
       else if (!defined.has(name)) problems.push(`node ${label} reads ${name} before it is produced`);
     }
-    for (const o of n.output) { define(o, `node ${label}`); if (o !== '') defined.add(o); }
+    for (const o of n.output) {
+      define(o, `node ${label}`);
+      if (o !== '') defined.add(o);
+    }
   });
   for (const v of g.output) if (!sources.has(v.name)) problems.push(`graph output ${v.name} is not produced`);
   try {

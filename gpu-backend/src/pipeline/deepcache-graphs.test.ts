@@ -89,12 +89,18 @@ describe('DeepCacheGraphs', () => {
       const graphs = await DeepCacheGraphs.open({ unetPath, fingerprint: desc.unetFingerprint.key, cacheRoot });
       const cached = await readdir(graphs.dir);
       expect(cached).not.toContain('model.onnx_data');
-      const full = await ort.InferenceSession.create((await graphs.fullSource() as { bytes: Uint8Array }).bytes, {
+      const full = await ort.InferenceSession.create(((await graphs.fullSource()) as { bytes: Uint8Array }).bytes, {
         extra: { session: { model_external_initializers_file_folder_path: graphs.weightsDir } },
       });
       expect(full.outputNames).toContain(featureOutputName(3));
       await full.release();
-      const pipeline = await loadPipeline({ modelId: 'ext', modelDir, providers: ['cpu'], deepcacheBranches: [3], deepcacheCacheDir: cacheRoot });
+      const pipeline = await loadPipeline({
+        modelId: 'ext',
+        modelDir,
+        providers: ['cpu'],
+        deepcacheBranches: [3],
+        deepcacheCacheDir: cacheRoot,
+      });
       const [r] = await pipeline.run([{ id: 'x', input: { ...tinyInput }, signal: new AbortController().signal }]);
       await pipeline.dispose();
       expect(r).not.toBeInstanceOf(Error);
@@ -109,7 +115,11 @@ describe('DeepCacheGraphs', () => {
     const file = path.join(root, 'a-file');
     await copyFile(fixturePath('deepcache-sd15-tiny', 'unet/config.json'), file);
     await expect(
-      DeepCacheGraphs.open({ unetPath: fixturePath('deepcache-sd15-tiny', 'unet/model.onnx'), fingerprint: '0123456789abcdef', cacheRoot: path.join(file, 'cache') }),
+      DeepCacheGraphs.open({
+        unetPath: fixturePath('deepcache-sd15-tiny', 'unet/model.onnx'),
+        fingerprint: '0123456789abcdef',
+        cacheRoot: path.join(file, 'cache'),
+      }),
     ).rejects.toThrow(/not writable/);
   });
 });

@@ -81,7 +81,9 @@ export class DeepCacheGraphs {
     try {
       await mkdir(dir, { recursive: true });
     } catch (err) {
-      throw new Error(`DeepCache graph cache ${root} is not writable (${(err as Error).message}); point the cache root at a writable folder`);
+      throw new Error(
+        `DeepCache graph cache ${root} is not writable (${(err as Error).message}); point the cache root at a writable folder`,
+      );
     }
     for (const stale of await readdir(root)) {
       if (stale !== opts.fingerprint && /^[0-9a-f]{16}$/.test(stale)) await rm(path.join(root, stale), { recursive: true, force: true });

@@ -10,7 +10,6 @@ import { applyGuidance, concatRows, sliceRows } from './guidance.js';
 import type { FeatureCache, StepKind } from './feature-cache.js';
 import { selectFeatureRows, type UNetConditioning, type UNetModel } from './unet.js';
 
-
 export interface DenoiseOptions {
   unet: UNetModel;
   /** A scheduler on which `setTimesteps(numInferenceSteps)` was called. */
@@ -212,7 +211,11 @@ export async function denoiseLanes(opts: {
   const total = (opts.lanes[0]?.scheduler.timesteps.length ?? begin) - begin;
   if (cache.plan.length !== total) throw new RangeError(`DeepCache plan has ${cache.plan.length} steps, the run ${total}`);
   const cfg = (opts.lanes[0]?.guidanceScales ?? null) !== null;
-  const state = opts.lanes.map((lane) => ({ lane, latents: lane.startLatents ? lane.latents : scaleBy(lane.latents, lane.scheduler.initNoiseSigma), evaluations: 0 }));
+  const state = opts.lanes.map((lane) => ({
+    lane,
+    latents: lane.startLatents ? lane.latents : scaleBy(lane.latents, lane.scheduler.initNoiseSigma),
+    evaluations: 0,
+  }));
   let active = [...opts.lanes];
   let cond = condRows(active, cfg);
   let extra = batchRows(active, cfg, (l) => l.extraChannels);
@@ -252,14 +255,21 @@ export async function denoiseLanes(opts: {
       } else {
         out = await unet.predictShallow(input, t, cond, cache.feature);
       }
-      const guided = cfg ? applyGuidance(out, active.flatMap((l) => l.guidanceScales!)) : out;
+      const guided = cfg
+        ? applyGuidance(
+            out,
+            active.flatMap((l) => l.guidanceScales!),
+          )
+        : out;
       let row = 0;
       for (const l of active) {
         const st = stateOf(l);
         const laneRowCount = l.latents.dims[0]!;
         // One lane: the whole tensor; several: a copy of the lane's rows (schedulers may keep model outputs).
         const own =
-          active.length === 1 ? guided : { data: sliceRows(guided, row, row + laneRowCount).data.slice(), dims: [laneRowCount, ...guided.dims.slice(1)] };
+          active.length === 1
+            ? guided
+            : { data: sliceRows(guided, row, row + laneRowCount).data.slice(), dims: [laneRowCount, ...guided.dims.slice(1)] };
         row += laneRowCount;
         st.latents = l.scheduler.step(own, i, st.latents, l.noise).prevSample;
         if (l.afterStep) st.latents = l.afterStep(st.latents, k, i);
@@ -272,7 +282,11 @@ export async function denoiseLanes(opts: {
   }
   const fullSteps = stepKinds.filter((k) => k === 'full').length;
   return {
-    lanes: state.map((st) => (active.includes(st.lane) && !st.lane.signal?.aborted ? { latents: st.latents, evaluations: st.evaluations } : abortReason(st.lane.signal!))),
+    lanes: state.map((st) =>
+      active.includes(st.lane) && !st.lane.signal?.aborted
+        ? { latents: st.latents, evaluations: st.evaluations }
+        : abortReason(st.lane.signal!),
+    ),
     fullSteps,
     shallowSteps: stepKinds.length - fullSteps,
     stepKinds,

@@ -38,7 +38,10 @@ export class FeatureCache {
 
   /** A cache that follows a given list of step kinds (e.g. a reference run's recorded kinds). */
   static fromKinds(kinds: readonly StepKind[], branch: number | null): FeatureCache {
-    return new FeatureCache(kinds.map((k) => k === 'full'), kinds.every((k) => k === 'full') ? null : branch);
+    return new FeatureCache(
+      kinds.map((k) => k === 'full'),
+      kinds.every((k) => k === 'full') ? null : branch,
+    );
   }
 
   /** Whether loop step i runs the full U-Net. */

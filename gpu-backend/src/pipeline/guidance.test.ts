@@ -27,6 +27,11 @@ describe('concatRows / sliceRows', () => {
   });
 
   it('refuses tensors whose trailing dims differ', () => {
-    expect(() => concatRows([{ data: new Float32Array(2), dims: [1, 2] }, { data: new Float32Array(3), dims: [1, 3] }])).toThrow(RangeError);
+    expect(() =>
+      concatRows([
+        { data: new Float32Array(2), dims: [1, 2] },
+        { data: new Float32Array(3), dims: [1, 3] },
+      ]),
+    ).toThrow(RangeError);
   });
 });

@@ -54,7 +54,11 @@ describe.each(['sd15', 'sd21', 'sdxl'] as const)('image-to-image on a tiny synth
   beforeAll(async () => {
     dir = await mkdtemp(path.join(os.tmpdir(), `img2img-${arch}-`));
     await makeModelDirectory({ arch, scale: 'tiny', out: dir, seed: 3 });
-    m = await loadAll(await readModelDirectory(dir), UNET_SPECS[arch].tiny, JSON.parse(await readFile(path.join(dir, 'scheduler/scheduler_config.json'), 'utf8')));
+    m = await loadAll(
+      await readModelDirectory(dir),
+      UNET_SPECS[arch].tiny,
+      JSON.parse(await readFile(path.join(dir, 'scheduler/scheduler_config.json'), 'utf8')),
+    );
     imageLatents = await m.encoder.encode(imageToTensor(picture(SIDE, SIDE), SIDE, SIDE), new PhiloxNoiseSource(11).randn([1, 4, h, h]));
   }, 180_000);
 
@@ -65,54 +69,101 @@ describe.each(['sd15', 'sd21', 'sdxl'] as const)('image-to-image on a tiny synth
 
   const noise = () => new PhiloxNoiseSource(5).randn([1, 4, h, h]);
 
-  it.each(SchedulerName.options)('%s: inpainting at strength 1 with an all-ones mask equals text-to-image from the same noise', async (name) => {
-    const txt = createScheduler(name, m.schedulerConfig);
-    txt.setTimesteps(STEPS);
-    const a = await denoise({ unet: m.unet, scheduler: txt, latents: noise(), cond: m.cond, guidanceScales: [7.5], cache: FeatureCache.forRun(txt.timesteps.length, STEPS, DC), noise: new PhiloxNoiseSource(99) });
-    const inp = createScheduler(name, m.schedulerConfig);
-    inp.setTimesteps(STEPS);
-    const schedule = strengthSchedule(inp, STEPS, 1);
-    const b = await sampleFromImage({
-      unet: m.unet, scheduler: inp, schedule, imageLatents, noise: noise(), inpaint: { mask: constant([1, 1, h, h], 1) },
-      cond: m.cond, guidanceScales: [7.5], cache: imageRunCache(schedule, DC), noiseSource: new PhiloxNoiseSource(99),
-    });
-    expect(b.stepKinds).toEqual(a.stepKinds);
-    expect(b.stepKinds).toContain('shallow');
-    expect(Array.from(b.latents.data)).toEqual(Array.from(a.latents.data));
-  });
+  it.each(SchedulerName.options)(
+    '%s: inpainting at strength 1 with an all-ones mask equals text-to-image from the same noise',
+    async (name) => {
+      const txt = createScheduler(name, m.schedulerConfig);
+      txt.setTimesteps(STEPS);
+      const a = await denoise({
+        unet: m.unet,
+        scheduler: txt,
+        latents: noise(),
+        cond: m.cond,
+        guidanceScales: [7.5],
+        cache: FeatureCache.forRun(txt.timesteps.length, STEPS, DC),
+        noise: new PhiloxNoiseSource(99),
+      });
+      const inp = createScheduler(name, m.schedulerConfig);
+      inp.setTimesteps(STEPS);
+      const schedule = strengthSchedule(inp, STEPS, 1);
+      const b = await sampleFromImage({
+        unet: m.unet,
+        scheduler: inp,
+        schedule,
+        imageLatents,
+        noise: noise(),
+        inpaint: { mask: constant([1, 1, h, h], 1) },
+        cond: m.cond,
+        guidanceScales: [7.5],
+        cache: imageRunCache(schedule, DC),
+        noiseSource: new PhiloxNoiseSource(99),
+      });
+      expect(b.stepKinds).toEqual(a.stepKinds);
+      expect(b.stepKinds).toContain('shallow');
+      expect(Array.from(b.latents.data)).toEqual(Array.from(a.latents.data));
+    },
+  );
 
   it.each(SchedulerName.options)('%s: with the regular U-Net a zero mask returns the input latents untouched', async (name) => {
     const s = createScheduler(name, m.schedulerConfig);
     s.setTimesteps(STEPS);
     const schedule = strengthSchedule(s, STEPS, 0.6);
     const r = await sampleFromImage({
-      unet: m.unet, scheduler: s, schedule, imageLatents, noise: noise(), inpaint: { mask: constant([1, 1, h, h], 0) },
-      cond: m.cond, guidanceScales: [7.5], cache: imageRunCache(schedule, DC), noiseSource: new PhiloxNoiseSource(99),
+      unet: m.unet,
+      scheduler: s,
+      schedule,
+      imageLatents,
+      noise: noise(),
+      inpaint: { mask: constant([1, 1, h, h], 0) },
+      cond: m.cond,
+      guidanceScales: [7.5],
+      cache: imageRunCache(schedule, DC),
+      noiseSource: new PhiloxNoiseSource(99),
     });
     expect(r.stepKinds).toHaveLength(schedule.runLength);
     expect(Array.from(r.latents.data)).toEqual(Array.from(imageLatents.data));
   });
 
-  it.each(SchedulerName.options)('%s: at the smallest strength that runs one step the image stays closer to its VAE round trip than at strength 1', async (name) => {
-    const run = async (strength: number) => {
-      const s = createScheduler(name, m.schedulerConfig);
-      s.setTimesteps(STEPS);
-      const schedule = strengthSchedule(s, STEPS, strength);
-      const r = await sampleFromImage({ unet: m.unet, scheduler: s, schedule, imageLatents, noise: noise(), cond: m.cond, guidanceScales: [7.5], cache: imageRunCache(schedule, DC), noiseSource: new PhiloxNoiseSource(99) });
-      return { schedule, image: await m.decoder.decode(r.latents) };
-    };
-    const roundTrip = await m.decoder.decode(imageLatents);
-    const near = await run(minimumStrength(STEPS));
-    const far = await run(1);
-    expect(near.schedule.tStart).toBe(STEPS - 1);
-    expect(far.schedule.tStart).toBe(0);
-    expect(meanAbsDiff(near.image, roundTrip)).toBeLessThan(meanAbsDiff(far.image, roundTrip));
-  });
+  it.each(SchedulerName.options)(
+    '%s: at the smallest strength that runs one step the image stays closer to its VAE round trip than at strength 1',
+    async (name) => {
+      const run = async (strength: number) => {
+        const s = createScheduler(name, m.schedulerConfig);
+        s.setTimesteps(STEPS);
+        const schedule = strengthSchedule(s, STEPS, strength);
+        const r = await sampleFromImage({
+          unet: m.unet,
+          scheduler: s,
+          schedule,
+          imageLatents,
+          noise: noise(),
+          cond: m.cond,
+          guidanceScales: [7.5],
+          cache: imageRunCache(schedule, DC),
+          noiseSource: new PhiloxNoiseSource(99),
+        });
+        return { schedule, image: await m.decoder.decode(r.latents) };
+      };
+      const roundTrip = await m.decoder.decode(imageLatents);
+      const near = await run(minimumStrength(STEPS));
+      const far = await run(1);
+      expect(near.schedule.tStart).toBe(STEPS - 1);
+      expect(far.schedule.tStart).toBe(0);
+      expect(meanAbsDiff(near.image, roundTrip)).toBeLessThan(meanAbsDiff(far.image, roundTrip));
+    },
+  );
 });
 
 describe('strengthSchedule', () => {
   it('follows get_timesteps: ⌊n·strength⌋ steps kept, PLMS begins at t_start of its n + 1 calls', () => {
-    const config = { num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear', steps_offset: 1, skip_prk_steps: true };
+    const config = {
+      num_train_timesteps: 1000,
+      beta_start: 0.00085,
+      beta_end: 0.012,
+      beta_schedule: 'scaled_linear',
+      steps_offset: 1,
+      skip_prk_steps: true,
+    };
     const pndm = createScheduler('pndm', config);
     pndm.setTimesteps(10);
     expect(strengthSchedule(pndm, 10, 0.3)).toMatchObject({ initTimestep: 3, tStart: 7, beginIndex: 7, runLength: 4 });
@@ -127,13 +178,26 @@ describe('StableDiffusionPipeline from an input image (tiny synthetic SDXL)', ()
   let dir: string;
   let pipeline: StableDiffusionPipeline;
   const base: ResolvedInput = {
-    prompt: 'a harbour at night', negative_prompt: '', width: SIDE, height: SIDE, num_inference_steps: 8, guidance_scale: 6,
-    seed: 77, scheduler: 'euler_ancestral', num_outputs: 1, output_format: 'png', output_quality: 90, deepcache: DC,
-    image: 'inputs/x/image.png', prompt_strength: 0.5,
+    prompt: 'a harbour at night',
+    negative_prompt: '',
+    width: SIDE,
+    height: SIDE,
+    num_inference_steps: 8,
+    guidance_scale: 6,
+    seed: 77,
+    scheduler: 'euler_ancestral',
+    num_outputs: 1,
+    output_format: 'png',
+    output_quality: 90,
+    deepcache: DC,
+    image: 'inputs/x/image.png',
+    prompt_strength: 0.5,
   };
   const mask = new Uint8Array(SIDE * SIDE).map((_, i) => (i % SIDE < SIDE / 2 ? 255 : 0));
   const job = (input: Partial<ResolvedInput>, id = 'job'): ImageJob => ({
-    id, input: { ...base, ...input }, signal: new AbortController().signal,
+    id,
+    input: { ...base, ...input },
+    signal: new AbortController().signal,
     inputImages: { image: picture(SIDE, SIDE), ...(input.mask ? { mask } : {}) },
   });
   const ok = (r: JobResult | Error | undefined): JobResult => {
@@ -187,7 +251,10 @@ describe('StableDiffusionPipeline from an input image (tiny synthetic SDXL)', ()
       };
       const before = { ...pipeline.usage };
       const [r1, rc, r2] = await pipeline.run([job({ ...extra, seed: 1 }, 'a'), canceled, job({ ...extra, seed: 2 }, 'b')]);
-      const spent = { rows: pipeline.usage.unetRows - before.unetRows, afterAbort: pipeline.usage.unetRowsAfterAbort - before.unetRowsAfterAbort };
+      const spent = {
+        rows: pipeline.usage.unetRows - before.unetRows,
+        afterAbort: pipeline.usage.unetRowsAfterAbort - before.unetRowsAfterAbort,
+      };
       expect(rc).toBeInstanceOf(Error);
       expect((rc as Error).name).toBe('AbortError');
       // Run steps 1–2 with all 4 images (8 rows), steps 3–4 with the 2 others (4 rows).
@@ -206,7 +273,9 @@ describe('StableDiffusionPipeline from an input image (tiny synthetic SDXL)', ()
     const ref = ok(round).images[0]!.rgb;
     let kept = 0;
     let repainted = 0;
-    for (let i = 0; i < SIDE * SIDE; i++) for (let c = 0; c < 3; c++) (mask[i] ? (v: number) => (repainted += v) : (v: number) => (kept += v))(Math.abs(out[i * 3 + c]! - ref[i * 3 + c]!));
+    for (let i = 0; i < SIDE * SIDE; i++)
+      for (let c = 0; c < 3; c++)
+        (mask[i] ? (v: number) => (repainted += v) : (v: number) => (kept += v))(Math.abs(out[i * 3 + c]! - ref[i * 3 + c]!));
     expect(kept).toBeLessThan(repainted);
   });
 

@@ -39,12 +39,18 @@ export interface StrengthSchedule {
  * diffusers' `get_timesteps` for a scheduler on which `setTimesteps(numInferenceSteps)` was called.
  * @throws RangeError when the strength leaves no step (diffusers' "number of pipeline steps is < 1")
  */
-export function strengthSchedule(scheduler: Pick<Scheduler, 'order' | 'timesteps'>, numInferenceSteps: number, strength: number): StrengthSchedule {
+export function strengthSchedule(
+  scheduler: Pick<Scheduler, 'order' | 'timesteps'>,
+  numInferenceSteps: number,
+  strength: number,
+): StrengthSchedule {
   if (!(strength >= 0 && strength <= 1)) throw new RangeError(`strength must be in [0, 1], got ${strength}`);
   const initTimestep = Math.min(Math.trunc(numInferenceSteps * strength), numInferenceSteps);
   const tStart = Math.max(numInferenceSteps - initTimestep, 0);
   if (numInferenceSteps - tStart < 1) {
-    throw new RangeError(`strength ${strength} with ${numInferenceSteps} steps leaves no denoising step (needs strength ≥ ${minimumStrength(numInferenceSteps)})`);
+    throw new RangeError(
+      `strength ${strength} with ${numInferenceSteps} steps leaves no denoising step (needs strength ≥ ${minimumStrength(numInferenceSteps)})`,
+    );
   }
   const beginIndex = tStart * scheduler.order;
   return { strength, numInferenceSteps, initTimestep, tStart, beginIndex, runLength: scheduler.timesteps.length - beginIndex };
@@ -83,12 +89,14 @@ export function maskToTensor(gray: Uint8Array, width: number, height: number): T
 /** The image with the area to repaint set to 0: image · (mask < 0.5). image [B, 3, H, W], mask [B, 1, H, W]. */
 export function maskedImage(image: Tensor, mask: Tensor): Tensor {
   const [b, c, h, w] = image.dims as [number, number, number, number];
-  if (mask.dims[0] !== b || mask.dims[2] !== h || mask.dims[3] !== w) throw new RangeError(`mask [${mask.dims.join(', ')}] does not fit image [${image.dims.join(', ')}]`);
+  if (mask.dims[0] !== b || mask.dims[2] !== h || mask.dims[3] !== w)
+    throw new RangeError(`mask [${mask.dims.join(', ')}] does not fit image [${image.dims.join(', ')}]`);
   const plane = h * w;
   const data = new Float32Array(image.data.length);
   for (let r = 0; r < b; r++)
     for (let k = 0; k < c; k++)
-      for (let p = 0; p < plane; p++) data[(r * c + k) * plane + p] = mask.data[r * plane + p]! < 0.5 ? image.data[(r * c + k) * plane + p]! : 0;
+      for (let p = 0; p < plane; p++)
+        data[(r * c + k) * plane + p] = mask.data[r * plane + p]! < 0.5 ? image.data[(r * c + k) * plane + p]! : 0;
   return { data, dims: [b, c, h, w] };
 }
 
@@ -161,7 +169,13 @@ export interface ImageSamplingResult extends DenoiseResult {
 }
 
 /** The loop's start latents (diffusers' `prepare_latents` of the img2img / inpaint pipelines). */
-function imageStartLatents(scheduler: Scheduler, schedule: StrengthSchedule, imageLatents: Tensor | null, noise: Tensor, inpaint: boolean): Tensor {
+function imageStartLatents(
+  scheduler: Scheduler,
+  schedule: StrengthSchedule,
+  imageLatents: Tensor | null,
+  noise: Tensor,
+  inpaint: boolean,
+): Tensor {
   if (inpaint && schedule.strength === 1) {
     const s = f32(scheduler.initNoiseSigma);
     const data = new Float32Array(noise.data.length);
@@ -175,7 +189,17 @@ function imageStartLatents(scheduler: Scheduler, schedule: StrengthSchedule, ima
 /** What one lane of an image run needs beyond its own scheduler (the job's rows of the batch's inputs). */
 export type ImageLaneOptions = Pick<
   ImageSamplingOptions,
-  'scheduler' | 'schedule' | 'imageLatents' | 'noise' | 'inpaint' | 'cond' | 'guidanceScales' | 'noiseSource' | 'signal' | 'onStep' | 'onSchedulerStep'
+  | 'scheduler'
+  | 'schedule'
+  | 'imageLatents'
+  | 'noise'
+  | 'inpaint'
+  | 'cond'
+  | 'guidanceScales'
+  | 'noiseSource'
+  | 'signal'
+  | 'onStep'
+  | 'onSchedulerStep'
 >;
 
 /**

@@ -37,7 +37,8 @@ async function encoderHiddenDim(unetPath: string): Promise<{ inputNames: string[
   try {
     const meta = session.inputMetadata.find((m) => m.name === 'encoder_hidden_states');
     const dim = meta?.isTensor ? meta.shape[2] : undefined;
-    if (typeof dim !== 'number') throw new ModelDirectoryError(unetPath, 'cannot tell the model family: encoder_hidden_states has no static width');
+    if (typeof dim !== 'number')
+      throw new ModelDirectoryError(unetPath, 'cannot tell the model family: encoder_hidden_states has no static width');
     return { inputNames: [...session.inputNames], dim };
   } finally {
     await session.release();
@@ -79,13 +80,26 @@ export async function loadPipeline(opts: LoadPipelineOptions): Promise<StableDif
   });
   const providers = [unet.provider];
   try {
-    const [tok1, tok2] = await Promise.all([ClipTokenizer.fromHfFolder(tokenizerDir.dir), tokenizer2Dir ? ClipTokenizer.fromHfFolder(tokenizer2Dir.dir) : undefined]);
+    const [tok1, tok2] = await Promise.all([
+      ClipTokenizer.fromHfFolder(tokenizerDir.dir),
+      tokenizer2Dir ? ClipTokenizer.fromHfFolder(tokenizer2Dir.dir) : undefined,
+    ]);
     const enc1 = await ClipTextEncoder.create(textEncoder.model, tok1, providers, opts.intraOpThreads);
     const enc2 = textEncoder2 && tok2 ? await ClipTextEncoder.create(textEncoder2.model, tok2, providers, opts.intraOpThreads) : undefined;
     const prompts = new PromptEncoder(desc.family, enc1, enc2);
-    const vae = await VaeDecoder.create({ source: vaeDecoder.model, providers, scalingFactor: desc.vaeScalingFactor, intraOpThreads: opts.intraOpThreads });
+    const vae = await VaeDecoder.create({
+      source: vaeDecoder.model,
+      providers,
+      scalingFactor: desc.vaeScalingFactor,
+      intraOpThreads: opts.intraOpThreads,
+    });
     const vaeEncoder = c.vaeEncoder
-      ? await VaeEncoder.create({ source: c.vaeEncoder.model, providers, scalingFactor: desc.vaeScalingFactor, intraOpThreads: opts.intraOpThreads })
+      ? await VaeEncoder.create({
+          source: c.vaeEncoder.model,
+          providers,
+          scalingFactor: desc.vaeScalingFactor,
+          intraOpThreads: opts.intraOpThreads,
+        })
       : undefined;
     const unetConfig = await readJsonConfig(`${c.unet.dir}/config.json`, UNetConfigJson, true);
     const schedulerConfig = parseSchedulerConfigText(await readFile(c.scheduler.config, 'utf8'));

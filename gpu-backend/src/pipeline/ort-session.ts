@@ -116,7 +116,9 @@ export function selectTensorRows(t: ort.Tensor, rows: readonly number[]): ort.Te
   const rowSize = t.dims.slice(1).reduce((a, b) => a * b, 1);
   const src = t.data as Float32Array | Uint16Array;
   const out = new (src.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(rows.length * rowSize);
-  rows.forEach((r, i) => out.set(src.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize));
+  rows.forEach((r, i) => {
+    out.set(src.subarray(r * rowSize, (r + 1) * rowSize), i * rowSize);
+  });
   return new ort.Tensor(t.type as 'float32' | 'float16', out, [rows.length, ...t.dims.slice(1)]);
 }
 
@@ -127,7 +129,8 @@ export function selectTensorRows(t: ort.Tensor, rows: readonly number[]): ort.Te
  */
 export function timestepTensor(info: InputInfo, t: number, batch: number, sampleBatchDim: number | string | undefined): ort.Tensor {
   const rank = info.shape.length;
-  const perRow = rank === 1 && (info.shape[0] === batch && batch !== 1 || (typeof info.shape[0] === 'string' && info.shape[0] === sampleBatchDim));
+  const perRow =
+    rank === 1 && ((info.shape[0] === batch && batch !== 1) || (typeof info.shape[0] === 'string' && info.shape[0] === sampleBatchDim));
   const count = rank === 0 ? 1 : perRow ? batch : 1;
   const dims = rank === 0 ? [] : [count];
   switch (info.type) {

@@ -23,7 +23,11 @@ const base: ResolvedInput = {
   deepcache: { cache_interval: 3, cache_branch_id: 1, schedule: 'uniform' },
 };
 
-const job = (input: Partial<ResolvedInput>, id = 'job'): ImageJob => ({ id, input: { ...base, ...input }, signal: new AbortController().signal });
+const job = (input: Partial<ResolvedInput>, id = 'job'): ImageJob => ({
+  id,
+  input: { ...base, ...input },
+  signal: new AbortController().signal,
+});
 
 function ok(r: JobResult | Error | undefined): JobResult {
   if (!r || r instanceof Error) throw r ?? new Error('no result');
@@ -90,8 +94,13 @@ describe.each(['sd15', 'sd21', 'sdxl'] as const)('StableDiffusionPipeline on a t
 
   it('prepares a DeepCache branch on first use and serves every scheduler', async () => {
     for (const scheduler of ['pndm', 'euler', 'euler_ancestral', 'dpmpp_2m', 'dpmpp_2m_karras'] as const) {
-      const [r] = await pipeline.run([job({ scheduler, deepcache: { cache_interval: 2, cache_branch_id: arch === 'sdxl' ? 8 : 11, schedule: 'uniform' } })]);
-      expect(ok(r).images[0]!.rgb.some((v) => v !== ok(r).images[0]!.rgb[0]), `${scheduler} image is not flat`).toBe(true);
+      const [r] = await pipeline.run([
+        job({ scheduler, deepcache: { cache_interval: 2, cache_branch_id: arch === 'sdxl' ? 8 : 11, schedule: 'uniform' } }),
+      ]);
+      expect(
+        ok(r).images[0]!.rgb.some((v) => v !== ok(r).images[0]!.rgb[0]),
+        `${scheduler} image is not flat`,
+      ).toBe(true);
     }
   });
 
@@ -134,7 +143,10 @@ describe.each(['sd15', 'sd21', 'sdxl'] as const)('StableDiffusionPipeline on a t
       const b = job({ ...input, seed: 2, prompt: 'blue', guidance_scale: 9 }, 'b');
       const before = { ...pipeline.usage };
       const [ra, rc, rb] = await pipeline.run([a, canceled, b]);
-      const spent = { rows: pipeline.usage.unetRows - before.unetRows, afterAbort: pipeline.usage.unetRowsAfterAbort - before.unetRowsAfterAbort };
+      const spent = {
+        rows: pipeline.usage.unetRows - before.unetRows,
+        afterAbort: pipeline.usage.unetRowsAfterAbort - before.unetRowsAfterAbort,
+      };
       expect(rc, scheduler).toBeInstanceOf(Error);
       expect((rc as Error).name).toBe('AbortError');
       // Loop steps 1–4 ran with all 4 images (8 rows), the rest (8; PLMS 9) with the 2 others (4 rows). Before the
@@ -154,6 +166,8 @@ describe.each(['sd15', 'sd21', 'sdxl'] as const)('StableDiffusionPipeline on a t
     const again = await loadPipeline({ modelId: 'again', modelDir: dir, providers: ['cpu'] });
     await again.dispose();
     expect((await stat(full)).mtimeMs).toBe(before);
-    expect(await readdir(path.join(cacheRoot, fingerprint!))).toEqual(expect.arrayContaining(['full.onnx', 'shallow-0.onnx', 'manifest.json']));
+    expect(await readdir(path.join(cacheRoot, fingerprint!))).toEqual(
+      expect.arrayContaining(['full.onnx', 'shallow-0.onnx', 'manifest.json']),
+    );
   });
 });

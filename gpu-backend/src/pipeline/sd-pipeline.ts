@@ -136,7 +136,9 @@ export class StableDiffusionPipeline implements ImagePipeline {
       return e;
     };
     const perRow = (negative: boolean) =>
-      jobs.flatMap((j) => Array.from({ length: j.input.num_outputs }, () => embed(negative ? j.input.negative_prompt : j.input.prompt, negative)));
+      jobs.flatMap((j) =>
+        Array.from({ length: j.input.num_outputs }, () => embed(negative ? j.input.negative_prompt : j.input.prompt, negative)),
+      );
     const rowEmbeds = cfg ? [...perRow(true), ...perRow(false)] : perRow(false);
     const cond: UNetConditioning = { encoderHiddenStates: concatRows(rowEmbeds.map((e) => e.hidden)) };
     if (this.#components.family === 'sdxl') {
@@ -150,7 +152,11 @@ export class StableDiffusionPipeline implements ImagePipeline {
     // stream and abort signal; a canceled job leaves the batch at the next step boundary.
     const half = cond.encoderHiddenStates.dims[0]! / (cfg ? 2 : 1);
     const laneRows = (t: Tensor | undefined, start: number, k: number): Tensor | undefined =>
-      t === undefined ? undefined : cfg ? concatRows([sliceRows(t, start, start + k), sliceRows(t, half + start, half + start + k)]) : sliceRows(t, start, start + k);
+      t === undefined
+        ? undefined
+        : cfg
+          ? concatRows([sliceRows(t, start, start + k), sliceRows(t, half + start, half + start + k)])
+          : sliceRows(t, start, start + k);
     const laneParts = jobs.map((j, n) => {
       const k = j.input.num_outputs;
       const row = jobs.slice(0, n).reduce((sum, o) => sum + o.input.num_outputs, 0);
@@ -178,7 +184,11 @@ export class StableDiffusionPipeline implements ImagePipeline {
     let beginIndex = 0;
     if (first.image !== undefined) {
       // 2. timesteps, 3. encoded image and start latents (draws from each job's stream in diffusers' order)
-      const image = await this.#prepareImageRun(jobs, laneParts.map((p) => p.noise), laneParts[0]!.scheduler);
+      const image = await this.#prepareImageRun(
+        jobs,
+        laneParts.map((p) => p.noise),
+        laneParts[0]!.scheduler,
+      );
       timings.encode_image = image.encodeMs;
       const { sampling } = image;
       const rowsOf = (t: Tensor, p: { row: number; k: number }) => sliceRows(t, p.row, p.row + p.k);

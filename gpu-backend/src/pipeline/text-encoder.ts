@@ -51,7 +51,12 @@ export class ClipTextEncoder {
     this.#lastName = outs.includes('last_hidden_state') ? 'last_hidden_state' : outs[0]!;
   }
 
-  static async create(source: ModelSource, tokenizer: ClipTokenizer, providers: readonly ExecutionProvider[], intraOpThreads?: number): Promise<ClipTextEncoder> {
+  static async create(
+    source: ModelSource,
+    tokenizer: ClipTokenizer,
+    providers: readonly ExecutionProvider[],
+    intraOpThreads?: number,
+  ): Promise<ClipTextEncoder> {
     const { session } = await createSession(source, { providers, intraOpThreads });
     return new ClipTextEncoder(session, tokenizer);
   }
@@ -73,7 +78,11 @@ export class ClipTextEncoder {
       this.#idsType === 'int64'
         ? new ortRuntime.Tensor('int64', BigInt64Array.from(rows.flatMap((r) => Array.from(r, BigInt))), dims)
         : new ortRuntime.Tensor('int32', Int32Array.from(rows.flatMap((r) => Array.from(r))), dims);
-    const fetches = [this.#lastName, ...(this.#penultimateName ? [this.#penultimateName] : []), ...(this.#pooledName ? [this.#pooledName] : [])];
+    const fetches = [
+      this.#lastName,
+      ...(this.#penultimateName ? [this.#penultimateName] : []),
+      ...(this.#pooledName ? [this.#pooledName] : []),
+    ];
     const out = await this.#session.run({ [this.#idsName]: ids }, fetches);
     return {
       last: fromOrtTensor(out[this.#lastName]!),
@@ -128,7 +137,9 @@ export class PromptEncoder {
     if (distinct.length === 0) return result;
     const first = await this.#encoder.encode(distinct);
     if (this.family !== 'sdxl') {
-      distinct.forEach((p, r) => result.set(p, { hidden: row(first.last, r) }));
+      distinct.forEach((p, r) => {
+        result.set(p, { hidden: row(first.last, r) });
+      });
       return result;
     }
     const second = await this.#encoder2!.encode(distinct);

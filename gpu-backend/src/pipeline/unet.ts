@@ -6,7 +6,18 @@
  */
 import type * as ort from 'onnxruntime-node';
 import type { Tensor } from '../tensor/tensor.js';
-import { checkFeeds, createSession, fromOrtTensor, inputInfo, selectTensorRows, timestepTensor, toOrtTensor, type ExecutionProvider, type InputInfo, type ModelSource } from './ort-session.js';
+import {
+  checkFeeds,
+  createSession,
+  fromOrtTensor,
+  inputInfo,
+  selectTensorRows,
+  timestepTensor,
+  toOrtTensor,
+  type ExecutionProvider,
+  type InputInfo,
+  type ModelSource,
+} from './ort-session.js';
 
 import { DEEPCACHE_FEATURE } from '../onnx/deepcache-split.js';
 
@@ -46,7 +57,12 @@ export interface UNetModel {
    * @param captureBranch capture that branch's feature for later shallow steps
    * @returns noise prediction [N, 4, h, w] and the captured feature when asked for
    */
-  predict(sample: Tensor, t: number, cond: UNetConditioning, captureBranch?: number): Promise<{ noise: Tensor; feature: CachedFeature | null }>;
+  predict(
+    sample: Tensor,
+    t: number,
+    cond: UNetConditioning,
+    captureBranch?: number,
+  ): Promise<{ noise: Tensor; feature: CachedFeature | null }>;
   /** Shallow evaluation from a feature captured on an earlier full step (same batch rows). */
   predictShallow(sample: Tensor, t: number, cond: UNetConditioning, feature: CachedFeature): Promise<Tensor>;
   dispose(): Promise<void>;
@@ -100,7 +116,12 @@ export class OnnxUNet implements UNetModel {
   }
 
   /** Creates the session of a shallow graph with the provider the full graph loaded with. */
-  static async #shallowSession(branch: number, source: ModelSource, provider: ExecutionProvider, threads: number | undefined): Promise<GraphSession> {
+  static async #shallowSession(
+    branch: number,
+    source: ModelSource,
+    provider: ExecutionProvider,
+    threads: number | undefined,
+  ): Promise<GraphSession> {
     const s = await createSession(source, { providers: [provider], intraOpThreads: threads });
     if (!s.session.inputNames.includes(DEEPCACHE_FEATURE)) {
       await s.session.release();
@@ -111,7 +132,10 @@ export class OnnxUNet implements UNetModel {
 
   async ensureBranch(branch: number): Promise<void> {
     if (this.#shallow.has(branch)) return;
-    if (!this.#featureOutputs.has(branch)) throw new RangeError(`DeepCache branch ${branch} is not served by this U-Net (served: ${[...this.#featureOutputs.keys()].join(', ') || 'none'})`);
+    if (!this.#featureOutputs.has(branch))
+      throw new RangeError(
+        `DeepCache branch ${branch} is not served by this U-Net (served: ${[...this.#featureOutputs.keys()].join(', ') || 'none'})`,
+      );
     const loader = this.#options.shallowLoader;
     if (!loader) throw new RangeError(`no shallow graph for DeepCache branch ${branch}`);
     let p = this.#pending.get(branch);
@@ -129,7 +153,12 @@ export class OnnxUNet implements UNetModel {
    * Wraps sessions that already exist (e.g. shared with other users of the same graphs).
    * @param shallow shallow-graph session per branch, created with the same provider as `full`
    */
-  static fromSessions(full: ort.InferenceSession, shallow: ReadonlyMap<number, ort.InferenceSession>, provider: ExecutionProvider, featureOutputs: ReadonlyMap<number, string>): OnnxUNet {
+  static fromSessions(
+    full: ort.InferenceSession,
+    shallow: ReadonlyMap<number, ort.InferenceSession>,
+    provider: ExecutionProvider,
+    featureOutputs: ReadonlyMap<number, string>,
+  ): OnnxUNet {
     const graphs = new Map([...shallow].map(([b, s]) => [b, wrap(s)] as const));
     return new OnnxUNet(wrap(full), graphs, provider, { full: new Uint8Array(), featureOutputs, providers: [provider] });
   }
@@ -169,13 +198,21 @@ export class OnnxUNet implements UNetModel {
     return feeds;
   }
 
-  async predict(sample: Tensor, t: number, cond: UNetConditioning, captureBranch?: number): Promise<{ noise: Tensor; feature: CachedFeature | null }> {
+  async predict(
+    sample: Tensor,
+    t: number,
+    cond: UNetConditioning,
+    captureBranch?: number,
+  ): Promise<{ noise: Tensor; feature: CachedFeature | null }> {
     const feeds = this.#feeds(this.#full, sample, t, cond, 'U-Net');
     const fetches = [this.#outputName];
     let featureName: string | undefined;
     if (captureBranch !== undefined) {
       featureName = this.#featureOutputs.get(captureBranch);
-      if (!featureName) throw new RangeError(`DeepCache branch ${captureBranch} is not served by this U-Net (served: ${[...this.#featureOutputs.keys()].join(', ') || 'none'})`);
+      if (!featureName)
+        throw new RangeError(
+          `DeepCache branch ${captureBranch} is not served by this U-Net (served: ${[...this.#featureOutputs.keys()].join(', ') || 'none'})`,
+        );
       fetches.push(featureName);
     }
     const out = await this.#full.session.run(feeds, fetches);

@@ -7,7 +7,15 @@
 import type * as ort from 'onnxruntime-node';
 import { numel, type Tensor } from '../tensor/tensor.js';
 import { concatRows, sliceRows } from './guidance.js';
-import { checkFeeds, createSession, fromOrtTensor, inputInfo, toOrtTensor, type ExecutionProvider, type ModelSource } from './ort-session.js';
+import {
+  checkFeeds,
+  createSession,
+  fromOrtTensor,
+  inputInfo,
+  toOrtTensor,
+  type ExecutionProvider,
+  type ModelSource,
+} from './ort-session.js';
 
 const f32 = Math.fround;
 

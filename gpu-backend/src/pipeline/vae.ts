@@ -6,7 +6,15 @@
 import type * as ort from 'onnxruntime-node';
 import { numel, type Tensor } from '../tensor/tensor.js';
 import { sliceRows, concatRows } from './guidance.js';
-import { checkFeeds, createSession, fromOrtTensor, inputInfo, toOrtTensor, type ExecutionProvider, type ModelSource } from './ort-session.js';
+import {
+  checkFeeds,
+  createSession,
+  fromOrtTensor,
+  inputInfo,
+  toOrtTensor,
+  type ExecutionProvider,
+  type ModelSource,
+} from './ort-session.js';
 
 export interface VaeDecoderOptions {
   source: ModelSource;

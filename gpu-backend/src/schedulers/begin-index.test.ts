@@ -3,7 +3,14 @@ import { SchedulerName } from '../../../shared/scheduler.js';
 import { PhiloxNoiseSource } from '../noise/philox-noise.js';
 import { createScheduler } from './registry.js';
 
-const SD15 = { num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear', steps_offset: 1, skip_prk_steps: true };
+const SD15 = {
+  num_train_timesteps: 1000,
+  beta_start: 0.00085,
+  beta_end: 0.012,
+  beta_schedule: 'scaled_linear',
+  steps_offset: 1,
+  skip_prk_steps: true,
+};
 const t = (v: number) => ({ data: new Float32Array(4).fill(v), dims: [1, 1, 2, 2] });
 
 describe.each(SchedulerName.options)('%s: begin index and add_noise (image-to-image)', (name) => {

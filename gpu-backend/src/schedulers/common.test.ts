@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { alphasCumprod, interpAtIndex, karrasSigmas, logSigmas, makeBetas, npLinspace, roundHalfEven, sigmaToT, torchLinspaceF32, trainingSigmas } from './common.js';
+import {
+  alphasCumprod,
+  interpAtIndex,
+  karrasSigmas,
+  logSigmas,
+  makeBetas,
+  npLinspace,
+  roundHalfEven,
+  sigmaToT,
+  torchLinspaceF32,
+  trainingSigmas,
+} from './common.js';
 
 describe('scheduler math', () => {
   it('rounds half to even like np.round', () => {
@@ -19,7 +30,9 @@ describe('scheduler math', () => {
   });
 
   it('makes SD scaled_linear betas whose ᾱ matches the product written out', () => {
-    const acp = alphasCumprod(makeBetas({ num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear', trained_betas: null }));
+    const acp = alphasCumprod(
+      makeBetas({ num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear', trained_betas: null }),
+    );
     let acc = 1;
     const a = Math.sqrt(0.00085);
     const b = Math.sqrt(0.012);
@@ -30,14 +43,22 @@ describe('scheduler math', () => {
   });
 
   it('makes squaredcos_cap_v2 betas capped at 0.999', () => {
-    const betas = makeBetas({ num_train_timesteps: 1000, beta_start: 1, beta_end: 1, beta_schedule: 'squaredcos_cap_v2', trained_betas: null });
+    const betas = makeBetas({
+      num_train_timesteps: 1000,
+      beta_start: 1,
+      beta_end: 1,
+      beta_schedule: 'squaredcos_cap_v2',
+      trained_betas: null,
+    });
     const ab = (t: number): number => Math.cos(((t + 0.008) / 1.008) * (Math.PI / 2)) ** 2;
     expect(betas[10]).toBeCloseTo(1 - ab(11 / 1000) / ab(10 / 1000), 7);
     expect(betas[999]).toBeCloseTo(0.999, 6);
   });
 
   it('interpolates like np.interp and inverts σ → t on the training grid', () => {
-    const acp = alphasCumprod(makeBetas({ num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear', trained_betas: null }));
+    const acp = alphasCumprod(
+      makeBetas({ num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear', trained_betas: null }),
+    );
     const sigmas = trainingSigmas(acp);
     expect(interpAtIndex(10.25, sigmas)).toBeCloseTo(0.75 * sigmas[10]! + 0.25 * sigmas[11]!, 6);
     expect(interpAtIndex(-1, sigmas)).toBe(sigmas[0]);

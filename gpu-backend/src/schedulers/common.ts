@@ -55,7 +55,7 @@ export function torchLinspaceF32(start: number, end: number, steps: number): Flo
 
 /** diffusers' `betas_for_alpha_bar` with the cosine ᾱ (`squaredcos_cap_v2`), max β 0.999. */
 function cosineBetas(n: number): Float32Array {
-  const alphaBar = (t: number): number => Math.cos(((t + 0.008) / 1.008) * Math.PI / 2) ** 2;
+  const alphaBar = (t: number): number => Math.cos((((t + 0.008) / 1.008) * Math.PI) / 2) ** 2;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.min(1 - alphaBar((i + 1) / n) / alphaBar(i / n), 0.999);
   return out;

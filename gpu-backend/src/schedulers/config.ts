@@ -90,7 +90,13 @@ export function parseSchedulerConfigText(text: string): unknown {
       continue;
     }
     const rest = text.slice(i, i + 9);
-    const token = rest.startsWith('-Infinity') ? '-Infinity' : rest.startsWith('Infinity') ? 'Infinity' : rest.startsWith('NaN') ? 'NaN' : null;
+    const token = rest.startsWith('-Infinity')
+      ? '-Infinity'
+      : rest.startsWith('Infinity')
+        ? 'Infinity'
+        : rest.startsWith('NaN')
+          ? 'NaN'
+          : null;
     if (token !== null) {
       out += `"${token}"`;
       i += token.length;

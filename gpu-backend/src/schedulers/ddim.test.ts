@@ -32,7 +32,12 @@ describe('DdimScheduler', () => {
     const s = DdimScheduler.fromConfig(config, { eta: 1 });
     s.setTimesteps(10);
     expect(s.timesteps).toEqual([901, 801, 701, 601, 501, 401, 301, 201, 101, 1]);
-    for (const [i, t, prev] of [[0, 901, 801], [4, 501, 401], [8, 101, 1], [9, 1, 0]] as const) {
+    for (const [i, t, prev] of [
+      [0, 901, 801],
+      [4, 501, 401],
+      [8, 101, 1],
+      [9, 1, 0],
+    ] as const) {
       // the last step (t − 100 < 0) uses ᾱ_0 as ᾱ_prev because set_alpha_to_one is false
       const aT = acp[t]!;
       const aPrev = i === 9 ? acp[0]! : acp[prev]!;

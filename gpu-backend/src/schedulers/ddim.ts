@@ -35,10 +35,15 @@ export type DdimConfig = z.infer<typeof DdimConfig>;
 /** DDIM timesteps (descending, integers) as diffusers' `set_timesteps` spaces them. */
 function ddimTimesteps(n: number, cfg: Pick<DdimConfig, 'num_train_timesteps' | 'timestep_spacing' | 'steps_offset'>): number[] {
   const T = cfg.num_train_timesteps;
-  if (cfg.timestep_spacing === 'linspace') return npLinspace(0, T - 1, n).map(roundHalfEven).reverse();
+  if (cfg.timestep_spacing === 'linspace')
+    return npLinspace(0, T - 1, n)
+      .map(roundHalfEven)
+      .reverse();
   if (cfg.timestep_spacing === 'leading') {
     const ratio = Math.floor(T / n);
-    return npArange(0, n, 1).map((k) => roundHalfEven(k * ratio) + cfg.steps_offset).reverse();
+    return npArange(0, n, 1)
+      .map((k) => roundHalfEven(k * ratio) + cfg.steps_offset)
+      .reverse();
   }
   if (cfg.timestep_spacing === 'trailing') return npArange(T, 0, -T / n).map((v) => roundHalfEven(v) - 1);
   throw new SchedulerConfigError(`timestep_spacing ${String(cfg.timestep_spacing)} is not supported`);

@@ -14,8 +14,25 @@
  */
 import { z } from 'zod';
 import { tensor, type Tensor } from '../tensor/tensor.js';
-import { scaledSum, interpAtIndex, karrasSigmas, logSigmas, npArange, npLinspace, roundHalfEven, sigmaToT, trainingSigmas } from './common.js';
-import { betaScheduleShape, ExtendedNumber, parseSchedulerConfig, PredictionType, SchedulerConfigError, TimestepSpacing } from './config.js';
+import {
+  scaledSum,
+  interpAtIndex,
+  karrasSigmas,
+  logSigmas,
+  npArange,
+  npLinspace,
+  roundHalfEven,
+  sigmaToT,
+  trainingSigmas,
+} from './common.js';
+import {
+  betaScheduleShape,
+  ExtendedNumber,
+  parseSchedulerConfig,
+  PredictionType,
+  SchedulerConfigError,
+  TimestepSpacing,
+} from './config.js';
 import { BaseScheduler } from './base-scheduler.js';
 import type { StepOutput } from './scheduler.js';
 
@@ -29,7 +46,10 @@ export const DpmSolverConfig = z.object({
   thresholding: z.literal(false, { error: 'thresholding (dynamic thresholding) is not supported' }).default(false),
   algorithm_type: z.literal('dpmsolver++', { error: 'only algorithm_type "dpmsolver++" is supported' }).default('dpmsolver++'),
   // diffusers maps the UniPC names logrho/bh1/bh2 to midpoint
-  solver_type: z.enum(['midpoint', 'heun', 'logrho', 'bh1', 'bh2']).default('midpoint').transform((t) => (t === 'heun' ? 'heun' : 'midpoint')),
+  solver_type: z
+    .enum(['midpoint', 'heun', 'logrho', 'bh1', 'bh2'])
+    .default('midpoint')
+    .transform((t) => (t === 'heun' ? 'heun' : 'midpoint')),
   lower_order_final: z.boolean().default(true),
   euler_at_final: z.boolean().default(false),
   use_karras_sigmas: z.boolean().default(false),
@@ -95,10 +115,17 @@ export class DpmSolverMultistepScheduler extends BaseScheduler<DpmSolverConfig> 
     const last = this.#lastTimestep();
     let timesteps: number[];
     if (cfg.timestep_spacing === 'linspace') {
-      timesteps = npLinspace(0, last - 1, n + 1).map(roundHalfEven).reverse().slice(0, n);
+      timesteps = npLinspace(0, last - 1, n + 1)
+        .map(roundHalfEven)
+        .reverse()
+        .slice(0, n);
     } else if (cfg.timestep_spacing === 'leading') {
       const ratio = Math.floor(last / (n + 1));
-      timesteps = npArange(0, n + 1, 1).map((k) => roundHalfEven(k * ratio)).reverse().slice(0, n).map((t) => t + cfg.steps_offset);
+      timesteps = npArange(0, n + 1, 1)
+        .map((k) => roundHalfEven(k * ratio))
+        .reverse()
+        .slice(0, n)
+        .map((t) => t + cfg.steps_offset);
     } else if (cfg.timestep_spacing === 'trailing') {
       timesteps = npArange(last, 0, -T / n).map((v) => roundHalfEven(v) - 1);
     } else {

@@ -41,7 +41,11 @@ function baseTimesteps(n: number, cfg: PndmConfig): number[] {
     const ratio = Math.floor(T / n);
     return npArange(0, n, 1).map((k) => roundHalfEven(k * ratio) + cfg.steps_offset);
   }
-  if (cfg.timestep_spacing === 'trailing') return npArange(T, 0, -T / n).map((v) => roundHalfEven(v)).reverse().map((v) => v - 1);
+  if (cfg.timestep_spacing === 'trailing')
+    return npArange(T, 0, -T / n)
+      .map((v) => roundHalfEven(v))
+      .reverse()
+      .map((v) => v - 1);
   throw new SchedulerConfigError(`timestep_spacing ${String(cfg.timestep_spacing)} is not supported`);
 }
 

@@ -33,10 +33,15 @@ export interface SigmaGrid {
 
 /** Euler-family timesteps before σ conversion (float32 values, descending). */
 function eulerTimesteps(n: number, T: number, spacing: TimestepSpacing, stepsOffset: number): number[] {
-  if (spacing === 'linspace') return npLinspace(0, T - 1, n).map(f32).reverse();
+  if (spacing === 'linspace')
+    return npLinspace(0, T - 1, n)
+      .map(f32)
+      .reverse();
   if (spacing === 'leading') {
     const ratio = Math.floor(T / n);
-    return npArange(0, n, 1).map((k) => f32(roundHalfEven(k * ratio)) + stepsOffset).reverse();
+    return npArange(0, n, 1)
+      .map((k) => f32(roundHalfEven(k * ratio)) + stepsOffset)
+      .reverse();
   }
   if (spacing === 'trailing') return npArange(T, 0, -T / n).map((v) => f32(roundHalfEven(v)) - 1);
   throw new SchedulerConfigError(`timestep_spacing ${String(spacing)} is not supported`);
@@ -59,7 +64,6 @@ export function eulerSigmaGrid(n: number, options: SigmaGridOptions): SigmaGrid 
   out[n] = last;
   return { timesteps, sigmas: out };
 }
-
 
 /** diffusers' Euler `init_noise_sigma`: max σ for linspace/trailing spacing, √(σmax² + 1) for leading (float32). */
 export function eulerInitNoiseSigma(sigmas: Float32Array, spacing: TimestepSpacing): number {

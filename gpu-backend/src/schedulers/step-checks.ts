@@ -35,7 +35,6 @@ export function checkStepArgs(
   }
 }
 
-
 /**
  * Checks a `setBeginIndex` call: after `setTimesteps`, before any step, inside the grid.
  * @throws Error or RangeError naming the problem

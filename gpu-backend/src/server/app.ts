@@ -39,7 +39,11 @@ export const probes = {
 
 export function createApp(options: AppOptions): Hono<Env> {
   const app = new Hono<Env>();
-  const auth = internalAuth({ secret: options.previousSecret === undefined ? options.secret : [options.secret, options.previousSecret], logger: options.logger, metrics: options.metrics });
+  const auth = internalAuth({
+    secret: options.previousSecret === undefined ? options.secret : [options.secret, options.previousSecret],
+    logger: options.logger,
+    metrics: options.metrics,
+  });
 
   app.use('*', requestId());
 
@@ -60,13 +64,21 @@ export function createApp(options: AppOptions): Hono<Env> {
     return c.body(options.metrics.expose(), 200, { 'content-type': PROMETHEUS_CONTENT_TYPE });
   });
 
-  app.use('*', bodyLimit({ maxSize: 256 * 1024, onError: (c) => problemResponse('payload-too-large', 413, 'body over 256 KiB', { requestId: c.get('requestId') }) }));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: 256 * 1024,
+      onError: (c) => problemResponse('payload-too-large', 413, 'body over 256 KiB', { requestId: c.get('requestId') }),
+    }),
+  );
   // Everything below (and any unknown path) needs the internal signature.
   app.use('*', auth);
 
   app.get('/health-check', (c) => c.json(options.service.health(), 200));
 
-  app.notFound((c) => problemResponse('not-found', 404, `no route ${c.req.method} ${new URL(c.req.url).pathname}`, { requestId: c.get('requestId') }));
+  app.notFound((c) =>
+    problemResponse('not-found', 404, `no route ${c.req.method} ${new URL(c.req.url).pathname}`, { requestId: c.get('requestId') }),
+  );
   app.onError((err, c) => {
     options.logger.error('unhandled error', { request_id: c.get('requestId'), err });
     return problemResponse('internal-error', 500, 'internal error', { requestId: c.get('requestId') });

@@ -18,7 +18,13 @@ describe('BatchQueue', () => {
 
   it('groups compatible entries in arrival order and leaves others waiting', async () => {
     const q = new BatchQueue<E>({ capacity: 10, maxSize: 4, maxWaitMs: 0 });
-    for (const [n, k] of [['a', 'x'], ['b', 'y'], ['c', 'x'], ['d', 'x']] as const) q.push(entry(n, k));
+    for (const [n, k] of [
+      ['a', 'x'],
+      ['b', 'y'],
+      ['c', 'x'],
+      ['d', 'x'],
+    ] as const)
+      q.push(entry(n, k));
     expect((await q.takeBatch())!.map((e) => e.name)).toEqual(['a', 'c', 'd']);
     expect((await q.takeBatch())!.map((e) => e.name)).toEqual(['b']);
   });

@@ -45,12 +45,24 @@ export async function runBatch(deps: BatchRunnerDeps, pipeline: ImagePipeline, b
   }
   deps.logger.info('batch started', { predictions: batch.map((r) => r.job.id), images, model: pipeline.modelId });
   // input images (image-to-image, inpainting): a job whose inputs cannot be read or decoded fails alone
-  const inputs = await Promise.all(batch.map((r) => readInputImages(deps.outputs.store, r.job.input).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))))));
+  const inputs = await Promise.all(
+    batch.map((r) =>
+      readInputImages(deps.outputs.store, r.job.input).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err)))),
+    ),
+  );
   const runnable = batch.map((_, i) => !(inputs[i] instanceof Error));
   const jobs: ImageJob[] = batch.flatMap((r, i) => {
     const given = inputs[i];
     if (given instanceof Error) return [];
-    return [{ id: r.job.id, input: r.job.input, signal: r.controller.signal, onProgress: (p: StepProgress) => onProgress(deps, r, p), ...(given ? { inputImages: given } : {}) }];
+    return [
+      {
+        id: r.job.id,
+        input: r.job.input,
+        signal: r.controller.signal,
+        onProgress: (p: StepProgress) => onProgress(deps, r, p),
+        ...(given ? { inputImages: given } : {}),
+      },
+    ];
   });
   const t0 = performance.now();
   const ran = jobs.length ? await pipeline.run(jobs) : [];

@@ -18,7 +18,8 @@ describe('dynamic batching', () => {
     await rm(tmp, { recursive: true, force: true });
   });
 
-  const batchesOf = (id: string) => h.logs.filter((l) => l.msg === 'batch started' && (l.predictions as string[]).includes(id)).map((l) => l.predictions as string[]);
+  const batchesOf = (id: string) =>
+    h.logs.filter((l) => l.msg === 'batch started' && (l.predictions as string[]).includes(id)).map((l) => l.predictions as string[]);
 
   it('runs compatible predictions as one batch and each image equals the same request run alone, byte for byte', async () => {
     const input = { prompt: 'a lighthouse at dusk', seed: 77, guidance_scale: 6 };

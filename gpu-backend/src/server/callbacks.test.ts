@@ -9,9 +9,27 @@ const secret = 'callback-test-secret-0123456789abcdef';
 const id = 'pred_callbacks_0001';
 const at = () => new Date().toISOString();
 const started = (seq: number): BackendEvent => ({ type: 'started', prediction_id: id, attempt: 1, seq, at: at() });
-const progress = (seq: number, step: number): BackendEvent => ({ type: 'progress', prediction_id: id, attempt: 1, seq, at: at(), step, total: 10, unet: 'full' });
+const progress = (seq: number, step: number): BackendEvent => ({
+  type: 'progress',
+  prediction_id: id,
+  attempt: 1,
+  seq,
+  at: at(),
+  step,
+  total: 10,
+  unet: 'full',
+});
 const completed = (seq: number): BackendEvent => ({
-  type: 'completed', prediction_id: id, attempt: 1, seq, at: at(), status: 'succeeded', output: [], error: null, metrics: {}, retryable: false,
+  type: 'completed',
+  prediction_id: id,
+  attempt: 1,
+  seq,
+  at: at(),
+  status: 'succeeded',
+  output: [],
+  error: null,
+  metrics: {},
+  retryable: false,
 });
 
 describe('CallbackDispatcher', () => {
@@ -20,7 +38,12 @@ describe('CallbackDispatcher', () => {
   let metrics: BackendMetricsRegistry;
   const dispatcher = (maxAttempts = 6) =>
     new CallbackDispatcher({
-      secret, maxAttempts, baseDelayMs: 5, maxDelayMs: 40, timeoutMs: 2000, metrics,
+      secret,
+      maxAttempts,
+      baseDelayMs: 5,
+      maxDelayMs: 40,
+      timeoutMs: 2000,
+      metrics,
       logger: createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) }),
     });
 
@@ -54,7 +77,12 @@ describe('CallbackDispatcher', () => {
   it('replaces a waiting progress event with a newer one', async () => {
     receiver.plan = (n) => (n === 0 ? 'fail-500' : 'ok');
     const d = dispatcher();
-    const sent = [d.send(receiver.url, started(0)), d.send(receiver.url, progress(1, 1)), d.send(receiver.url, progress(2, 2)), d.send(receiver.url, progress(3, 3))];
+    const sent = [
+      d.send(receiver.url, started(0)),
+      d.send(receiver.url, progress(1, 1)),
+      d.send(receiver.url, progress(2, 2)),
+      d.send(receiver.url, progress(3, 3)),
+    ];
     expect(await Promise.all(sent)).toEqual(['acknowledged', 'abandoned', 'abandoned', 'acknowledged']);
     expect(receiver.events.map((e) => e.seq)).toEqual([0, 3]);
   });
@@ -78,7 +106,11 @@ describe('CallbackDispatcher', () => {
   it('flush waits for pending deliveries and reports whether they finished in time', async () => {
     receiver.plan = () => 'fail-500';
     const d = new CallbackDispatcher({
-      secret, maxAttempts: 50, baseDelayMs: 200, maxDelayMs: 200, timeoutMs: 2000,
+      secret,
+      maxAttempts: 50,
+      baseDelayMs: 200,
+      maxDelayMs: 200,
+      timeoutMs: 2000,
       logger: createLogger({ write: () => {} }),
     });
     const outcome = d.send(receiver.url, completed(0));

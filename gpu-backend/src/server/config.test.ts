@@ -35,7 +35,12 @@ describe('loadConfig', () => {
     ]);
     expect(c.s3.credentials).toBeUndefined();
     expect(c.deepcacheBranches).toBeUndefined();
-    expect(c.fleet).toMatchObject({ edgeUrl: 'https://api.example.com', leaseWaitMs: 20_000, timeoutMs: 10_000, backoff: { baseDelayMs: 500, maxDelayMs: 30_000 } });
+    expect(c.fleet).toMatchObject({
+      edgeUrl: 'https://api.example.com',
+      leaseWaitMs: 20_000,
+      timeoutMs: 10_000,
+      backoff: { baseDelayMs: 500, maxDelayMs: 30_000 },
+    });
   });
 
   it('names the worker after the host and process unless WORKER_ID says otherwise', () => {
@@ -45,18 +50,27 @@ describe('loadConfig', () => {
     expect(a).not.toBe(b);
     expect(loadConfig({ ...valid, WORKER_ID: 'gpu-7.pod:1' }).fleet.workerId).toBe('gpu-7.pod:1');
     // hostnames with characters a worker id does not allow, and very long ones, still give a valid id
-    for (const host of ['host name/with*odd#chars', 'h'.repeat(300), '']) expect(WorkerId.safeParse(defaultWorkerId(host, 42)).success).toBe(true);
+    for (const host of ['host name/with*odd#chars', 'h'.repeat(300), ''])
+      expect(WorkerId.safeParse(defaultWorkerId(host, 42)).success).toBe(true);
     expect(defaultWorkerId('h'.repeat(300), 42)).toHaveLength(128);
   });
 
-  it('takes LEASE_WAIT_MS up to the protocol\'s longest long poll', () => {
+  it("takes LEASE_WAIT_MS up to the protocol's longest long poll", () => {
     expect(loadConfig({ ...valid, LEASE_WAIT_MS: '25000' }).fleet.leaseWaitMs).toBe(25_000);
     expect(loadConfig({ ...valid, LEASE_WAIT_MS: '0' }).fleet.leaseWaitMs).toBe(0);
     expect(errorFor({ ...valid, LEASE_WAIT_MS: '25001' }).variable).toBe('LEASE_WAIT_MS');
   });
 
   it('parses lists, numbers and booleans', () => {
-    const c = loadConfig({ ...valid, EXECUTION_PROVIDERS: 'cuda, webgpu,cpu', DEEPCACHE_BRANCHES: '0,3', QUEUE_CAPACITY: '7', S3_FORCE_PATH_STYLE: 'true', S3_ACCESS_KEY_ID: 'a', S3_SECRET_ACCESS_KEY: 'b' });
+    const c = loadConfig({
+      ...valid,
+      EXECUTION_PROVIDERS: 'cuda, webgpu,cpu',
+      DEEPCACHE_BRANCHES: '0,3',
+      QUEUE_CAPACITY: '7',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_ACCESS_KEY_ID: 'a',
+      S3_SECRET_ACCESS_KEY: 'b',
+    });
     expect(c.providers).toEqual(['cuda', 'webgpu', 'cpu']);
     expect(c.deepcacheBranches).toEqual([0, 3]);
     expect(c.queueCapacity).toBe(7);
@@ -98,7 +112,19 @@ describe('loadConfig', () => {
   });
 
   it('lists every variable it reads', () => {
-    expect(configEnvNames).toEqual(expect.arrayContaining(['EDGE_URL', 'WORKER_ID', 'LEASE_WAIT_MS', 'PORT', 'INTERNAL_SECRET', 'MODELS', 'S3_BUCKET', 'QUEUE_CAPACITY', 'DRAIN_TIMEOUT_MS']));
+    expect(configEnvNames).toEqual(
+      expect.arrayContaining([
+        'EDGE_URL',
+        'WORKER_ID',
+        'LEASE_WAIT_MS',
+        'PORT',
+        'INTERNAL_SECRET',
+        'MODELS',
+        'S3_BUCKET',
+        'QUEUE_CAPACITY',
+        'DRAIN_TIMEOUT_MS',
+      ]),
+    );
     expect(configEnvNames).not.toContain('RETRY_AFTER_S');
   });
 });

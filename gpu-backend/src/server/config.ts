@@ -12,11 +12,7 @@ import { ModelId } from '../../../shared/models.js';
 import type { ExecutionProvider } from '../pipeline/ort-session.js';
 
 const int = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
+  z.string().regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -27,13 +23,23 @@ export type ExecutionProviderName = z.infer<typeof ExecutionProviderName>;
 const list = <T extends z.ZodType<string, string>>(item: T) =>
   z
     .string()
-    .transform((s) => s.split(',').map((p) => p.trim()).filter((p) => p.length > 0))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p.length > 0),
+    )
     .pipe(z.array(item).min(1, 'must list at least one entry'));
 
 /** `id=dir` pairs, comma separated. */
 const modelList = z
   .string()
-  .transform((s) => s.split(',').map((p) => p.trim()).filter((p) => p.length > 0))
+  .transform((s) =>
+    s
+      .split(',')
+      .map((p) => p.trim())
+      .filter((p) => p.length > 0),
+  )
   .pipe(
     z
       .array(
@@ -69,7 +75,10 @@ export const EnvSchema = z.object({
   /** Shared secret for the HMAC on every internal request and every callback. */
   INTERNAL_SECRET: z.string().min(INTERNAL_SECRET_MIN_LENGTH, `must be at least ${INTERNAL_SECRET_MIN_LENGTH} characters`),
   /** During a rotation: the previous secret, still accepted on incoming requests (callbacks are signed with INTERNAL_SECRET). */
-  INTERNAL_SECRET_PREVIOUS: z.string().min(INTERNAL_SECRET_MIN_LENGTH, `must be at least ${INTERNAL_SECRET_MIN_LENGTH} characters`).optional(),
+  INTERNAL_SECRET_PREVIOUS: z
+    .string()
+    .min(INTERNAL_SECRET_MIN_LENGTH, `must be at least ${INTERNAL_SECRET_MIN_LENGTH} characters`)
+    .optional(),
   /** Models served: `sd15-tiny-demo=/models/sd15-tiny,...`; relative directories resolve against MODEL_DIR. */
   MODELS: modelList,
   MODEL_DIR: z.string().min(1).default('.'),
@@ -158,7 +167,10 @@ export const configEnvNames = Object.keys(EnvSchema.shape) as Array<keyof typeof
 /** A configuration problem; `message` names the variable and the rule it broke. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
-  constructor(readonly variable: string, detail: string) {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
     super(`invalid configuration: ${variable}: ${detail}`);
   }
 }

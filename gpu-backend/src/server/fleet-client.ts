@@ -62,7 +62,13 @@ export class FleetClient {
     return this.#post('release', request, ReleaseResponse, this.#options.timeoutMs, signal);
   }
 
-  async #post<T>(endpoint: keyof typeof FLEET_PATHS, request: unknown, schema: z.ZodType<T>, timeoutMs: number, signal: AbortSignal | undefined): Promise<T> {
+  async #post<T>(
+    endpoint: keyof typeof FLEET_PATHS,
+    request: unknown,
+    schema: z.ZodType<T>,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     const url = new URL(FLEET_PATHS[endpoint], this.#options.edgeUrl);
     const body = JSON.stringify(request);
     let res: Response;
@@ -76,11 +82,23 @@ export class FleetClient {
         signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
       });
     } catch (err) {
-      throw new FleetRequestError(endpoint, `${endpoint}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`, undefined, true, undefined);
+      throw new FleetRequestError(
+        endpoint,
+        `${endpoint}: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`,
+        undefined,
+        true,
+        undefined,
+      );
     }
     const text = await res.text().catch(() => '');
     if (!res.ok) {
-      throw new FleetRequestError(endpoint, `${endpoint}: HTTP ${res.status}`, res.status, isRetryableStatus(res.status), parseRetryAfterMs(res.headers.get('retry-after'), Date.now()));
+      throw new FleetRequestError(
+        endpoint,
+        `${endpoint}: HTTP ${res.status}`,
+        res.status,
+        isRetryableStatus(res.status),
+        parseRetryAfterMs(res.headers.get('retry-after'), Date.now()),
+      );
     }
     let json: unknown;
     try {
@@ -91,7 +109,13 @@ export class FleetClient {
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new FleetRequestError(endpoint, `${endpoint}: the answer breaks the protocol at /${issue?.path.join('/') ?? ''}: ${issue?.message ?? ''}`, res.status, true, undefined);
+      throw new FleetRequestError(
+        endpoint,
+        `${endpoint}: the answer breaks the protocol at /${issue?.path.join('/') ?? ''}: ${issue?.message ?? ''}`,
+        res.status,
+        true,
+        undefined,
+      );
     }
     return parsed.data;
   }

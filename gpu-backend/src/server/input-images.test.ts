@@ -6,8 +6,19 @@ import { startTestS3, type TestS3 } from '../../../test/support/s3.js';
 import { InputImageError, readInputImages } from './input-images.js';
 
 const input = (extra: Partial<ResolvedInput>): ResolvedInput => ({
-  prompt: 'x', negative_prompt: '', width: 32, height: 16, num_inference_steps: 4, guidance_scale: 7.5, seed: 1, scheduler: 'ddim',
-  num_outputs: 1, output_format: 'png', output_quality: 90, deepcache: false, ...extra,
+  prompt: 'x',
+  negative_prompt: '',
+  width: 32,
+  height: 16,
+  num_inference_steps: 4,
+  guidance_scale: 7.5,
+  seed: 1,
+  scheduler: 'ddim',
+  num_outputs: 1,
+  output_format: 'png',
+  output_quality: 90,
+  deepcache: false,
+  ...extra,
 });
 
 describe('input images from the store (s3rver)', () => {
@@ -17,7 +28,14 @@ describe('input images from the store (s3rver)', () => {
 
   beforeAll(async () => {
     s3 = await startTestS3();
-    store = createS3OutputStore({ endpoint: s3.endpoint, region: 'us-east-1', bucket: s3.bucket, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, maxAttempts: 1 });
+    store = createS3OutputStore({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      bucket: s3.bucket,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      maxAttempts: 1,
+    });
     // 64×32 image: left half red, right half blue; masks: white left half (luminance), transparent left half (alpha)
     const rgb = Buffer.alloc(64 * 32 * 3);
     const white = Buffer.alloc(64 * 32 * 3);
@@ -28,9 +46,24 @@ describe('input images from the store (s3rver)', () => {
       white.set(left ? [255, 255, 255] : [0, 0, 0], i * 3);
       rgba.set([0, 0, 0, left ? 0 : 255], i * 4);
     }
-    await put('in/image', await sharp(rgb, { raw: { width: 64, height: 32, channels: 3 } }).png().toBuffer());
-    await put('in/white', await sharp(white, { raw: { width: 64, height: 32, channels: 3 } }).png().toBuffer());
-    await put('in/alpha', await sharp(rgba, { raw: { width: 64, height: 32, channels: 4 } }).png().toBuffer());
+    await put(
+      'in/image',
+      await sharp(rgb, { raw: { width: 64, height: 32, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
+    await put(
+      'in/white',
+      await sharp(white, { raw: { width: 64, height: 32, channels: 3 } })
+        .png()
+        .toBuffer(),
+    );
+    await put(
+      'in/alpha',
+      await sharp(rgba, { raw: { width: 64, height: 32, channels: 4 } })
+        .png()
+        .toBuffer(),
+    );
     await put('in/junk', Buffer.from('definitely not an image'));
   });
   afterAll(async () => {

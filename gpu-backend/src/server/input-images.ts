@@ -13,14 +13,25 @@ import type { OutputStore } from '../storage/s3-output-store.js';
 /** A stored input that cannot be used; the job fails with this message. */
 export class InputImageError extends Error {}
 
-async function decode(bytes: Uint8Array, width: number, height: number, channels: 1 | 3, what: string, transparent = false): Promise<Uint8Array> {
+async function decode(
+  bytes: Uint8Array,
+  width: number,
+  height: number,
+  channels: 1 | 3,
+  what: string,
+  transparent = false,
+): Promise<Uint8Array> {
   try {
     let img = sharp(bytes, { limitInputPixels: INPUT_IMAGE_LIMITS.max_pixels }).rotate();
     // a transparent-mode mask: 255 − alpha (transparent = repaint); otherwise alpha is flattened on black
     if (transparent) img = sharp(await img.ensureAlpha().extractChannel('alpha').negate().toBuffer());
     else img = img.flatten({ background: '#000000' });
     if (channels === 1) img = img.grayscale();
-    const { data, info } = await img.resize(width, height, { fit: 'fill', kernel: 'lanczos3' }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await img
+      .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     if (info.channels !== channels) throw new Error(`decoded to ${info.channels} channels`);
     return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   } catch (err) {
@@ -29,7 +40,10 @@ async function decode(bytes: Uint8Array, width: number, height: number, channels
 }
 
 /** The decoded inputs of a job, or undefined for text-to-image. @throws InputImageError */
-export async function readInputImages(store: Pick<OutputStore, 'getObject'>, input: ResolvedInput): Promise<{ image: Uint8Array; mask?: Uint8Array } | undefined> {
+export async function readInputImages(
+  store: Pick<OutputStore, 'getObject'>,
+  input: ResolvedInput,
+): Promise<{ image: Uint8Array; mask?: Uint8Array } | undefined> {
   if (input.image === undefined) return undefined;
   const get = async (key: string, what: string) => {
     try {
@@ -40,5 +54,8 @@ export async function readInputImages(store: Pick<OutputStore, 'getObject'>, inp
   };
   const image = await decode(await get(input.image, 'image'), input.width, input.height, 3, 'image');
   if (input.mask === undefined) return { image };
-  return { image, mask: await decode(await get(input.mask, 'mask'), input.width, input.height, 1, 'mask', input.mask_mode === 'transparent') };
+  return {
+    image,
+    mask: await decode(await get(input.mask, 'mask'), input.width, input.height, 1, 'mask', input.mask_mode === 'transparent'),
+  };
 }

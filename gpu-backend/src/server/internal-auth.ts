@@ -28,7 +28,12 @@ export const internalAuth = (options: InternalAuthOptions): MiddlewareHandler<{ 
     const why = await verifyInternalRequest(options.secret, c.req.method, url.pathname + url.search, body, c.req.raw.headers, now());
     if (why !== null) {
       options.metrics?.errors.inc({ kind: 'auth' });
-      options.logger.warn('unauthenticated request refused', { request_id: c.get('requestId'), method: c.req.method, path: url.pathname, reason: why });
+      options.logger.warn('unauthenticated request refused', {
+        request_id: c.get('requestId'),
+        method: c.req.method,
+        path: url.pathname,
+        reason: why,
+      });
       return problemResponse('unauthorized', 401, 'the request is not signed with the internal secret', { requestId: c.get('requestId') });
     }
     c.set('rawBody', body);

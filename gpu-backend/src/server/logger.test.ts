@@ -7,7 +7,13 @@ describe('createLogger', () => {
     const log = createLogger({ write: (l) => lines.push(l) }).child({ request_id: 'r1' });
     log.info('prediction accepted', { prediction_id: 'p1', queue_ms: 3 });
     expect(lines).toHaveLength(1);
-    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'info', msg: 'prediction accepted', request_id: 'r1', prediction_id: 'p1', queue_ms: 3 });
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      level: 'info',
+      msg: 'prediction accepted',
+      request_id: 'r1',
+      prediction_id: 'p1',
+      queue_ms: 3,
+    });
   });
 
   it('drops events below the configured level', () => {
@@ -22,7 +28,13 @@ describe('createLogger', () => {
   it('redacts prompts, inputs, secrets and signatures whatever the level', () => {
     const lines: string[] = [];
     const log = createLogger({ level: 'debug', write: (l) => lines.push(l) });
-    log.debug('x', { prompt: 'a castle', input: { prompt: 'a castle' }, internal_secret: 's3cr3t', 'x-internal-signature': 'v1,abc', seed: 5 });
+    log.debug('x', {
+      prompt: 'a castle',
+      input: { prompt: 'a castle' },
+      internal_secret: 's3cr3t',
+      'x-internal-signature': 'v1,abc',
+      seed: 5,
+    });
     expect(lines[0]).not.toMatch(/castle|s3cr3t|v1,abc/);
     expect(JSON.parse(lines[0]!)).toMatchObject({ seed: 5, prompt: '[redacted]' });
   });

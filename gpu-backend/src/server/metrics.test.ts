@@ -18,7 +18,10 @@ describe('metrics registry', () => {
     const buckets = f.get('gpu_backend_batch_size')!.samples.filter((s) => s.name.endsWith('_bucket'));
     expect(buckets.find((s) => s.labels.le === '2')!.value).toBe(1);
     expect(buckets.find((s) => s.labels.le === '4')!.value).toBe(2);
-    expect(f.get('gpu_backend_unet_steps_total')!.samples.map((s) => [s.labels.kind, s.value])).toEqual([['full', 4], ['shallow', 6]]);
+    expect(f.get('gpu_backend_unet_steps_total')!.samples.map((s) => [s.labels.kind, s.value])).toEqual([
+      ['full', 4],
+      ['shallow', 6],
+    ]);
   });
 
   it('escapes label values', () => {
@@ -38,6 +41,11 @@ describe('metrics registry', () => {
     h.observe(5, { stage: 'b' });
     expect([h.count({ stage: 'a' }), h.count({ stage: 'b' })]).toEqual([1, 1]);
     const f = parsePrometheusText(`${h.expose()}\n`);
-    expect(f.get('h_seconds')!.samples.filter((s) => s.labels.le === '+Inf').map((s) => s.value)).toEqual([1, 1]);
+    expect(
+      f
+        .get('h_seconds')!
+        .samples.filter((s) => s.labels.le === '+Inf')
+        .map((s) => s.value),
+    ).toEqual([1, 1]);
   });
 });

@@ -37,7 +37,10 @@ interface Metric {
 /** A monotonically increasing count per label set. */
 export class Counter implements Metric {
   readonly #values = new Map<string, { labels: Labels; value: number }>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labels: Labels = {}, by = 1): void {
     if (by < 0) throw new RangeError(`counter ${this.name} cannot decrease`);
     const k = keyOf(labels);
@@ -59,7 +62,11 @@ export class Counter implements Metric {
 export class Gauge implements Metric {
   readonly #values = new Map<string, { labels: Labels; value: number }>();
   readonly #collect: (() => number) | undefined;
-  constructor(readonly name: string, readonly help: string, collect?: () => number) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    collect?: () => number,
+  ) {
     this.#collect = collect;
   }
   set(value: number, labels: Labels = {}): void {
@@ -77,7 +84,11 @@ export class Gauge implements Metric {
 export class Histogram implements Metric {
   readonly #series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
   readonly buckets: readonly number[];
-  constructor(readonly name: string, readonly help: string, buckets: readonly number[]) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    buckets: readonly number[],
+  ) {
     this.buckets = [...buckets].sort((a, b) => a - b);
   }
   observe(value: number, labels: Labels = {}): void {
@@ -97,7 +108,9 @@ export class Histogram implements Metric {
   expose(): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const { labels, counts, sum, count } of this.#series.values()) {
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket${labelText(labels, ['le', formatNumber(b)])} ${counts[i]}`));
+      this.buckets.forEach((b, i) => {
+        lines.push(`${this.name}_bucket${labelText(labels, ['le', formatNumber(b)])} ${counts[i]}`);
+      });
       lines.push(`${this.name}_bucket${labelText(labels, ['le', '+Inf'])} ${count}`);
       lines.push(`${this.name}_sum${labelText(labels)} ${formatNumber(sum)}`);
       lines.push(`${this.name}_count${labelText(labels)} ${count}`);
@@ -131,10 +144,15 @@ export class BackendMetricsRegistry {
   readonly queueDepth: Gauge;
   readonly running: Gauge;
   readonly batchSize = new Histogram('gpu_backend_batch_size', 'Images per pipeline run', [1, 2, 4, 8, 16, 32, 64]);
-  readonly stageSeconds = new Histogram('gpu_backend_stage_seconds', 'Latency of each stage of a prediction', [
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
-  ]);
-  readonly unetSteps = new Counter('gpu_backend_unet_steps_total', 'U-Net evaluations per prediction step, by kind (full or shallow DeepCache)');
+  readonly stageSeconds = new Histogram(
+    'gpu_backend_stage_seconds',
+    'Latency of each stage of a prediction',
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+  );
+  readonly unetSteps = new Counter(
+    'gpu_backend_unet_steps_total',
+    'U-Net evaluations per prediction step, by kind (full or shallow DeepCache)',
+  );
   readonly predictions = new Counter('gpu_backend_predictions_total', 'Predictions finished, by terminal status');
   readonly errors = new Counter('gpu_backend_errors_total', 'Errors by kind');
   readonly callbackDeliveries = new Counter('gpu_backend_callback_deliveries_total', 'Callback POSTs by outcome');
@@ -142,9 +160,18 @@ export class BackendMetricsRegistry {
   readonly leasesHeld: Gauge;
   readonly leaseCapacity: Gauge;
   readonly leasesReceived = new Counter('gpu_backend_leases_received_total', 'Jobs received under a lease, by model');
-  readonly leasesReleased = new Counter('gpu_backend_leases_released_total', 'Leases handed back unrun, by reason and outcome (released, unreachable)');
-  readonly leaseActions = new Counter('gpu_backend_lease_actions_total', 'Heartbeat answers per lease, by action (continue, cancel, abort, lost)');
-  readonly fleetRequests = new Counter('gpu_backend_fleet_requests_total', 'Requests to the edge fleet endpoints, by endpoint and outcome (ok, error)');
+  readonly leasesReleased = new Counter(
+    'gpu_backend_leases_released_total',
+    'Leases handed back unrun, by reason and outcome (released, unreachable)',
+  );
+  readonly leaseActions = new Counter(
+    'gpu_backend_lease_actions_total',
+    'Heartbeat answers per lease, by action (continue, cancel, abort, lost)',
+  );
+  readonly fleetRequests = new Counter(
+    'gpu_backend_fleet_requests_total',
+    'Requests to the edge fleet endpoints, by endpoint and outcome (ok, error)',
+  );
 
   readonly health = new Gauge('gpu_backend_health_status', 'Health state: 1 for the current status, 0 for the others');
 
@@ -155,18 +182,36 @@ export class BackendMetricsRegistry {
     this.queueDepth = new Gauge('gpu_backend_queue_depth', 'Predictions waiting in the queue', state.queueDepth);
     this.running = new Gauge('gpu_backend_running', 'Predictions in the running batch', state.running);
     this.leasesHeld = new Gauge('gpu_backend_leases_held', 'Leased jobs held (queued or running)', state.leasesHeld ?? (() => 0));
-    this.leaseCapacity = new Gauge('gpu_backend_lease_capacity', 'Most leased jobs held at once (QUEUE_CAPACITY + MAX_BATCH_SIZE)', state.leaseCapacity ?? (() => 0));
+    this.leaseCapacity = new Gauge(
+      'gpu_backend_lease_capacity',
+      'Most leased jobs held at once (QUEUE_CAPACITY + MAX_BATCH_SIZE)',
+      state.leaseCapacity ?? (() => 0),
+    );
   }
 
   /** The whole registry in Prometheus text format (ends with a newline). */
   expose(): string {
     if (this.#state.status) {
       const current = this.#state.status();
-      for (const status of ['STARTING', 'READY', 'BUSY', 'SETUP_FAILED', 'DEFUNCT']) this.health.set(status === current ? 1 : 0, { status });
+      for (const status of ['STARTING', 'READY', 'BUSY', 'SETUP_FAILED', 'DEFUNCT'])
+        this.health.set(status === current ? 1 : 0, { status });
     }
     const all: Metric[] = [
-      this.health, this.queueDepth, this.running, this.leasesHeld, this.leaseCapacity, this.batchSize, this.stageSeconds, this.unetSteps, this.predictions, this.errors,
-      this.callbackDeliveries, this.leasesReceived, this.leasesReleased, this.leaseActions, this.fleetRequests,
+      this.health,
+      this.queueDepth,
+      this.running,
+      this.leasesHeld,
+      this.leaseCapacity,
+      this.batchSize,
+      this.stageSeconds,
+      this.unetSteps,
+      this.predictions,
+      this.errors,
+      this.callbackDeliveries,
+      this.leasesReceived,
+      this.leasesReleased,
+      this.leaseActions,
+      this.fleetRequests,
     ];
     return `${all.map((m) => m.expose()).join('\n')}\n`;
   }

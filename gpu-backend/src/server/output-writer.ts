@@ -43,7 +43,10 @@ export interface OutputWriterDeps {
 /** Why writing outputs failed: which stage, and the cause. */
 export class OutputError extends Error {
   override readonly name = 'OutputError';
-  constructor(readonly stage: 'encode' | 'upload', cause: unknown) {
+  constructor(
+    readonly stage: 'encode' | 'upload',
+    cause: unknown,
+  ) {
     super(`${stage} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
@@ -74,7 +77,14 @@ export async function writeOutputs(deps: OutputWriterDeps, job: BackendJob, resu
       throw new OutputError('upload', err);
     }
     deps.metrics.stageSeconds.observe((performance.now() - t1) / 1000, { stage: 'upload' });
-    stored.push({ index: image.index, key, content_type: contentTypes[format], bytes: body.byteLength, width: image.width, height: image.height });
+    stored.push({
+      index: image.index,
+      key,
+      content_type: contentTypes[format],
+      bytes: body.byteLength,
+      width: image.width,
+      height: image.height,
+    });
   }
   return stored;
 }

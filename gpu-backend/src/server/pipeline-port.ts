@@ -17,4 +17,9 @@ export type { ExecutionProvider } from '../pipeline/ort-session.js';
 export type LoadPipeline = (opts: LoadPipelineOptions) => Promise<ImagePipeline>;
 
 /** Encodes one image (PNG/WebP/JPEG) with generation metadata. */
-export type EncodeImage = (image: GeneratedImage, format: ImageFormat, quality: number, metadata: Record<string, string>) => Promise<Buffer>;
+export type EncodeImage = (
+  image: GeneratedImage,
+  format: ImageFormat,
+  quality: number,
+  metadata: Record<string, string>,
+) => Promise<Buffer>;

@@ -26,7 +26,16 @@ import { isFinished, newRecord, viewOf, type PredictionRecord, type RecordView }
 /** What the service takes from the validated configuration. */
 type ServiceSettings = Pick<
   Config,
-  'models' | 'providers' | 'deepcacheBranches' | 'deepcacheCacheDir' | 'intraOpThreads' | 'queueCapacity' | 'maxBatchSize' | 'maxBatchWaitMs' | 'outputPrefix' | 'finishedRetention'
+  | 'models'
+  | 'providers'
+  | 'deepcacheBranches'
+  | 'deepcacheCacheDir'
+  | 'intraOpThreads'
+  | 'queueCapacity'
+  | 'maxBatchSize'
+  | 'maxBatchWaitMs'
+  | 'outputPrefix'
+  | 'finishedRetention'
 >;
 
 /**
@@ -138,7 +147,9 @@ export class PredictionService {
       const t0 = performance.now();
       try {
         const pipeline = await options.loadPipeline({
-          modelId: m.id, modelDir: m.dir, providers: options.providers,
+          modelId: m.id,
+          modelDir: m.dir,
+          providers: options.providers,
           ...(options.deepcacheBranches === undefined ? {} : { deepcacheBranches: options.deepcacheBranches }),
           ...(options.deepcacheCacheDir === undefined ? {} : { deepcacheCacheDir: path.join(options.deepcacheCacheDir, m.id) }),
           ...(options.intraOpThreads === undefined ? {} : { intraOpThreads: options.intraOpThreads }),
@@ -150,7 +161,11 @@ export class PredictionService {
           await Promise.all([...this.#pipelines.values()].map((p) => p.dispose().catch(() => undefined)));
           return;
         }
-        options.logger.info('model loaded', { model: m.id, execution_provider: pipeline.executionProvider, load_ms: Math.round(performance.now() - t0) });
+        options.logger.info('model loaded', {
+          model: m.id,
+          execution_provider: pipeline.executionProvider,
+          load_ms: Math.round(performance.now() - t0),
+        });
       } catch (err) {
         this.#phase = 'SETUP_FAILED';
         this.#setupError = `model ${m.id}: ${err instanceof Error ? err.message : String(err)}`;
@@ -203,7 +218,12 @@ export class PredictionService {
   accept(job: BackendJob, log: Logger = this.#options.logger): AcceptResult {
     const options = this.#options;
     const existing = this.#records.get(job.id);
-    if (existing && existing.ending?.kind !== 'handed-back' && existing.ending?.kind !== 'lost' && !(existing.ending?.kind === 'reported' && existing.ending.retryable)) {
+    if (
+      existing &&
+      existing.ending?.kind !== 'handed-back' &&
+      existing.ending?.kind !== 'lost' &&
+      !(existing.ending?.kind === 'reported' && existing.ending.retryable)
+    ) {
       if (job.attempt > existing.attempt) {
         existing.attempt = job.attempt;
         if (existing.ending?.kind === 'reported') existing.completedDelivery = this.#emitCompleted(existing, existing.ending);
@@ -240,7 +260,13 @@ export class PredictionService {
     }
     // Cannot fail: the queue's capacity is the lease capacity, and held ≤ lease capacity was checked above.
     this.#queue.push(record);
-    log.info('prediction accepted', { prediction_id: job.id, attempt: job.attempt, model: job.model, queue_depth: this.#queue.length, held: this.#held.size });
+    log.info('prediction accepted', {
+      prediction_id: job.id,
+      attempt: job.attempt,
+      model: job.model,
+      queue_depth: this.#queue.length,
+      held: this.#held.size,
+    });
     if (deadlineMs !== undefined) record.deadlineTimer = setTimeout(() => this.#abort(record, 'deadline'), deadlineMs);
     return { kind: 'accepted' };
   }
@@ -345,7 +371,14 @@ export class PredictionService {
   }
 
   #emitCompleted(r: PredictionRecord, ending: Extract<Ending, { kind: 'reported' }>): Promise<unknown> {
-    return this.#emit(r, { type: 'completed', status: ending.status, output: r.output, error: r.error, metrics: r.metrics, retryable: ending.retryable });
+    return this.#emit(r, {
+      type: 'completed',
+      status: ending.status,
+      output: r.output,
+      error: r.error,
+      metrics: r.metrics,
+      retryable: ending.retryable,
+    });
   }
 
   #finish(r: PredictionRecord, ending: Ending): void {
@@ -354,7 +387,11 @@ export class PredictionService {
     clearTimeout(r.deadlineTimer);
     this.#held.delete(r);
     r.ending = ending;
-    r.metrics = { ...r.metrics, ...(ending.kind === 'reported' ? ending.metrics : undefined), queue_time: r.metrics.queue_time ?? (Date.now() - r.enqueuedAt) / 1000 };
+    r.metrics = {
+      ...r.metrics,
+      ...(ending.kind === 'reported' ? ending.metrics : undefined),
+      queue_time: r.metrics.queue_time ?? (Date.now() - r.enqueuedAt) / 1000,
+    };
     switch (ending.kind) {
       case 'reported':
         r.status = ending.status;
@@ -362,7 +399,14 @@ export class PredictionService {
         r.error = ending.error;
         options.metrics.predictions.inc({ status: ending.status });
         options.metrics.stageSeconds.observe((Date.now() - r.enqueuedAt) / 1000, { stage: 'total' });
-        options.logger.info('prediction finished', { prediction_id: r.job.id, attempt: r.attempt, status: r.status, error: r.error ?? undefined, retryable: ending.retryable, ...r.metrics });
+        options.logger.info('prediction finished', {
+          prediction_id: r.job.id,
+          attempt: r.attempt,
+          status: r.status,
+          error: r.error ?? undefined,
+          retryable: ending.retryable,
+          ...r.metrics,
+        });
         r.completedDelivery = this.#emitCompleted(r, ending);
         break;
       case 'handed-back':
@@ -396,11 +440,21 @@ export class PredictionService {
       const records = this.#handBackBatches.get(reason) ?? [];
       this.#handBackBatches.delete(reason);
       const handBack = this.#options.handBack;
-      const released = handBack ? await handBack(records.map((x) => ({ prediction_id: x.job.id, attempt: x.attempt })), reason).catch(() => false) : false;
+      const released = handBack
+        ? await handBack(
+            records.map((x) => ({ prediction_id: x.job.id, attempt: x.attempt })),
+            reason,
+          ).catch(() => false)
+        : false;
       if (released) return;
       // The edge could not be reached: say so through the callback instead, so the job runs again elsewhere.
       for (const x of records) {
-        x.ending = { kind: 'reported', status: 'failed', error: `backend ${reason === 'draining' ? 'shut down' : 'failed'} before the prediction finished`, retryable: true };
+        x.ending = {
+          kind: 'reported',
+          status: 'failed',
+          error: `backend ${reason === 'draining' ? 'shut down' : 'failed'} before the prediction finished`,
+          retryable: true,
+        };
         x.status = 'failed';
         x.error = x.ending.error;
         this.#options.metrics.predictions.inc({ status: 'failed' });

@@ -18,7 +18,11 @@ describe('backend service pulling from a fleet edge (real pipeline, s3rver, call
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'backend-api-'));
     const modelDir = await makeTinyModelDir(path.join(tmp, 'model'));
-    h = await startHarness({ modelDir, loadPipeline: loadPipelineUnderTest, env: { QUEUE_CAPACITY: '2', MAX_BATCH_SIZE: '1', METRICS_TOKEN: METRICS_TOKEN } });
+    h = await startHarness({
+      modelDir,
+      loadPipeline: loadPipelineUnderTest,
+      env: { QUEUE_CAPACITY: '2', MAX_BATCH_SIZE: '1', METRICS_TOKEN: METRICS_TOKEN },
+    });
   });
   afterAll(async () => {
     await h?.close();
@@ -62,7 +66,8 @@ describe('backend service pulling from a fleet edge (real pipeline, s3rver, call
     expect(progress[0]!.step).toBe(1);
     expect(progress.at(-1)!.step).toBe(job.input.num_inference_steps);
     // throttled: at most one progress event per 250 ms, except the last step which is always sent
-    for (let i = 1; i < progress.length - 1; i++) expect(Date.parse(progress[i]!.at) - Date.parse(progress[i - 1]!.at)).toBeGreaterThanOrEqual(250);
+    for (let i = 1; i < progress.length - 1; i++)
+      expect(Date.parse(progress[i]!.at) - Date.parse(progress[i - 1]!.at)).toBeGreaterThanOrEqual(250);
     expect(progress.length).toBeLessThan(job.input.num_inference_steps);
     const state = h.get(job.id)!;
     expect(state.status).toBe('succeeded');
@@ -119,7 +124,12 @@ describe('backend service pulling from a fleet edge (real pipeline, s3rver, call
 
   it('says BUSY while it holds as many jobs as it can, and exposes the lease gauges', async () => {
     const long = { num_inference_steps: 150 };
-    const jobs = [jobFor(h, newId('busy1'), long), jobFor(h, newId('busy2'), long), jobFor(h, newId('busy3'), long), jobFor(h, newId('busy4'), long)];
+    const jobs = [
+      jobFor(h, newId('busy1'), long),
+      jobFor(h, newId('busy2'), long),
+      jobFor(h, newId('busy3'), long),
+      jobFor(h, newId('busy4'), long),
+    ];
     for (const j of jobs) h.submit(j);
     await h.edge.waitUntil(() => h.backend.service.heldCount === 3, 30_000, 'three jobs held');
     const health = BackendHealth.parse(await (await h.request('GET', '/health-check')).json());
@@ -146,12 +156,21 @@ describe('backend service pulling from a fleet edge (real pipeline, s3rver, call
     expect(families.get('gpu_backend_leases_held')?.type).toBe('gauge');
     expect(families.get('gpu_backend_health_status')!.samples.find((s) => s.value === 1)!.labels.status).toBe('READY');
     expect(families.get('gpu_backend_batch_size')?.type).toBe('histogram');
-    expect(families.get('gpu_backend_stage_seconds')?.samples.some((s) => s.labels.stage === 'inference' && s.name.endsWith('_count') && s.value > 0)).toBe(true);
+    expect(
+      families
+        .get('gpu_backend_stage_seconds')
+        ?.samples.some((s) => s.labels.stage === 'inference' && s.name.endsWith('_count') && s.value > 0),
+    ).toBe(true);
     expect(families.get('gpu_backend_unet_steps_total')!.samples.find((s) => s.labels.kind === 'full')!.value).toBeGreaterThan(0);
     expect(families.get('gpu_backend_errors_total')!.samples.find((s) => s.labels.kind === 'auth')!.value).toBeGreaterThan(0);
-    expect(families.get('gpu_backend_leases_received_total')!.samples.find((s) => s.labels.model === 'sd15-tiny-demo')!.value).toBeGreaterThan(0);
+    expect(
+      families.get('gpu_backend_leases_received_total')!.samples.find((s) => s.labels.model === 'sd15-tiny-demo')!.value,
+    ).toBeGreaterThan(0);
     expect(families.get('gpu_backend_lease_actions_total')!.samples.find((s) => s.labels.action === 'cancel')!.value).toBeGreaterThan(0);
-    expect(families.get('gpu_backend_fleet_requests_total')!.samples.find((s) => s.labels.endpoint === 'lease' && s.labels.outcome === 'ok')!.value).toBeGreaterThan(0);
+    expect(
+      families.get('gpu_backend_fleet_requests_total')!.samples.find((s) => s.labels.endpoint === 'lease' && s.labels.outcome === 'ok')!
+        .value,
+    ).toBeGreaterThan(0);
   });
 
   it('also admits a scraper with the metrics bearer token, and only that token', async () => {

@@ -7,7 +7,8 @@ import { jobFor, newId, startHarness, type Harness } from '../../../test/support
 import { loadPipelineUnderTest, makeTinyModelDir } from '../../../test/support/server/pipeline-under-test.js';
 
 const LONG = { num_inference_steps: 150 };
-const completedOf = (h: Harness, id: string) => h.receiver.waitFor((e) => e.prediction_id === id && e.type === 'completed') as Promise<Extract<BackendEvent, { type: 'completed' }>>;
+const completedOf = (h: Harness, id: string) =>
+  h.receiver.waitFor((e) => e.prediction_id === id && e.type === 'completed') as Promise<Extract<BackendEvent, { type: 'completed' }>>;
 
 describe('prediction lifecycle: cancel and abort by heartbeat, deadline, callback retries, storage failure', () => {
   let h: Harness;

@@ -13,7 +13,8 @@ import { startServiceProcess, type ServiceProcess } from '../../../test/support/
 
 type Completed = Extract<BackendEvent, { type: 'completed' }>;
 const LONG = { num_inference_steps: 100 };
-const releasesIn = (edge: FleetEdge) => edge.requests.filter((r) => r.endpoint === 'release' && r.status === 200).map((r) => ReleaseRequest.parse(r.body));
+const releasesIn = (edge: FleetEdge) =>
+  edge.requests.filter((r) => r.endpoint === 'release' && r.status === 200).map((r) => ReleaseRequest.parse(r.body));
 
 describe('draining with work in flight', () => {
   let tmp: string;
@@ -25,7 +26,11 @@ describe('draining with work in flight', () => {
   afterAll(() => rm(tmp, { recursive: true, force: true }));
 
   it('stops polling, releases the unstarted leases (draining), finishes the running job, flushes callbacks', async () => {
-    const h = await startHarness({ modelDir, loadPipeline: loadPipelineUnderTest, env: { MAX_BATCH_SIZE: '1', QUEUE_CAPACITY: '2', DRAIN_TIMEOUT_MS: '120000' } });
+    const h = await startHarness({
+      modelDir,
+      loadPipeline: loadPipelineUnderTest,
+      env: { MAX_BATCH_SIZE: '1', QUEUE_CAPACITY: '2', DRAIN_TIMEOUT_MS: '120000' },
+    });
     try {
       const running = jobFor(h, newId('drain-run'), { num_inference_steps: 60 });
       const queued = [jobFor(h, newId('drain-q1'), { ...LONG, seed: 5 }), jobFor(h, newId('drain-q2'), { ...LONG, seed: 6 })];
@@ -69,7 +74,9 @@ describe('draining with work in flight', () => {
       await h.backend.shutdown();
       expect(h.get(running.id)?.status).toBe('released');
       expect(h.get(running.id)!.progress!.step).toBeLessThan(400);
-      expect(releasesIn(h.edge)).toEqual([{ worker_id: `test-backend-${process.pid}`, reason: 'draining', leases: [{ prediction_id: running.id, attempt: 1 }] }]);
+      expect(releasesIn(h.edge)).toEqual([
+        { worker_id: `test-backend-${process.pid}`, reason: 'draining', leases: [{ prediction_id: running.id, attempt: 1 }] },
+      ]);
       expect(h.edge.queued()).toBe(1);
       expect(h.receiver.events.some((e) => e.prediction_id === running.id && e.type === 'completed')).toBe(false);
       expect(await h.s3.exists(`outputs/test/${running.id}/0.png`)).toBe(false);
@@ -104,10 +111,23 @@ describe('draining with work in flight', () => {
     const start = (workerId: string) => {
       const p = startServiceProcess(
         {
-          PORT: '0', HOST: '127.0.0.1', INTERNAL_SECRET: TEST_SECRET, MODELS: `${TEST_MODEL}=${modelDir}`, EXECUTION_PROVIDERS: 'cpu',
-          S3_ENDPOINT: s3.endpoint, S3_BUCKET: s3.bucket, S3_ACCESS_KEY_ID: 'S3RVER', S3_SECRET_ACCESS_KEY: 'S3RVER', S3_FORCE_PATH_STYLE: 'true',
-          EDGE_URL: edge.url, WORKER_ID: workerId, LEASE_WAIT_MS: '1000', MAX_BATCH_SIZE: '1', QUEUE_CAPACITY: '1',
-          DRAIN_TIMEOUT_MS: '20000', LOG_LEVEL: 'info',
+          PORT: '0',
+          HOST: '127.0.0.1',
+          INTERNAL_SECRET: TEST_SECRET,
+          MODELS: `${TEST_MODEL}=${modelDir}`,
+          EXECUTION_PROVIDERS: 'cpu',
+          S3_ENDPOINT: s3.endpoint,
+          S3_BUCKET: s3.bucket,
+          S3_ACCESS_KEY_ID: 'S3RVER',
+          S3_SECRET_ACCESS_KEY: 'S3RVER',
+          S3_FORCE_PATH_STYLE: 'true',
+          EDGE_URL: edge.url,
+          WORKER_ID: workerId,
+          LEASE_WAIT_MS: '1000',
+          MAX_BATCH_SIZE: '1',
+          QUEUE_CAPACITY: '1',
+          DRAIN_TIMEOUT_MS: '20000',
+          LOG_LEVEL: 'info',
         },
         TEST_SECRET,
       );
@@ -130,12 +150,19 @@ describe('draining with work in flight', () => {
       expect(completed(job.id).map((e) => e.status)).toEqual(['succeeded']);
       expect(await s3.exists(`outputs/test/${job.id}/0.png`)).toBe(true);
       expect(completed(queued.id)).toEqual([]);
-      expect(releasesIn(edge)).toContainEqual({ worker_id: 'sigterm-worker', reason: 'draining', leases: [{ prediction_id: queued.id, attempt: 1 }] });
+      expect(releasesIn(edge)).toContainEqual({
+        worker_id: 'sigterm-worker',
+        reason: 'draining',
+        leases: [{ prediction_id: queued.id, attempt: 1 }],
+      });
       expect(edge.leaseOf(queued.id)?.end).toBe('released');
-      expect(svc.lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['shutdown requested', 'draining', 'leases released', 'drained', 'exiting']));
+      expect(svc.lines.map((l) => l.msg)).toEqual(
+        expect.arrayContaining(['shutdown requested', 'draining', 'leases released', 'drained', 'exiting']),
+      );
       expect(svc.lines.find((l) => l.msg === 'draining')).toMatchObject({ running: 1, queued: 1 });
       // every lease this process received fit its capacity (QUEUE_CAPACITY 1 + MAX_BATCH_SIZE 1)
-      for (const l of svc.lines.filter((x) => x.msg === 'lease received')) expect(l.held as number).toBeLessThanOrEqual(l.capacity as number);
+      for (const l of svc.lines.filter((x) => x.msg === 'lease received'))
+        expect(l.held as number).toBeLessThanOrEqual(l.capacity as number);
     });
 
     it('leaves nothing half-reported when killed mid-prediction; the expired lease goes to a fresh process as the next attempt', async () => {

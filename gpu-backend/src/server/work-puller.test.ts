@@ -31,7 +31,8 @@ function watchedPipeline(logs: () => Array<Record<string, unknown>>) {
           ...job,
           onProgress: (p) => {
             steps.set(job.id, (steps.get(job.id) ?? 0) + 1);
-            if (logs().some((l) => l.msg === 'lease action' && l.prediction_id === job.id && l.stopped === true)) stepsAfterAction.set(job.id, (stepsAfterAction.get(job.id) ?? 0) + 1);
+            if (logs().some((l) => l.msg === 'lease action' && l.prediction_id === job.id && l.stopped === true))
+              stepsAfterAction.set(job.id, (stepsAfterAction.get(job.id) ?? 0) + 1);
             job.onProgress?.(p);
           },
         })),
@@ -63,7 +64,8 @@ describe('work puller against a strict fleet edge (real pipeline)', () => {
   });
   afterAll(() => rm(tmp, { recursive: true, force: true }));
 
-  const completedOf = (id: string) => h!.receiver.waitFor((e) => e.prediction_id === id && e.type === 'completed', 60_000) as Promise<Completed>;
+  const completedOf = (id: string) =>
+    h!.receiver.waitFor((e) => e.prediction_id === id && e.type === 'completed', 60_000) as Promise<Completed>;
 
   it('never holds more jobs than its capacity, over several lease rounds with a full queue at the edge', async () => {
     h = await startHarness({ modelDir, loadPipeline: loadPipelineUnderTest, env: { QUEUE_CAPACITY: '2', MAX_BATCH_SIZE: '1' } });
@@ -73,7 +75,8 @@ describe('work puller against a strict fleet edge (real pipeline)', () => {
     const overAsks: string[] = [];
     harness.edge.onLeaseRequest = (request) => {
       // Held only shrinks while a poll is in flight (one model), so what was free when it asked is still free.
-      if (request.capacity > service.leaseCapacity - service.heldCount) overAsks.push(`asked ${request.capacity} while holding ${service.heldCount}`);
+      if (request.capacity > service.leaseCapacity - service.heldCount)
+        overAsks.push(`asked ${request.capacity} while holding ${service.heldCount}`);
     };
     const jobs = Array.from({ length: 9 }, (_, i) => jobFor(harness, newId(`cap${i}`), { num_inference_steps: 6, seed: i }));
     for (const j of jobs) harness.submit(j);
@@ -92,7 +95,12 @@ describe('work puller against a strict fleet edge (real pipeline)', () => {
   });
 
   it('renews its leases with heartbeats that carry progress, so a job longer than the lease TTL keeps its lease', async () => {
-    h = await startHarness({ modelDir, loadPipeline: loadPipelineUnderTest, env: { MAX_BATCH_SIZE: '1', PROGRESS_INTERVAL_MS: '0' }, edge: { leaseTtlMs: 2_500, heartbeatMs: 100 } });
+    h = await startHarness({
+      modelDir,
+      loadPipeline: loadPipelineUnderTest,
+      env: { MAX_BATCH_SIZE: '1', PROGRESS_INTERVAL_MS: '0' },
+      edge: { leaseTtlMs: 2_500, heartbeatMs: 100 },
+    });
     const harness = h;
     const job = jobFor(harness, newId('renew'), { num_inference_steps: 250 });
     harness.submit(job);
@@ -106,7 +114,9 @@ describe('work puller against a strict fleet edge (real pipeline)', () => {
     // it ran for longer than one TTL: only heartbeats kept it
     expect(Date.parse(done.at) - lease[0]!.grantedAt).toBeGreaterThan(2_500);
     const beats = harness.edge.requests.filter((r) => r.endpoint === 'heartbeat').map((r) => HeartbeatRequest.parse(r.body));
-    const progress = beats.flatMap((b) => b.leases.filter((l) => l.prediction_id === job.id && l.attempt === 1).map((l) => l.progress?.step ?? 0));
+    const progress = beats.flatMap((b) =>
+      b.leases.filter((l) => l.prediction_id === job.id && l.attempt === 1).map((l) => l.progress?.step ?? 0),
+    );
     expect(new Set(progress).size).toBeGreaterThanOrEqual(2);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect(beats.flatMap((b) => b.leases).every((l) => l.progress === undefined || l.progress.total === 250)).toBe(true);
@@ -156,7 +166,11 @@ describe('work puller against a strict fleet edge (real pipeline)', () => {
   });
 
   it('backs off while the edge is unreachable or failing, keeps running its job, and recovers when the edge is back', async () => {
-    h = await startHarness({ modelDir, loadPipeline: loadPipelineUnderTest, env: { MAX_BATCH_SIZE: '1', FLEET_BACKOFF_BASE_MS: '40', FLEET_BACKOFF_MAX_MS: '400' } });
+    h = await startHarness({
+      modelDir,
+      loadPipeline: loadPipelineUnderTest,
+      env: { MAX_BATCH_SIZE: '1', FLEET_BACKOFF_BASE_MS: '40', FLEET_BACKOFF_MAX_MS: '400' },
+    });
     const harness = h;
     const running = jobFor(harness, newId('outage-run'), { num_inference_steps: 60 });
     harness.submit(running);
@@ -170,7 +184,9 @@ describe('work puller against a strict fleet edge (real pipeline)', () => {
     expect(seen.map((l) => l.consecutive_failures)).toEqual([1, 2, 3, 4, 5]);
     // each wait at least half the doubling delay: 20, 40, 80, 160 ms
     for (let i = 1; i < seen.length; i++) {
-      expect(Date.parse(seen[i]!.time as string) - Date.parse(seen[i - 1]!.time as string)).toBeGreaterThanOrEqual(Math.min(400, 40 * 2 ** (i - 1)) / 2 - 2);
+      expect(Date.parse(seen[i]!.time as string) - Date.parse(seen[i - 1]!.time as string)).toBeGreaterThanOrEqual(
+        Math.min(400, 40 * 2 ** (i - 1)) / 2 - 2,
+      );
     }
     await harness.edge.setMode('503');
     await harness.edge.waitForRequest((r) => r.status === 503 && r.endpoint === 'lease');

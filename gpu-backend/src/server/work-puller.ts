@@ -82,7 +82,11 @@ export class WorkPuller {
     this.#polling = true;
     this.#leaseLoops = this.#options.models.map((model) => this.#leaseLoop(model));
     this.#heartbeatLoop = this.#heartbeatLoopRun();
-    this.#options.logger.info('work puller started', { worker_id: this.#options.workerId, models: this.#options.models, lease_wait_ms: this.#options.leaseWaitMs });
+    this.#options.logger.info('work puller started', {
+      worker_id: this.#options.workerId,
+      models: this.#options.models,
+      lease_wait_ms: this.#options.leaseWaitMs,
+    });
   }
 
   /**
@@ -122,7 +126,8 @@ export class WorkPuller {
         const chunks = [];
         for (let i = 0; i < refs.length; i += 256) chunks.push(refs.slice(i, i + 256));
         let released = 0;
-        for (const chunk of chunks) released += (await options.client.release({ worker_id: options.workerId, leases: chunk, reason })).released;
+        for (const chunk of chunks)
+          released += (await options.client.release({ worker_id: options.workerId, leases: chunk, reason })).released;
         options.metrics.fleetRequests.inc({ endpoint: 'release', outcome: 'ok' });
         options.metrics.leasesReleased.inc({ reason, outcome: 'released' }, refs.length);
         options.logger.info('leases released', { reason, leases: refs, released });
@@ -194,7 +199,11 @@ export class WorkPuller {
       const { job } = leased;
       metrics.leasesReceived.inc({ model });
       if (index >= asked) {
-        logger.error('the edge leased more jobs than asked for; handing the extra back', { prediction_id: job.id, attempt: job.attempt, asked });
+        logger.error('the edge leased more jobs than asked for; handing the extra back', {
+          prediction_id: job.id,
+          attempt: job.attempt,
+          asked,
+        });
         giveBack('failed', leased);
         return;
       }
@@ -212,7 +221,10 @@ export class WorkPuller {
       else if (result.kind === 'full') giveBack('failed', leased);
     });
     for (const [reason, leasedJobs] of back) {
-      const released = this.release(leasedJobs.map((l) => ({ prediction_id: l.job.id, attempt: l.job.attempt })), reason);
+      const released = this.release(
+        leasedJobs.map((l) => ({ prediction_id: l.job.id, attempt: l.job.attempt })),
+        reason,
+      );
       this.#releasesInFlight.add(released);
       void released.finally(() => this.#releasesInFlight.delete(released));
     }
@@ -222,7 +234,10 @@ export class WorkPuller {
     const { service, client, workerId, metrics, logger, backoff } = this.#options;
     let failures = 0;
     while (!this.#stopAbort.signal.aborted) {
-      const waitMs = failures === 0 ? this.#heartbeatMs - (Date.now() - this.#lastHeartbeatAt) : Math.min(this.#heartbeatMs, backoffDelayMs(failures, backoff, this.#random()));
+      const waitMs =
+        failures === 0
+          ? this.#heartbeatMs - (Date.now() - this.#lastHeartbeatAt)
+          : Math.min(this.#heartbeatMs, backoffDelayMs(failures, backoff, this.#random()));
       if (waitMs > 0) {
         await this.#sleep(waitMs, AbortSignal.any([this.#stopAbort.signal, this.#heartbeatWake.signal]));
         if (this.#heartbeatWake.signal.aborted) {
@@ -264,7 +279,12 @@ export class WorkPuller {
     logger.info('lease action', { prediction_id: predictionId, attempt, action, stopped });
   }
 
-  #requestFailed(endpoint: 'lease' | 'heartbeat' | 'release', err: FleetRequestError, failures: number, fields: Record<string, unknown> = {}): void {
+  #requestFailed(
+    endpoint: 'lease' | 'heartbeat' | 'release',
+    err: FleetRequestError,
+    failures: number,
+    fields: Record<string, unknown> = {},
+  ): void {
     const { metrics, logger } = this.#options;
     metrics.fleetRequests.inc({ endpoint, outcome: 'error' });
     metrics.errors.inc({ kind: 'fleet' });
@@ -275,7 +295,10 @@ export class WorkPuller {
   /** Resolves at the service's next change, or when polling stops. */
   async #untilChange(): Promise<void> {
     const settled = new AbortController();
-    await Promise.race([this.#options.service.changed(), this.#sleep(60_000, AbortSignal.any([this.#pollingEnded.signal, settled.signal]))]);
+    await Promise.race([
+      this.#options.service.changed(),
+      this.#sleep(60_000, AbortSignal.any([this.#pollingEnded.signal, settled.signal])),
+    ]);
     settled.abort();
   }
 

@@ -10,7 +10,14 @@ describe('S3 output store', () => {
   afterAll(() => s3.close());
 
   const store = (secretAccessKey = 'S3RVER') =>
-    createS3OutputStore({ endpoint: s3.endpoint, region: 'us-east-1', bucket: s3.bucket, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey }, maxAttempts: 1 });
+    createS3OutputStore({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      bucket: s3.bucket,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey },
+      maxAttempts: 1,
+    });
 
   it('builds keys as <prefix>/<prediction id>/<index>.<ext>', () => {
     expect(outputKey('outputs/2026', 'abc', 2, 'webp')).toBe('outputs/2026/abc/2.webp');
@@ -36,6 +43,8 @@ describe('S3 output store', () => {
   });
 
   it('fails when the signature is wrong (the server verifies SigV4)', async () => {
-    await expect(store('wrong-secret').putImage({ key: 'outputs/x/0.png', body: new Uint8Array([1]), contentType: 'image/png', metadata: {} })).rejects.toThrow();
+    await expect(
+      store('wrong-secret').putImage({ key: 'outputs/x/0.png', body: new Uint8Array([1]), contentType: 'image/png', metadata: {} }),
+    ).rejects.toThrow();
   });
 });

@@ -70,7 +70,8 @@ export function createS3OutputStore(options: S3OutputStoreOptions): OutputStore 
     },
     async getObject(key, maxBytes) {
       const out = await client.send(new GetObjectCommand({ Bucket: options.bucket, Key: key }));
-      if (out.ContentLength !== undefined && out.ContentLength > maxBytes) throw new Error(`object ${key} has ${out.ContentLength} bytes, more than ${maxBytes}`);
+      if (out.ContentLength !== undefined && out.ContentLength > maxBytes)
+        throw new Error(`object ${key} has ${out.ContentLength} bytes, more than ${maxBytes}`);
       const body = await out.Body!.transformToByteArray();
       if (body.byteLength > maxBytes) throw new Error(`object ${key} has ${body.byteLength} bytes, more than ${maxBytes}`);
       return body;

@@ -28,9 +28,22 @@ export interface ClipTextSpec {
   readonly hiddenStates: boolean;
 }
 
-const clipL = (hiddenStates: boolean): ClipTextSpec => ({ hiddenSize: 768, layers: 12, heads: 12, intermediateSize: 3072, act: 'quick_gelu', hiddenStates });
+const clipL = (hiddenStates: boolean): ClipTextSpec => ({
+  hiddenSize: 768,
+  layers: 12,
+  heads: 12,
+  intermediateSize: 3072,
+  act: 'quick_gelu',
+  hiddenStates,
+});
 const tiny = (hiddenSize: number, act: ClipTextSpec['act'], hiddenStates: boolean, projectionDim?: number): ClipTextSpec => ({
-  hiddenSize, layers: 2, heads: 2, intermediateSize: hiddenSize * 2, act, hiddenStates, ...(projectionDim ? { projectionDim } : {}),
+  hiddenSize,
+  layers: 2,
+  heads: 2,
+  intermediateSize: hiddenSize * 2,
+  act,
+  hiddenStates,
+  ...(projectionDim ? { projectionDim } : {}),
 });
 
 /** Text encoders per (arch, scale): `text_encoder` and, for SDXL, `text_encoder_2`. */
@@ -41,7 +54,10 @@ export const TEXT_ENCODER_SPECS: Readonly<Record<SyntheticArch, Readonly<Record<
     tiny: [tiny(32, 'gelu', false)],
   },
   sdxl: {
-    full: [clipL(true), { hiddenSize: 1280, layers: 32, heads: 20, intermediateSize: 5120, act: 'gelu', projectionDim: 1280, hiddenStates: true }],
+    full: [
+      clipL(true),
+      { hiddenSize: 1280, layers: 32, heads: 20, intermediateSize: 5120, act: 'gelu', projectionDim: 1280, hiddenStates: true },
+    ],
     tiny: [tiny(16, 'quick_gelu', true), tiny(16, 'gelu', true, 16)],
   },
 };
@@ -66,7 +82,9 @@ export function buildClipTextEncoder(spec: ClipTextSpec, options: BuildClipOptio
   const hidden: string[] = [];
   const final = b.scope('text_model', () => {
     let h = b.scope('embeddings', () => {
-      const tok = b.scope('token_embedding', () => b.op('Gather', [b.weight('weight', [CLIP_VOCAB_SIZE, d], { kind: 'normal', std: 1 }), ids], { axis: 0 }));
+      const tok = b.scope('token_embedding', () =>
+        b.op('Gather', [b.weight('weight', [CLIP_VOCAB_SIZE, d], { kind: 'normal', std: 1 }), ids], { axis: 0 }),
+      );
       const pos = b.weight('position_embedding.weight', [L, d], { kind: 'normal', std: 0.1 });
       return b.op('Add', [tok, pos]);
     });
@@ -78,10 +96,15 @@ export function buildClipTextEncoder(spec: ClipTextSpec, options: BuildClipOptio
         hidden.push(h);
         h = b.scope(`layers.${i}`, () => {
           const n1 = layerNorm(b, h, 'layer_norm1', d, 1e-5);
-          const a = b.scope('self_attn', () => attention(b, n1, null, d, {
-            heads: spec.heads, headDim: d / spec.heads, qkvBias: true, mask,
-            names: { q: 'q_proj', k: 'k_proj', v: 'v_proj', out: 'out_proj' },
-          }));
+          const a = b.scope('self_attn', () =>
+            attention(b, n1, null, d, {
+              heads: spec.heads,
+              headDim: d / spec.heads,
+              qkvBias: true,
+              mask,
+              names: { q: 'q_proj', k: 'k_proj', v: 'v_proj', out: 'out_proj' },
+            }),
+          );
           const r = b.op('Add', [h, a]);
           const n2 = layerNorm(b, r, 'layer_norm2', d, 1e-5);
           const m = b.scope('mlp', () => {
@@ -107,7 +130,11 @@ export function buildClipTextEncoder(spec: ClipTextSpec, options: BuildClipOptio
     b.output(final, 'last_hidden_state', ft, ['batch_size', L, d]);
     b.output(pooled, 'pooler_output', ft, ['batch_size', d]);
   }
-  if (spec.hiddenStates) hidden.forEach((t, i) => b.output(t, `hidden_states.${i}`, ft, ['batch_size', L, d]));
+  if (spec.hiddenStates) {
+    hidden.forEach((t, i) => {
+      b.output(t, `hidden_states.${i}`, ft, ['batch_size', L, d]);
+    });
+  }
   return b.build('text_encoder');
 }
 

@@ -1,4 +1,4 @@
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEEPCACHE_FEATURE, splitUnetForDeepCache, type DeepCacheSplit } from '../onnx/deepcache-split.js';
 import { countMacs } from '../onnx/mac-counter.js';
@@ -14,7 +14,10 @@ const BRANCHES: Record<SyntheticArch, number> = { sd15: 12, sd21: 12, sdxl: 9 };
 
 /** The U-Net with every branch's cached tensor as an extra output, so one session yields all features. */
 function withFeatureOutputs(unet: ModelProto, splits: readonly DeepCacheSplit[]): ModelProto {
-  const extra = splits.map((s) => ({ name: s.info.cachedTensor, type: s.full.graph.output.find((o) => o.name === DEEPCACHE_FEATURE)!.type! }));
+  const extra = splits.map((s) => ({
+    name: s.info.cachedTensor,
+    type: s.full.graph.output.find((o) => o.name === DEEPCACHE_FEATURE)!.type!,
+  }));
   return { ...unet, graph: { ...unet.graph, output: [...unet.graph.output, ...extra] } };
 }
 
@@ -25,7 +28,13 @@ for (const arch of ['sd15', 'sd21', 'sdxl'] as const) {
     const n = BRANCHES[arch];
     const levels = spec.blockOutChannels.length;
     const splits = Array.from({ length: n }, (_, b) => splitUnetForDeepCache(unet, b, { find: 'name' }));
-    const shape = { batch: 2, height: 8, width: 16, contextDim: spec.crossAttentionDim, ...(spec.textTime ? { textEmbedDim: spec.textTime.textEmbedDim } : {}) };
+    const shape = {
+      batch: 2,
+      height: 8,
+      width: 16,
+      contextDim: spec.crossAttentionDim,
+      ...(spec.textTime ? { textEmbedDim: spec.textTime.textEmbedDim } : {}),
+    };
     const feeds = unetFeeds(shape, 601, 5);
     let full: Record<string, ort.Tensor>;
     let session: ort.InferenceSession;
@@ -65,7 +74,9 @@ for (const arch of ['sd15', 'sd21', 'sdxl'] as const) {
       const dims = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, [...t.dims]]));
       const macs = splits.map((s) => {
         const feature = full[s.info.cachedTensor]!;
-        const inputs = Object.fromEntries(s.shallow.graph.input.map((v) => [v.name, v.name === DEEPCACHE_FEATURE ? [...feature.dims] : dims[v.name]!]));
+        const inputs = Object.fromEntries(
+          s.shallow.graph.input.map((v) => [v.name, v.name === DEEPCACHE_FEATURE ? [...feature.dims] : dims[v.name]!]),
+        );
         return countMacs(s.shallow, inputs).total;
       });
       for (let b = 1; b < n; b++) expect(macs[b]!).toBeGreaterThan(macs[b - 1]!);

@@ -90,7 +90,10 @@ export class GraphBuilder {
     const name = n === 0 ? key : `${key}_${n}`;
     const outNames = Array.from({ length: outputs }, (_, i) => `${name}_output_${i}`);
     this.#nodes.push({
-      opType, name, input: [...inputs], output: outNames,
+      opType,
+      name,
+      input: [...inputs],
+      output: outNames,
       attribute: Object.entries(attributes).map(([k, v]) => makeAttribute(k, v)),
     });
     return outNames;
@@ -133,11 +136,20 @@ export class GraphBuilder {
     if (values.length !== count) throw new RangeError(`constant: ${values.length} values for dims [${dims.join(', ')}]`);
     let raw: ArrayBufferView;
     switch (dataType) {
-      case DataType.INT64: raw = BigInt64Array.from(Array.from(values), (v) => BigInt(v)); break;
-      case DataType.INT32: raw = Int32Array.from(values); break;
-      case DataType.FLOAT: raw = Float32Array.from(values); break;
-      case DataType.FLOAT16: raw = float32ToFloat16(Float32Array.from(values)); break;
-      default: throw new RangeError(`constant: data type ${dataType} not supported`);
+      case DataType.INT64:
+        raw = BigInt64Array.from(Array.from(values), (v) => BigInt(v));
+        break;
+      case DataType.INT32:
+        raw = Int32Array.from(values);
+        break;
+      case DataType.FLOAT:
+        raw = Float32Array.from(values);
+        break;
+      case DataType.FLOAT16:
+        raw = float32ToFloat16(Float32Array.from(values));
+        break;
+      default:
+        throw new RangeError(`constant: data type ${dataType} not supported`);
     }
     const t: TensorProto = { dataType, dims: [...dims], rawData: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) };
     return this.op('Constant', [], { value: t });

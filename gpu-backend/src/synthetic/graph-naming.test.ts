@@ -16,7 +16,11 @@ describe('GraphBuilder naming', () => {
     const c = b.scope('up_blocks.1', () => b.op('Concat', [a, y], { axis: 1 }));
     b.output(c, 'out', DataType.FLOAT, ['n', 24, 'h', 'w']);
     const m = b.build('g');
-    expect(m.graph.node.map((n) => n.name)).toEqual(['/down_blocks.0/resnets.0/conv1/Conv', '/up_blocks.1/Concat', '/up_blocks.1/Concat_1']);
+    expect(m.graph.node.map((n) => n.name)).toEqual([
+      '/down_blocks.0/resnets.0/conv1/Conv',
+      '/up_blocks.1/Concat',
+      '/up_blocks.1/Concat_1',
+    ]);
     expect(y).toBe('/down_blocks.0/resnets.0/conv1/Conv_output_0');
     expect(m.graph.node[2]!.output).toEqual(['out']);
     expect(m.graph.initializer.map((t) => [t.name, t.dims])).toEqual([
@@ -46,11 +50,17 @@ function fixtureSkips(fixture: string): string[][] {
 function syntheticSkips(arch: SyntheticArch): string[][] {
   const g = buildUnet(arch, 'tiny', { weights: 'shapes-only' }).graph;
   const producer = new Map(g.node.flatMap((n) => n.output.map((o) => [o, n.name ?? ''] as const)));
-  return g.node.filter((n) => n.opType === 'Concat' && SKIP.test(n.name ?? '')).map((n) => [n.name!, ...n.input.map((i) => producer.get(i) ?? i)]);
+  return g.node
+    .filter((n) => n.opType === 'Concat' && SKIP.test(n.name ?? ''))
+    .map((n) => [n.name!, ...n.input.map((i) => producer.get(i) ?? i)]);
 }
 
 describe('synthetic U-Net names match the diffusers exports', () => {
-  for (const [arch, fixture] of [['sd15', 'deepcache-sd15-tiny'], ['sd21', 'deepcache-sd21v-tiny'], ['sdxl', 'deepcache-sdxl-tiny']] as const) {
+  for (const [arch, fixture] of [
+    ['sd15', 'deepcache-sd15-tiny'],
+    ['sd21', 'deepcache-sd21v-tiny'],
+    ['sdxl', 'deepcache-sdxl-tiny'],
+  ] as const) {
     it(`${arch}: every skip Concat and the nodes feeding it carry the names of ${fixture}`, () => {
       const expected = fixtureSkips(fixture);
       expect(expected.length).toBe(arch === 'sdxl' ? 9 : 12);

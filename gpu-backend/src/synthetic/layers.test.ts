@@ -56,7 +56,7 @@ describe('groupNorm', () => {
       const mean = seg.reduce((s, v) => s + v, 0) / per;
       const variance = seg.reduce((s, v) => s + (v - mean) ** 2, 0) / per;
       for (let i = 0; i < per; i++) {
-        const ch = ((k % g) * (c / g)) + Math.floor(i / (h * w));
+        const ch = (k % g) * (c / g) + Math.floor(i / (h * w));
         ref[k * per + i] = ((seg[i]! - mean) / Math.sqrt(variance + 1e-5)) * gv[ch]! + bv[ch]!;
       }
     }

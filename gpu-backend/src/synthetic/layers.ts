@@ -162,7 +162,9 @@ export function upsample2d(b: GraphBuilder, x: string, name: string, channels: n
   return b.scope(name, () => {
     const scales = b.constant([1, 1, 2, 2], [4], DataType.FLOAT);
     const up = b.op('Resize', [x, '', scales], {
-      coordinate_transformation_mode: 'asymmetric', mode: 'nearest', nearest_mode: 'floor',
+      coordinate_transformation_mode: 'asymmetric',
+      mode: 'nearest',
+      nearest_mode: 'floor',
     });
     return conv2d(b, up, 'conv', channels, channels);
   });

@@ -79,7 +79,13 @@ for (const arch of ['sd15', 'sd21', 'sdxl'] as const satisfies readonly Syntheti
     it('has a U-Net that runs on 8×8 latents and a VAE decoder giving [B, 3, 8h, 8w]', async () => {
       const spec = UNET_SPECS[arch].tiny;
       const unet = await cpuSession(path.join(made.dir, 'unet', 'model.onnx'));
-      const shape = { batch: 2, height: 8, width: 8, contextDim: spec.crossAttentionDim, ...(spec.textTime ? { textEmbedDim: spec.textTime.textEmbedDim } : {}) };
+      const shape = {
+        batch: 2,
+        height: 8,
+        width: 8,
+        contextDim: spec.crossAttentionDim,
+        ...(spec.textTime ? { textEmbedDim: spec.textTime.textEmbedDim } : {}),
+      };
       const noise = (await unet.run(unetFeeds(shape, 999, 3))).out_sample!;
       expect(noise.dims).toEqual([2, 4, 8, 8]);
       expect(meanStd(noise.data as Float32Array).std).toBeGreaterThan(0.05);

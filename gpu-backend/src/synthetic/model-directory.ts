@@ -19,7 +19,10 @@ import { VAE_SPECS, buildVaeDecoder, vaeConfigJson } from './vae-decoder.js';
 import { buildVaeEncoder } from './vae-encoder.js';
 
 /** CLIP's merges file, shipped beside the tokenizer (`tokenizer/vocab/`, MIT licence notice there). */
-export const DEFAULT_CLIP_BPE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../tokenizer/vocab/bpe_simple_vocab_16e6.txt.gz');
+export const DEFAULT_CLIP_BPE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../tokenizer/vocab/bpe_simple_vocab_16e6.txt.gz',
+);
 
 /** Graphs whose weights exceed this are written with external data (`model.onnx_data`), as Optimum does. */
 export const EXTERNAL_DATA_THRESHOLD = 1 << 30;
@@ -90,16 +93,26 @@ export async function makeModelDirectory(options: MakeModelDirectoryOptions): Pr
     const suffix = i === 0 ? '' : `_${i + 1}`;
     await writeHfTokenizerFiles(path.join(dir, `tokenizer${suffix}`), bpe, { padToken: pads[i]! });
     for (const f of ['merges.txt', 'special_tokens_map.json', 'tokenizer_config.json', 'vocab.json']) files.push(`tokenizer${suffix}/${f}`);
-    await writeGraph(`text_encoder${suffix}`, () => buildClipTextEncoder(spec, { seed: seed + 101 + i, float }), textEncoderConfigJson(spec));
+    await writeGraph(
+      `text_encoder${suffix}`,
+      () => buildClipTextEncoder(spec, { seed: seed + 101 + i, float }),
+      textEncoderConfigJson(spec),
+    );
   }
 
   const side = DEFAULT_IMAGE_SIDE[arch];
   const sampleSize = scale === 'tiny' ? 8 : side / 8;
   await writeGraph('unet', () => buildUnet(arch, scale, { seed, float }), unetConfigJson(UNET_SPECS[arch][scale], sampleSize));
   const vae = VAE_SPECS[scale];
-  await writeGraph('vae_decoder', () => buildVaeDecoder(vae, { seed: seed + 201, float }),
-    vaeConfigJson(vae, VAE_SCALING_FACTOR[arch], sampleSize * 8));
-  await writeGraph('vae_encoder', () => buildVaeEncoder(vae, { seed: seed + 202, float }),
-    vaeConfigJson(vae, VAE_SCALING_FACTOR[arch], sampleSize * 8));
+  await writeGraph(
+    'vae_decoder',
+    () => buildVaeDecoder(vae, { seed: seed + 201, float }),
+    vaeConfigJson(vae, VAE_SCALING_FACTOR[arch], sampleSize * 8),
+  );
+  await writeGraph(
+    'vae_encoder',
+    () => buildVaeEncoder(vae, { seed: seed + 202, float }),
+    vaeConfigJson(vae, VAE_SCALING_FACTOR[arch], sampleSize * 8),
+  );
   return { dir, files: files.sort() };
 }

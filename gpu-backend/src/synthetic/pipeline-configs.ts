@@ -37,23 +37,56 @@ const SD_BETAS = { beta_end: 0.012, beta_schedule: 'scaled_linear', beta_start: 
 /** scheduler_config.json per architecture. */
 export const SCHEDULER_CONFIGS = {
   sd15: {
-    _class_name: 'PNDMScheduler', _diffusers_version: '0.30.3', ...SD_BETAS, clip_sample: false, num_train_timesteps: 1000,
-    prediction_type: 'epsilon', set_alpha_to_one: false, skip_prk_steps: true, steps_offset: 1, timestep_spacing: 'leading',
+    _class_name: 'PNDMScheduler',
+    _diffusers_version: '0.30.3',
+    ...SD_BETAS,
+    clip_sample: false,
+    num_train_timesteps: 1000,
+    prediction_type: 'epsilon',
+    set_alpha_to_one: false,
+    skip_prk_steps: true,
+    steps_offset: 1,
+    timestep_spacing: 'leading',
     trained_betas: null,
   },
   sd21: {
-    _class_name: 'DDIMScheduler', _diffusers_version: '0.30.3', ...SD_BETAS, clip_sample: false, num_train_timesteps: 1000,
-    prediction_type: 'v_prediction', set_alpha_to_one: false, skip_prk_steps: true, steps_offset: 1, timestep_spacing: 'leading',
+    _class_name: 'DDIMScheduler',
+    _diffusers_version: '0.30.3',
+    ...SD_BETAS,
+    clip_sample: false,
+    num_train_timesteps: 1000,
+    prediction_type: 'v_prediction',
+    set_alpha_to_one: false,
+    skip_prk_steps: true,
+    steps_offset: 1,
+    timestep_spacing: 'leading',
     trained_betas: null,
   },
   sdxl: {
-    _class_name: 'EulerDiscreteScheduler', _diffusers_version: '0.30.3', ...SD_BETAS, clip_sample: false,
-    final_sigmas_type: 'zero', interpolation_type: 'linear', num_train_timesteps: 1000, prediction_type: 'epsilon',
-    rescale_betas_zero_snr: false, sample_max_value: 1.0, set_alpha_to_one: false, sigma_max: null, sigma_min: null,
-    skip_prk_steps: true, steps_offset: 1, timestep_spacing: 'leading', timestep_type: 'discrete', trained_betas: null,
+    _class_name: 'EulerDiscreteScheduler',
+    _diffusers_version: '0.30.3',
+    ...SD_BETAS,
+    clip_sample: false,
+    final_sigmas_type: 'zero',
+    interpolation_type: 'linear',
+    num_train_timesteps: 1000,
+    prediction_type: 'epsilon',
+    rescale_betas_zero_snr: false,
+    sample_max_value: 1.0,
+    set_alpha_to_one: false,
+    sigma_max: null,
+    sigma_min: null,
+    skip_prk_steps: true,
+    steps_offset: 1,
+    timestep_spacing: 'leading',
+    timestep_type: 'discrete',
+    trained_betas: null,
     use_karras_sigmas: false,
   },
-} as const satisfies Record<SyntheticArch, { readonly _class_name: string; readonly prediction_type: string; readonly [key: string]: unknown }>;
+} as const satisfies Record<
+  SyntheticArch,
+  { readonly _class_name: string; readonly prediction_type: string; readonly [key: string]: unknown }
+>;
 
 /** VAE latent scaling factors (diffusers' AutoencoderKL configs of the official repos). */
 export const VAE_SCALING_FACTOR = { sd15: 0.18215, sd21: 0.18215, sdxl: 0.13025 } as const satisfies Record<SyntheticArch, number>;

@@ -29,10 +29,15 @@ function splitmix32(x: number): number {
  */
 export function fillNormal(out: Float32Array, seed: number, name: string, std: number, mean = 0): Float32Array {
   const h = hashName(seed, name);
-  let a = splitmix32(h), b = splitmix32(a), c = splitmix32(b), d = splitmix32(c) || 1;
+  let a = splitmix32(h),
+    b = splitmix32(a),
+    c = splitmix32(b),
+    d = splitmix32(c) || 1;
   const next = (): number => {
     let t = a ^ (a << 11);
-    a = b; b = c; c = d;
+    a = b;
+    b = c;
+    c = d;
     d = (d ^ (d >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
     t = 0;
     return (d + 0.5) / 4294967296;

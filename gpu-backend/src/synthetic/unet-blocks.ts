@@ -52,14 +52,24 @@ export interface Transformer2dOptions {
 }
 
 /** `BasicTransformerBlock` module `name` on x [N, L, dim]: self-attn, cross-attn, GEGLU feed-forward (×4). */
-function basicTransformerBlock(b: GraphBuilder, x: string, name: string, dim: number, heads: number, context: string, contextDim: number): string {
+function basicTransformerBlock(
+  b: GraphBuilder,
+  x: string,
+  name: string,
+  dim: number,
+  heads: number,
+  context: string,
+  contextDim: number,
+): string {
   return b.scope(name, () => {
     const headDim = dim / heads;
     const n1 = layerNorm(b, x, 'norm1', dim, 1e-5);
     const a1 = b.scope('attn1', () => attention(b, n1, null, dim, { heads, headDim, qkvBias: false, outGain: RESIDUAL_GAIN }));
     let h = b.op('Add', [a1, x]);
     const n2 = layerNorm(b, h, 'norm2', dim, 1e-5);
-    const a2 = b.scope('attn2', () => attention(b, n2, context, dim, { heads, headDim, contextDim, qkvBias: false, outGain: RESIDUAL_GAIN }));
+    const a2 = b.scope('attn2', () =>
+      attention(b, n2, context, dim, { heads, headDim, contextDim, qkvBias: false, outGain: RESIDUAL_GAIN }),
+    );
     h = b.op('Add', [a2, h]);
     const n3 = layerNorm(b, h, 'norm3', dim, 1e-5);
     const ff = b.scope('ff', () => {

@@ -14,7 +14,11 @@ const params = (arch: SyntheticArch) =>
   buildUnet(arch, 'full', { weights: 'shapes-only' }).graph.initializer.reduce((s, t) => s + t.dims.reduce((a, b) => a * b, 1), 0);
 const fullMacs = (arch: SyntheticArch, side: number) => {
   const spec = UNET_SPECS[arch].full;
-  const dims: Record<string, number[]> = { sample: [1, 4, side / 8, side / 8], timestep: [1], encoder_hidden_states: [1, 77, spec.crossAttentionDim] };
+  const dims: Record<string, number[]> = {
+    sample: [1, 4, side / 8, side / 8],
+    timestep: [1],
+    encoder_hidden_states: [1, 77, spec.crossAttentionDim],
+  };
   if (spec.textTime) Object.assign(dims, { text_embeds: [1, spec.textTime.textEmbedDim], time_ids: [1, 6] });
   return countMacs(buildUnet(arch, 'full', { weights: 'shapes-only' }), dims);
 };
@@ -56,8 +60,19 @@ describe('tiny U-Nets in onnxruntime-node', () => {
     it(`${arch}: runs at 8×8 with a finite output of sensible std`, async () => {
       const spec = UNET_SPECS[arch].tiny;
       const session = await cpuSession(serializeModel(buildUnet(arch, 'tiny', { seed: 3 })));
-      const shape = { batch: 2, height: 8, width: 8, contextDim: spec.crossAttentionDim, ...(spec.textTime ? { textEmbedDim: spec.textTime.textEmbedDim } : {}) };
-      expect(session.inputNames).toEqual(['sample', 'timestep', 'encoder_hidden_states', ...(spec.textTime ? ['text_embeds', 'time_ids'] : [])]);
+      const shape = {
+        batch: 2,
+        height: 8,
+        width: 8,
+        contextDim: spec.crossAttentionDim,
+        ...(spec.textTime ? { textEmbedDim: spec.textTime.textEmbedDim } : {}),
+      };
+      expect(session.inputNames).toEqual([
+        'sample',
+        'timestep',
+        'encoder_hidden_states',
+        ...(spec.textTime ? ['text_embeds', 'time_ids'] : []),
+      ]);
       const out = (await session.run(unetFeeds(shape, 801, 7))).out_sample!;
       expect(out.dims).toEqual([2, 4, 8, 8]);
       const { std } = meanStd(out.data as Float32Array);
@@ -76,8 +91,12 @@ describe('tiny U-Nets in onnxruntime-node', () => {
     const ref = await cpuSession(serializeModel(buildUnet('sd15', 'tiny', { seed: 4 })));
     const half = await cpuSession(serializeModel(buildUnet('sd15', 'tiny', { seed: 4, float: 'float16' })));
     // every float input in fp16 except the timestep, which stays float32
-    const halfFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) =>
-      [k, k === 'timestep' ? t : new ort.Tensor('float16', float32ToFloat16(t.data as Float32Array), t.dims)]));
+    const halfFeeds = Object.fromEntries(
+      Object.entries(feeds).map(([k, t]) => [
+        k,
+        k === 'timestep' ? t : new ort.Tensor('float16', float32ToFloat16(t.data as Float32Array), t.dims),
+      ]),
+    );
     const a = (await ref.run(feeds)).out_sample!.data as Float32Array;
     const hOut = (await half.run(halfFeeds)).out_sample!;
     expect(hOut.type).toBe('float16');

@@ -49,7 +49,9 @@ export function buildUnetFromSpec(spec: UnetSpec, options: BuildUnetOptions = {}
   const t = b.op('Expand', [timestep, batch]);
   let tProj = timestepProj(b, t, 'time_proj', ch[0]!);
   if (options.float === 'float16') tProj = b.op('Cast', [tProj], { to: ft });
-  let temb = b.scope('time_embedding', () => gemm(b, silu(b, gemm(b, tProj, 'linear_1', ch[0]!, tembDim), 'act'), 'linear_2', tembDim, tembDim));
+  let temb = b.scope('time_embedding', () =>
+    gemm(b, silu(b, gemm(b, tProj, 'linear_1', ch[0]!, tembDim), 'act'), 'linear_2', tembDim, tembDim),
+  );
   if (spec.textTime) {
     const tt = spec.textTime;
     const textEmbeds = b.input('text_embeds', ft, ['batch_size', tt.textEmbedDim]);
@@ -59,7 +61,8 @@ export function buildUnetFromSpec(spec: UnetSpec, options: BuildUnetOptions = {}
     const timeFeatures = b.op('Reshape', [idsProj, b.ints([-1, 6 * tt.timeEmbedDim])]);
     const addIn = b.op('Concat', [textEmbeds, timeFeatures], { axis: -1 });
     const aug = b.scope('add_embedding', () =>
-      gemm(b, silu(b, gemm(b, addIn, 'linear_1', textTimeInputDim(tt), tembDim), 'act'), 'linear_2', tembDim, tembDim));
+      gemm(b, silu(b, gemm(b, addIn, 'linear_1', textTimeInputDim(tt), tembDim), 'act'), 'linear_2', tembDim, tembDim),
+    );
     temb = b.op('Add', [temb, aug]);
   }
   const tembRef = { tensor: temb, dim: tembDim };
@@ -67,7 +70,13 @@ export function buildUnetFromSpec(spec: UnetSpec, options: BuildUnetOptions = {}
     resnetBlock(b, x, name, { inChannels: cin, outChannels: cout, groups, eps, temb: tembRef, actNames: ['act', 'act_1', 'act_2'] });
   const transformer = (x: string, name: string, c: number, heads: number, layers: number): string =>
     transformer2d(b, x, name, {
-      channels: c, heads, layers, groups, context, contextDim: spec.crossAttentionDim, linearProjection: spec.useLinearProjection,
+      channels: c,
+      heads,
+      layers,
+      groups,
+      context,
+      contextDim: spec.crossAttentionDim,
+      linearProjection: spec.useLinearProjection,
     });
 
   // 2. down path: every resnet/attention output and every downsampler output is a skip
@@ -80,7 +89,8 @@ export function buildUnetFromSpec(spec: UnetSpec, options: BuildUnetOptions = {}
       let x = h;
       for (let j = 0; j < spec.layersPerBlock; j++) {
         x = resnet(x, `resnets.${j}`, j === 0 ? cIn : cOut, cOut);
-        if (type === 'CrossAttnDownBlock2D') x = transformer(x, `attentions.${j}`, cOut, spec.heads[i]!, spec.transformerLayersPerBlock[i]!);
+        if (type === 'CrossAttnDownBlock2D')
+          x = transformer(x, `attentions.${j}`, cOut, spec.heads[i]!, spec.transformerLayersPerBlock[i]!);
         skips.push({ tensor: x, channels: cOut });
       }
       if (i < ch.length - 1) {

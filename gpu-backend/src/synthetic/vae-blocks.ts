@@ -8,7 +8,14 @@ import { RESIDUAL_GAIN, resnetBlock } from './unet-blocks.js';
 
 /** A VAE resnet: no time embedding, diffusers' activation names. */
 export function vaeResnet(b: GraphBuilder, x: string, name: string, cin: number, cout: number, groups: number, eps: number): string {
-  return resnetBlock(b, x, name, { inChannels: cin, outChannels: cout, groups, eps, temb: null, actNames: ['nonlinearity', 'nonlinearity_1', 'nonlinearity_2'] });
+  return resnetBlock(b, x, name, {
+    inChannels: cin,
+    outChannels: cout,
+    groups,
+    eps,
+    temb: null,
+    actNames: ['nonlinearity', 'nonlinearity_1', 'nonlinearity_2'],
+  });
 }
 
 /** The VAE's `mid_block`: resnet → single-head self-attention over the pixels (residual) → resnet, at `top` channels. */

@@ -117,7 +117,8 @@ export async function loadHfTokenizerFiles(dir: string): Promise<BpeModel> {
   }
   const vocab = new Map<string, number>();
   for (const [token, id] of Object.entries(vocabJson)) {
-    if (!Number.isInteger(id) || (id as number) < 0) throw new TokenizerFilesError(vocabFile, `id of ${JSON.stringify(token)} is not a non-negative integer`);
+    if (!Number.isInteger(id) || (id as number) < 0)
+      throw new TokenizerFilesError(vocabFile, `id of ${JSON.stringify(token)} is not a non-negative integer`);
     vocab.set(token, id as number);
   }
   for (const special of [START_OF_TEXT, END_OF_TEXT]) {
@@ -146,8 +147,7 @@ export async function loadHfTokenizerFiles(dir: string): Promise<BpeModel> {
   merges.length = Math.min(merges.length, CLIP_MERGE_COUNT);
 
   const padToken =
-    (await readPadToken(path.join(dir, 'special_tokens_map.json'))) ??
-    (await readPadToken(path.join(dir, 'tokenizer_config.json')));
+    (await readPadToken(path.join(dir, 'special_tokens_map.json'))) ?? (await readPadToken(path.join(dir, 'tokenizer_config.json')));
   if (padToken !== undefined && !vocab.has(padToken)) {
     throw new TokenizerFilesError(dir, `pad_token ${JSON.stringify(padToken)} is not in vocab.json`);
   }
@@ -166,11 +166,7 @@ export interface WriteHfTokenizerOptions {
  * @param dir folder to create or overwrite files in
  * @param fromBpeGz path of `bpe_simple_vocab_16e6.txt.gz`
  */
-export async function writeHfTokenizerFiles(
-  dir: string,
-  fromBpeGz: string,
-  options: WriteHfTokenizerOptions = {},
-): Promise<void> {
+export async function writeHfTokenizerFiles(dir: string, fromBpeGz: string, options: WriteHfTokenizerOptions = {}): Promise<void> {
   const model = await loadBpeGz(fromBpeGz);
   const padToken = options.padToken ?? END_OF_TEXT;
   if (!model.vocab.has(padToken)) throw new RangeError(`pad token ${JSON.stringify(padToken)} is not in the vocabulary`);

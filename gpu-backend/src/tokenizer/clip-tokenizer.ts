@@ -12,8 +12,7 @@ import { htmlUnescape } from './html-unescape.js';
  * CLIP's pre-tokenizer: special tokens, English contractions, letter runs, single digits, and runs of other
  * non-space characters. Applied to lower-cased text, so the case-insensitive flag only matters for the specials.
  */
-const PRE_TOKENIZER =
-  /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
+const PRE_TOKENIZER = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
 
 /**
  * CLIP's text normalisation (without ftfy): HTML-unescape twice, strip, collapse whitespace runs to one space,

@@ -25,7 +25,13 @@ export interface JsonResponse<T> {
 const terminal = new Set(['succeeded', 'failed', 'canceled', 'aborted']);
 
 /** Sends a request with the stack's API key (unless `authorization` is given) and parses a JSON answer. */
-export async function call<T = unknown>(stack: Stack, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
+export async function call<T = unknown>(
+  stack: Stack,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse<T>> {
   const res = await fetch(`${stack.edgeUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${stack.apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -44,7 +50,11 @@ export async function balance(stack: Stack): Promise<number> {
 
 /** A small, quick request for the demo model. */
 export function tinyRequest(input: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { model: 'sd15-tiny-demo', input: { prompt: 'a red fox in the snow', width: 64, height: 64, num_inference_steps: 4, seed: 7, ...input }, ...extra };
+  return {
+    model: 'sd15-tiny-demo',
+    input: { prompt: 'a red fox in the snow', width: 64, height: 64, num_inference_steps: 4, seed: 7, ...input },
+    ...extra,
+  };
 }
 
 /**

@@ -22,7 +22,10 @@ export const RUNNING = 'gpu_backend_running';
 export async function scrapeMetrics(url: string, secret: string): Promise<string | undefined> {
   try {
     // A CPU backend answers only between onnxruntime calls, which take many seconds on a busy machine.
-    const res = await fetch(`${url}/metrics`, { headers: await signInternalRequest(secret, 'GET', '/metrics', ''), signal: AbortSignal.timeout(60_000) });
+    const res = await fetch(`${url}/metrics`, {
+      headers: await signInternalRequest(secret, 'GET', '/metrics', ''),
+      signal: AbortSignal.timeout(60_000),
+    });
     return res.ok ? await res.text() : undefined;
   } catch {
     return undefined;
@@ -50,7 +53,12 @@ export function metricValue(page: string, name: string, labels: Record<string, s
 }
 
 /** One metric of a backend (see {@link metricValue}); undefined when the backend does not answer. */
-export async function backendMetric(backend: { url: string }, secret: string, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+export async function backendMetric(
+  backend: { url: string },
+  secret: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number | undefined> {
   const page = await scrapeMetrics(backend.url, secret);
   return page === undefined ? undefined : metricValue(page, name, labels);
 }
@@ -81,7 +89,8 @@ export class LeaseSampler {
           const held = metricValue(page, LEASES_HELD);
           const capacity = metricValue(page, LEASE_CAPACITY);
           const prev = this.seen.get(b.workerId);
-          if (prev !== undefined && prev.capacity !== capacity) throw new Error(`${b.workerId}: lease capacity changed from ${prev.capacity} to ${capacity}`);
+          if (prev !== undefined && prev.capacity !== capacity)
+            throw new Error(`${b.workerId}: lease capacity changed from ${prev.capacity} to ${capacity}`);
           this.seen.set(b.workerId, { maxHeld: Math.max(prev?.maxHeld ?? 0, held), capacity, scrapes: (prev?.scrapes ?? 0) + 1 });
         }
         // Paces the scrapes (a sampler, not a wait on a condition).

@@ -87,14 +87,20 @@ export function schemaMutations(valid: Record<string, unknown>, count: number, s
   const mutation = fc.oneof(
     fc.constantFrom(...fields).chain((f) => fc.constantFrom(...badValues(f.node)).map((v) => ({ kind: 'bad' as const, f, v }))),
     fc.constantFrom(...fields.filter((f) => f.required)).map((f) => ({ kind: 'missing' as const, f, v: undefined })),
-    fc.constantFrom([], ['input'], ['input', 'deepcache']).map((p) => ({ kind: 'unknown' as const, f: { path: [...p, 'surprise'], node: {}, required: false }, v: 1 })),
+    fc
+      .constantFrom([], ['input'], ['input', 'deepcache'])
+      .map((p) => ({ kind: 'unknown' as const, f: { path: [...p, 'surprise'], node: {}, required: false }, v: 1 })),
   );
   return fc.sample(mutation, { numRuns: count, seed }).map(({ kind, f, v }) => {
     const body = structuredClone(valid);
     // DeepCache settings given as an object so that nested mutations land inside it.
     if (f.path[1] === 'deepcache' && f.path.length > 2) setAt(body, ['input', 'deepcache'], { cache_interval: 3, cache_branch_id: 0 });
     setAt(body, f.path, v, kind === 'missing');
-    return { name: `${kind} ${f.path.join('.')} = ${JSON.stringify(v)?.slice(0, 40)}`, body: JSON.stringify(body), contentType: 'application/json' };
+    return {
+      name: `${kind} ${f.path.join('.')} = ${JSON.stringify(v)?.slice(0, 40)}`,
+      body: JSON.stringify(body),
+      contentType: 'application/json',
+    };
   });
 }
 
@@ -104,7 +110,11 @@ export function handWrittenCases(valid: Record<string, unknown>): HostileCase[] 
   const input = valid.input as Record<string, unknown>;
   const nested = `${'['.repeat(5_000)}1${']'.repeat(5_000)}`;
   return [
-    { name: 'huge body (1 MiB)', body: JSON.stringify({ ...valid, input: { ...input, prompt: 'x'.repeat(1 << 20) } }), contentType: 'application/json' },
+    {
+      name: 'huge body (1 MiB)',
+      body: JSON.stringify({ ...valid, input: { ...input, prompt: 'x'.repeat(1 << 20) } }),
+      contentType: 'application/json',
+    },
     { name: 'deeply nested JSON', body: `{"model":"sd15-tiny-demo","input":${nested}}`, contentType: 'application/json' },
     { name: 'truncated JSON', body: JSON.stringify(valid).slice(0, 30), contentType: 'application/json' },
     { name: 'empty body', body: '', contentType: 'application/json' },

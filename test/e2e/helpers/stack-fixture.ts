@@ -35,7 +35,14 @@ export function useStack(options: Partial<Omit<StackOptions, 'ports' | 'stateDir
       // For the same reason the backend's fleet requests may take 60 s: a heartbeat answered during a stall is read
       // only when the call ends, and a 10 s limit would discard it (the timer fires first) however soon it came.
       const backendEnv = { FLEET_TIMEOUT_MS: '60000', ...options.backendEnv };
-      stack = await startStack({ ...options, edgeVars, backendEnv, ports: await randomStackPorts(), stateDir, log: (source, line) => logs.push(`[${source}] ${line}`) });
+      stack = await startStack({
+        ...options,
+        edgeVars,
+        backendEnv,
+        ports: await randomStackPorts(),
+        stateDir,
+        log: (source, line) => logs.push(`[${source}] ${line}`),
+      });
     } catch (err) {
       process.stderr.write(`${logs.slice(-60).join('\n')}\n`);
       throw err;

@@ -62,7 +62,13 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
       if (options.lfs(p)) {
         const oid = sha256(content);
         const pointer = Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${oid}\nsize ${content.length}\n`);
-        entries.push({ type: 'file', oid: gitOid(pointer), size: content.length, path: p, lfs: { oid, size: content.length, pointerSize: pointer.length } });
+        entries.push({
+          type: 'file',
+          oid: gitOid(pointer),
+          size: content.length,
+          path: p,
+          lfs: { oid, size: content.length, pointerSize: pointer.length },
+        });
       } else {
         entries.push({ type: 'file', oid: gitOid(content), size: content.length, path: p });
       }
@@ -116,7 +122,13 @@ export async function startHubTestServer(options: HubTestServerOptions): Promise
       if (!content) {
         res.writeHead(404, { 'x-error-code': 'EntryNotFound' }).end();
       } else if (options.lfs(repoPath)) {
-        res.writeHead(302, { location: `/lfs-cdn/${sha256(content)}`, 'x-linked-size': content.length, 'x-linked-etag': `"${sha256(content)}"` }).end();
+        res
+          .writeHead(302, {
+            location: `/lfs-cdn/${sha256(content)}`,
+            'x-linked-size': content.length,
+            'x-linked-etag': `"${sha256(content)}"`,
+          })
+          .end();
       } else {
         serveBytes(req, res, repoPath);
       }

@@ -59,7 +59,11 @@ function randomFeeds(unet: ModelProto, batch: number, height: number, width: num
 
 /** Renames every node to n0, n1, … and every intermediate tensor to t0, t1, … (inputs/outputs/weights keep names). */
 function anonymise(model: ModelProto): ModelProto {
-  const keep = new Set([...model.graph.input.map((v) => v.name), ...model.graph.output.map((v) => v.name), ...model.graph.initializer.map((t) => t.name ?? '')]);
+  const keep = new Set([
+    ...model.graph.input.map((v) => v.name),
+    ...model.graph.output.map((v) => v.name),
+    ...model.graph.initializer.map((t) => t.name ?? ''),
+  ]);
   const names = new Map<string, string>();
   const rename = (x: string) => (x === '' || keep.has(x) ? x : (names.get(x) ?? (names.set(x, `t${names.size}`), names.get(x)!)));
   const node = model.graph.node.map((n, i) => ({ ...n, name: `n${i}`, input: n.input.map(rename), output: n.output.map(rename) }));
@@ -95,13 +99,16 @@ export function describeDeepCacheSplit(fixture: string, branchCount: number): vo
       }
       return p;
     };
-    afterAll(async () => { await Promise.all(open.map((s) => s.release())); });
+    afterAll(async () => {
+      await Promise.all(open.map((s) => s.release()));
+    });
 
     const at = (which: 'full' | 'shallow'): Record<string, FixtureTensor> => {
       const feeds: Record<string, FixtureTensor> = {};
       for (const [k, v] of Object.entries(inputs)) {
-        if (k.endsWith('_full') || k.endsWith('_shallow')) { if (k.endsWith(`_${which}`)) feeds[k.slice(0, -which.length - 1)] = v; }
-        else feeds[k] = v;
+        if (k.endsWith('_full') || k.endsWith('_shallow')) {
+          if (k.endsWith(`_${which}`)) feeds[k.slice(0, -which.length - 1)] = v;
+        } else feeds[k] = v;
       }
       return feeds;
     };
@@ -131,20 +138,27 @@ export function describeDeepCacheSplit(fixture: string, branchCount: number): vo
       }
     });
 
-    it('gives every branch\'s cached tensor and the plain output at the full-step inputs', async () => {
+    it("gives every branch's cached tensor and the plain output at the full-step inputs", async () => {
       // One session for all branches: the same promote pass applied once per branch (cheaper than 12 sessions).
       let all = unet;
       for (let b = 0; b < branchCount; b++) {
         const type = split(b).full.graph.output.at(-1)!.type!.tensorType!;
         const shape = (type.shape?.dim ?? []).map((d) => d.dimValue ?? d.dimParam ?? null);
-        all = promoteToOutput(all, split(b).info.cachedTensor, { outputName: `${DEEPCACHE_FEATURE}_${b}`, type: { elemType: type.elemType!, shape } });
+        all = promoteToOutput(all, split(b).info.cachedTensor, {
+          outputName: `${DEEPCACHE_FEATURE}_${b}`,
+          type: { elemType: type.elemType!, shape },
+        });
       }
       const session = await cpuSession(serializeModel(all));
       open.push(session);
       const out = await runFloat32(session, at('full'));
       expectClose(out['out_sample']!, fixtureTensor(json.full_out_sample), 'full out_sample');
       for (const rec of json.branches) {
-        expectClose(out[`${DEEPCACHE_FEATURE}_${rec.cache_branch_id}`]!, fixtureTensor(rec.cached_tensor), `cached tensor of branch ${rec.cache_branch_id}`);
+        expectClose(
+          out[`${DEEPCACHE_FEATURE}_${rec.cache_branch_id}`]!,
+          fixtureTensor(rec.cached_tensor),
+          `cached tensor of branch ${rec.cache_branch_id}`,
+        );
       }
     });
 
@@ -174,7 +188,10 @@ export function describeDeepCacheSplit(fixture: string, branchCount: number): vo
       }
       const b = 0;
       const anonSplit = splitUnetForDeepCache(anon, b);
-      const [full, shallow] = await Promise.all([cpuSession(serializeModel(anonSplit.full)), cpuSession(serializeModel(anonSplit.shallow))]);
+      const [full, shallow] = await Promise.all([
+        cpuSession(serializeModel(anonSplit.full)),
+        cpuSession(serializeModel(anonSplit.shallow)),
+      ]);
       const f = await runFloat32(full, at('full'));
       const s = await runFloat32(shallow, { ...at('shallow'), [DEEPCACHE_FEATURE]: f[DEEPCACHE_FEATURE]! });
       expectClose(s['out_sample']!, fixtureTensor(json.branches[b]!.shallow_out_sample), 'anonymised shallow out_sample');
@@ -190,7 +207,11 @@ export function describeDeepCacheSplit(fixture: string, branchCount: number): vo
     it('keeps shallow(x, t, c, full(x, t, c).feature) == full(x, t, c).out for random inputs, sizes and batches', async () => {
       for (const b of [1, branchCount - 1]) {
         const { full, shallow } = await sessionsFor(b);
-        for (const [batch, h, w] of [[1, 8, 8], [2, 16, 24], [2, 8, 16]] as const) {
+        for (const [batch, h, w] of [
+          [1, 8, 8],
+          [2, 16, 24],
+          [2, 8, 16],
+        ] as const) {
           const feeds = randomFeeds(unet, batch, h, w, b * 100 + h + w + batch);
           const f = await runFloat32(full, feeds);
           const s = await runFloat32(shallow, { ...feeds, [DEEPCACHE_FEATURE]: f[DEEPCACHE_FEATURE]! });
@@ -206,7 +227,9 @@ export function describeDeepCacheSplit(fixture: string, branchCount: number): vo
       let previous = 0;
       for (let b = 0; b < branchCount; b++) {
         const s = split(b);
-        const featureDims = s.info.dims.map((d) => (typeof d === 'number' ? d : d === 'batch_size' ? 1 : 16 / Number(String(d).split('/')[1] ?? 1)));
+        const featureDims = s.info.dims.map((d) =>
+          typeof d === 'number' ? d : d === 'batch_size' ? 1 : 16 / Number(String(d).split('/')[1] ?? 1),
+        );
         const shallowDims: Record<string, readonly number[]> = { ...inputDims, [DEEPCACHE_FEATURE]: featureDims };
         const macs = countMacs(s.shallow, Object.fromEntries(s.shallow.graph.input.map((v) => [v.name, shallowDims[v.name]!]))).total;
         expect(macs).toBeGreaterThan(previous);

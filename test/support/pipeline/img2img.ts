@@ -14,7 +14,12 @@ import { VaeEncoder } from '../../../gpu-backend/src/pipeline/vae-encoder.js';
 export async function load(desc: ModelDirectory, spec: UnetSpec, schedulerConfig: unknown) {
   const c = desc.components;
   if (!c.vaeEncoder || !c.vaeDecoder) throw new Error(`${desc.dir} has no VAE encoder and decoder`);
-  const { unet } = await loadUnetWithDeepCache({ unetPath: c.unet.model, fingerprint: desc.unetFingerprint.key, providers: ['cpu'], branches: [0] });
+  const { unet } = await loadUnetWithDeepCache({
+    unetPath: c.unet.model,
+    fingerprint: desc.unetFingerprint.key,
+    providers: ['cpu'],
+    branches: [0],
+  });
   const encoder = await VaeEncoder.create({ source: c.vaeEncoder.model, providers: ['cpu'], scalingFactor: desc.vaeScalingFactor });
   const decoder = await VaeDecoder.create({ source: c.vaeDecoder.model, providers: ['cpu'], scalingFactor: desc.vaeScalingFactor });
   const rng = new PhiloxNoiseSource(21);

@@ -116,7 +116,10 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         // A connection reset on a loaded machine is retried like a wrong answer.
-        const body = (await request('GET', '/health-check').then((res) => res.json(), (err: unknown) => ({ status: `unreachable (${String(err)})` }))) as { status: string };
+        const body = (await request('GET', '/health-check').then(
+          (res) => res.json(),
+          (err: unknown) => ({ status: `unreachable (${String(err)})` }),
+        )) as { status: string };
         if (body.status === status) return;
         if (Date.now() > deadline) throw new Error(`health stayed ${body.status}, wanted ${status}`);
         await new Promise((r) => setTimeout(r, 20));
@@ -160,7 +163,12 @@ export function tinyInput(over: Partial<ResolvedInput> = {}): ResolvedInput {
 }
 
 /** A job for the harness's receiver and bucket prefix. */
-export function jobFor(h: Pick<Harness, 'receiver'>, id: string, input: Partial<ResolvedInput> = {}, over: Partial<BackendJob> = {}): BackendJob {
+export function jobFor(
+  h: Pick<Harness, 'receiver'>,
+  id: string,
+  input: Partial<ResolvedInput> = {},
+  over: Partial<BackendJob> = {},
+): BackendJob {
   return {
     id,
     model: TEST_MODEL,

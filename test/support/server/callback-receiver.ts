@@ -64,7 +64,8 @@ export async function startCallbackReceiver(secret: string): Promise<CallbackRec
       for (;;) {
         const hit = events.find(pred);
         if (hit) return hit;
-        if (Date.now() > deadline) throw new Error(`no matching callback event within ${timeoutMs} ms (got ${events.map((e) => e.type).join(', ')})`);
+        if (Date.now() > deadline)
+          throw new Error(`no matching callback event within ${timeoutMs} ms (got ${events.map((e) => e.type).join(', ')})`);
         await new Promise<void>((resolve) => {
           waiters.push(resolve);
           setTimeout(resolve, 50);

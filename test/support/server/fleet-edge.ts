@@ -147,7 +147,15 @@ export async function startFleetEdge(options: FleetEdgeOptions): Promise<FleetEd
       e.attempts += 1;
       e.action = 'continue';
       const now = Date.now();
-      e.lease = { predictionId: e.job.id, attempt: e.attempts, model: e.job.model, workerId: request.worker_id, grantedAt: now, expiresAt: now + ttlMs, end: undefined };
+      e.lease = {
+        predictionId: e.job.id,
+        attempt: e.attempts,
+        model: e.job.model,
+        workerId: request.worker_id,
+        grantedAt: now,
+        expiresAt: now + ttlMs,
+        end: undefined,
+      };
       leases.push(e.lease);
       jobs.push({ job: { ...e.job, attempt: e.attempts }, lease_expires_at: new Date(e.lease.expiresAt).toISOString() });
     }
@@ -184,7 +192,12 @@ export async function startFleetEdge(options: FleetEdgeOptions): Promise<FleetEd
         }
         if (e.action === 'continue') {
           current.expiresAt = now + ttlMs;
-          return { prediction_id: held.prediction_id, attempt: held.attempt, action: 'continue' as const, expires_at: new Date(current.expiresAt).toISOString() };
+          return {
+            prediction_id: held.prediction_id,
+            attempt: held.attempt,
+            action: 'continue' as const,
+            expires_at: new Date(current.expiresAt).toISOString(),
+          };
         }
         current.end = 'stopped';
         return { prediction_id: held.prediction_id, attempt: held.attempt, action: e.action, expires_at: null };
@@ -197,7 +210,8 @@ export async function startFleetEdge(options: FleetEdgeOptions): Promise<FleetEd
     for (const ref of request.leases) {
       const e = entries.get(ref.prediction_id);
       const current = e?.lease;
-      if (!e || !current || current.attempt !== ref.attempt || current.workerId !== request.worker_id || current.end !== undefined) continue;
+      if (!e || !current || current.attempt !== ref.attempt || current.workerId !== request.worker_id || current.end !== undefined)
+        continue;
       current.end = 'released';
       queue.unshift(e);
       released += 1;
@@ -218,7 +232,8 @@ export async function startFleetEdge(options: FleetEdgeOptions): Promise<FleetEd
     return BacklogReport.parse({ models, queued: all.reduce((n, m) => n + m.queued, 0), leased: all.reduce((n, m) => n + m.leased, 0) });
   };
 
-  const endpointOf = (pathname: string) => (Object.entries(FLEET_PATHS) as Array<[keyof typeof FLEET_PATHS, string]>).find(([, p]) => p === pathname)?.[0];
+  const endpointOf = (pathname: string) =>
+    (Object.entries(FLEET_PATHS) as Array<[keyof typeof FLEET_PATHS, string]>).find(([, p]) => p === pathname)?.[0];
 
   const send = (res: http.ServerResponse, status: number, body: unknown, contentType = 'application/json') => {
     res.writeHead(status, { 'content-type': contentType }).end(JSON.stringify(body));
@@ -282,13 +297,14 @@ export async function startFleetEdge(options: FleetEdgeOptions): Promise<FleetEd
       });
     });
   });
-  const listen = () => new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
   const stopListening = () =>
     new Promise<void>((resolve) => {
       wakePollers();

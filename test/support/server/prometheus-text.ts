@@ -113,7 +113,8 @@ function checkHistogram(name: string, fam: Family): void {
   }
   for (const [key, { buckets, count }] of series) {
     for (let i = 1; i < buckets.length; i++) {
-      if (buckets[i]![0] <= buckets[i - 1]![0] || buckets[i]![1] < buckets[i - 1]![1]) throw new Error(`${name}${key}: buckets not cumulative`);
+      if (buckets[i]![0] <= buckets[i - 1]![0] || buckets[i]![1] < buckets[i - 1]![1])
+        throw new Error(`${name}${key}: buckets not cumulative`);
     }
     const inf = buckets.at(-1);
     if (!inf || inf[0] !== Infinity || inf[1] !== count) throw new Error(`${name}${key}: +Inf bucket must equal _count`);

@@ -14,8 +14,13 @@ describe('apiKeyAuth', () => {
     await env.DB.prepare("INSERT INTO accounts (id, name, created_at) VALUES ('acct_mw0000000000000', 'mw', ?)").bind(now).run();
     live = await newApiKey();
     revoked = await newApiKey();
-    for (const [k, revokedAt] of [[live, null], [revoked, now]] as const) {
-      await env.DB.prepare("INSERT INTO api_keys (id, account_id, name, key_hash, created_at, revoked_at) VALUES (?, 'acct_mw0000000000000', 'k', ?, ?, ?)")
+    for (const [k, revokedAt] of [
+      [live, null],
+      [revoked, now],
+    ] as const) {
+      await env.DB.prepare(
+        "INSERT INTO api_keys (id, account_id, name, key_hash, created_at, revoked_at) VALUES (?, 'acct_mw0000000000000', 'k', ?, ?, ?)",
+      )
         .bind(k.id, k.hash, now, revokedAt)
         .run();
     }

@@ -31,9 +31,14 @@ export const apiKeyAuth = (options: ApiKeyAuthOptions = {}): MiddlewareHandler<A
     if (!match?.[1]) throw refuse('Authorization header must be "Bearer <api key>"');
     const key = match[1];
     const keyId = keyIdOf(key);
-    const row = keyId === null ? null : await c.env.DB.prepare('SELECT account_id, key_hash, revoked_at FROM api_keys WHERE id = ?').bind(keyId).first<KeyRow>();
+    const row =
+      keyId === null
+        ? null
+        : await c.env.DB.prepare('SELECT account_id, key_hash, revoked_at FROM api_keys WHERE id = ?').bind(keyId).first<KeyRow>();
     // Hash even when the key is unknown so that timing does not reveal which key ids exist.
-    const ok = row ? await keyMatches(key, row.key_hash) : (await sha256Hex(key), false);
+    let ok = false;
+    if (row) ok = await keyMatches(key, row.key_hash);
+    else await sha256Hex(key);
     if (!row || !ok || keyId === null) throw refuse('Invalid API key');
     if (row.revoked_at !== null) throw refuse('This API key has been revoked');
     c.set('caller', { accountId: row.account_id, keyId });

@@ -19,7 +19,9 @@ export const clientRateLimit = (): MiddlewareHandler<AppEnv> =>
     if (address !== undefined) {
       const { success } = await c.env.CLIENT_RATE_LIMITER.limit({ key: address });
       if (!success) {
-        throw new ApiError(429, 'rate-limited', 'Too many requests from this address; retry later', { headers: { 'retry-after': String(CLIENT_LIMIT_PERIOD_S) } });
+        throw new ApiError(429, 'rate-limited', 'Too many requests from this address; retry later', {
+          headers: { 'retry-after': String(CLIENT_LIMIT_PERIOD_S) },
+        });
       }
     }
     await next();

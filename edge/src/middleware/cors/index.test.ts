@@ -7,10 +7,18 @@ describe('corsFromConfig', () => {
   const app = appWith(corsFromConfig());
 
   it('answers a preflight from an allowed origin', async () => {
-    const res = await app.request('/v1/predictions', {
-      method: 'OPTIONS',
-      headers: { origin: 'https://playground.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
-    }, env);
+    const res = await app.request(
+      '/v1/predictions',
+      {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://playground.test',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization, content-type',
+        },
+      },
+      env,
+    );
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://playground.test');
     expect(res.headers.get('access-control-allow-headers')).toContain('authorization');

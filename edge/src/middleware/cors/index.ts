@@ -23,7 +23,15 @@ export const corsFromConfig = (options: CorsFromConfigOptions = {}): MiddlewareH
     },
     allowMethods: ['GET', 'POST', 'OPTIONS'],
     allowHeaders: ['authorization', 'content-type', 'prefer', 'cancel-after', 'idempotency-key', 'x-request-id'],
-    exposeHeaders: ['x-request-id', 'location', 'retry-after', 'preference-applied', 'idempotent-replayed', 'ratelimit', 'ratelimit-policy'],
+    exposeHeaders: [
+      'x-request-id',
+      'location',
+      'retry-after',
+      'preference-applied',
+      'idempotent-replayed',
+      'ratelimit',
+      'ratelimit-policy',
+    ],
     maxAge: 600,
   });
   return async function corsFromConfig(c, next) {

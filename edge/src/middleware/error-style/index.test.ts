@@ -13,7 +13,9 @@ describe('errorStyle', () => {
     const res = await appWith(errorStyle('openai'), deny).request('/x', {}, env);
     expect(res.status).toBe(422);
     expect(res.headers.get('content-type')).toBe('application/json');
-    expect(await res.json()).toEqual({ error: { message: 'bad: /size must look like 512x512', type: 'invalid_request_error', param: 'size', code: 'validation-failed' } });
+    expect(await res.json()).toEqual({
+      error: { message: 'bad: /size must look like 512x512', type: 'invalid_request_error', param: 'size', code: 'validation-failed' },
+    });
   });
 
   it('renders problem+json when set to problem', async () => {

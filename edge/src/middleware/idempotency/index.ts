@@ -60,12 +60,19 @@ export const idempotency = (options: IdempotencyOptions = {}): MiddlewareHandler
       throw new ApiError(422, 'idempotency-key-mismatch', 'This Idempotency-Key was used with a different request (method, path or body)');
     }
     if (claim.kind === 'in-flight') {
-      throw new ApiError(409, 'idempotency-key-in-use', 'A request with this Idempotency-Key is still being processed; retry shortly', { headers: { 'retry-after': '1' } });
+      throw new ApiError(409, 'idempotency-key-in-use', 'A request with this Idempotency-Key is still being processed; retry shortly', {
+        headers: { 'retry-after': '1' },
+      });
     }
     if (claim.kind === 'not-replayable') {
-      throw new ApiError(409, 'conflict', `The request with this Idempotency-Key already succeeded (${claim.status}), but its response was too large to store for replay; read the result from the API instead`, {
-        headers: claim.headers.location === undefined ? {} : { location: claim.headers.location },
-      });
+      throw new ApiError(
+        409,
+        'conflict',
+        `The request with this Idempotency-Key already succeeded (${claim.status}), but its response was too large to store for replay; read the result from the API instead`,
+        {
+          headers: claim.headers.location === undefined ? {} : { location: claim.headers.location },
+        },
+      );
     }
     if (claim.kind === 'replay') {
       const headers = new Headers(claim.response.headers);

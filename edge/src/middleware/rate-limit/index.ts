@@ -36,9 +36,14 @@ export const rateLimit = (options: RateLimitOptions = {}): MiddlewareHandler<App
     const hit = await meterOf(c.env, accountId).hit({ accountId, keyId });
     const headers = rateLimitHeaders(policy, hit);
     if (!hit.allowed) {
-      throw new ApiError(429, 'rate-limited', `This API key is limited to ${hit.limit} requests per ${hit.windowSeconds} s; retry in ${hit.resetSeconds} s`, {
-        headers: { ...headers, 'retry-after': String(hit.resetSeconds) },
-      });
+      throw new ApiError(
+        429,
+        'rate-limited',
+        `This API key is limited to ${hit.limit} requests per ${hit.windowSeconds} s; retry in ${hit.resetSeconds} s`,
+        {
+          headers: { ...headers, 'retry-after': String(hit.resetSeconds) },
+        },
+      );
     }
     await next();
     // A response with immutable headers (e.g. streamed from a Durable Object) is re-wrapped first.

@@ -50,8 +50,24 @@ export const generate: Command = {
     const { values: v } = parseOptions(
       argv,
       {
-        model: str, prompt: str, 'negative-prompt': str, steps: str, scheduler: str, guidance: str, seed: str, width: str, height: str,
-        'cache-interval': str, 'cache-branch': str, 'no-deepcache': bool, nonuniform: bool, center: str, power: str, provider: str, quality: str, out: str,
+        model: str,
+        prompt: str,
+        'negative-prompt': str,
+        steps: str,
+        scheduler: str,
+        guidance: str,
+        seed: str,
+        width: str,
+        height: str,
+        'cache-interval': str,
+        'cache-branch': str,
+        'no-deepcache': bool,
+        nonuniform: bool,
+        center: str,
+        power: str,
+        provider: str,
+        quality: str,
+        out: str,
       },
       Options,
     );
@@ -123,7 +139,11 @@ export const generate: Command = {
         unet_shallow_steps: result.unetShallowSteps,
         timings_ms: Object.fromEntries(Object.entries(timings).map(([k, ms]) => [k, Math.round(ms * 10) / 10])),
       };
-      const text = `wrote ${json.out} (${image.width}×${image.height}, seed ${input.seed}); U-Net ${result.unetFullSteps} full + ${result.unetShallowSteps} shallow steps; ${Object.entries(json.timings_ms).map(([k, ms]) => `${k} ${ms} ms`).join(', ')}`;
+      const text = `wrote ${json.out} (${image.width}×${image.height}, seed ${input.seed}); U-Net ${result.unetFullSteps} full + ${result.unetShallowSteps} shallow steps; ${Object.entries(
+        json.timings_ms,
+      )
+        .map(([k, ms]) => `${k} ${ms} ms`)
+        .join(', ')}`;
       return { json, text };
     } finally {
       await pipeline.dispose();

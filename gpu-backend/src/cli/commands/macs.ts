@@ -27,11 +27,20 @@ export const macs: Command = {
   async run(argv) {
     const { values } = parseOptions(
       argv,
-      { unet: { type: 'string' }, arch: { type: 'string' }, scale: { type: 'string' }, height: { type: 'string' }, width: { type: 'string' }, batch: { type: 'string' } },
+      {
+        unet: { type: 'string' },
+        arch: { type: 'string' },
+        scale: { type: 'string' },
+        height: { type: 'string' },
+        width: { type: 'string' },
+        batch: { type: 'string' },
+      },
       Options,
     );
     if (!values.unet === !values.arch) throw new UsageError('give either --unet or --arch');
-    const unet = values.unet ? loadModel(values.unet, { externalData: 'lazy' }) : buildUnet(values.arch!, values.scale, { weights: 'shapes-only' });
+    const unet = values.unet
+      ? loadModel(values.unet, { externalData: 'lazy' })
+      : buildUnet(values.arch!, values.scale, { weights: 'shapes-only' });
     const dims = unetInputDims(unet, values.height, values.width, values.batch);
     const branches = deepcacheCeiling(unet, dims);
     const full = branches[0]!.full;
@@ -46,8 +55,14 @@ export const macs: Command = {
       height: values.height,
       width: values.width,
     };
-    const rows = branches.map((x) => `  branch ${String(x.branch).padStart(2)}: ${g(x.shallow.paper, b).toFixed(2)} GMACs (+${g(x.shallow.attention, b).toFixed(2)} attention)`);
-    const text = [`full: ${json.full_gmacs} GMACs (conv ${json.full_conv_gmacs} + linear ${json.full_linear_gmacs}; +${json.full_attention_gmacs} attention)`, ...rows].join('\n');
+    const rows = branches.map(
+      (x) =>
+        `  branch ${String(x.branch).padStart(2)}: ${g(x.shallow.paper, b).toFixed(2)} GMACs (+${g(x.shallow.attention, b).toFixed(2)} attention)`,
+    );
+    const text = [
+      `full: ${json.full_gmacs} GMACs (conv ${json.full_conv_gmacs} + linear ${json.full_linear_gmacs}; +${json.full_attention_gmacs} attention)`,
+      ...rows,
+    ].join('\n');
     return { json, text };
   },
 };

@@ -14,11 +14,24 @@ const Options = z.strictObject({
 export const makeModel: Command = {
   usage: 'make-model --arch sd15|sd21|sdxl --scale tiny|full [--fp16] [--seed 0] --out <dir>',
   async run(argv, ctx) {
-    const { values } = parseOptions(argv, { arch: { type: 'string' }, scale: { type: 'string' }, fp16: { type: 'boolean' }, seed: { type: 'string' }, out: { type: 'string' } }, Options);
+    const { values } = parseOptions(
+      argv,
+      { arch: { type: 'string' }, scale: { type: 'string' }, fp16: { type: 'boolean' }, seed: { type: 'string' }, out: { type: 'string' } },
+      Options,
+    );
     const t0 = performance.now();
     if (values.scale === 'full') ctx.progress(`building a full-size ${values.arch} model directory (minutes, several GB)…`);
-    const result = await makeModelDirectory({ arch: values.arch, scale: values.scale, fp16: values.fp16, seed: values.seed, out: values.out });
+    const result = await makeModelDirectory({
+      arch: values.arch,
+      scale: values.scale,
+      fp16: values.fp16,
+      seed: values.seed,
+      out: values.out,
+    });
     const seconds = (performance.now() - t0) / 1000;
-    return { json: { dir: result.dir, files: result.files, seconds }, text: `wrote ${result.dir} (${result.files.length} files) in ${seconds.toFixed(1)} s` };
+    return {
+      json: { dir: result.dir, files: result.files, seconds },
+      text: `wrote ${result.dir} (${result.files.length} files) in ${seconds.toFixed(1)} s`,
+    };
   },
 };

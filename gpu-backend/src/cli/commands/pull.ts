@@ -19,7 +19,11 @@ function defaultModelCache(): string {
 export const pull: Command = {
   usage: 'pull <repo id> [--revision <rev>] [--cache <dir>] [--hub-url <url>]   (token from HF_TOKEN)',
   async run(argv, ctx) {
-    const { values, positionals } = parseOptions(argv, { revision: { type: 'string' }, cache: { type: 'string' }, 'hub-url': { type: 'string' } }, Options);
+    const { values, positionals } = parseOptions(
+      argv,
+      { revision: { type: 'string' }, cache: { type: 'string' }, 'hub-url': { type: 'string' } },
+      Options,
+    );
     if (positionals.length !== 1) throw new UsageError('give exactly one repository id, e.g. owner/name');
     let lastReport = 0;
     const result = await pullModel({
@@ -37,6 +41,9 @@ export const pull: Command = {
     });
     const counts = { downloaded: 0, resumed: 0, skipped: 0 };
     for (const f of result.files) counts[f.action]++;
-    return { json: { dir: result.dir, files: result.files.length, ...counts }, text: `model directory: ${result.dir} (${result.files.length} files: ${JSON.stringify(counts)})` };
+    return {
+      json: { dir: result.dir, files: result.files.length, ...counts },
+      text: `model directory: ${result.dir} (${result.files.length} files: ${JSON.stringify(counts)})`,
+    };
   },
 };

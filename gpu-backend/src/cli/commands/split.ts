@@ -42,7 +42,21 @@ export const split: Command = {
     }
     saveModel(full, path.join(out, 'full.onnx'));
     saveModel(shallow, path.join(out, 'shallow.onnx'));
-    const json = { branch: info.branch, branch_count: info.branchCount, concat_node: info.concatNode, cached_tensor: info.cachedTensor, found_by: info.foundBy, full_nodes: info.fullNodeCount, shallow_nodes: info.shallowNodeCount, shallow_inputs: info.shallowInputs, weights, out };
-    return { json, text: `branch ${info.branch} of 0–${info.branchCount - 1}: cached ${info.cachedTensor} at ${info.concatNode}\nwrote ${out}/full.onnx (${info.fullNodeCount} nodes) and shallow.onnx (${info.shallowNodeCount} nodes)` };
+    const json = {
+      branch: info.branch,
+      branch_count: info.branchCount,
+      concat_node: info.concatNode,
+      cached_tensor: info.cachedTensor,
+      found_by: info.foundBy,
+      full_nodes: info.fullNodeCount,
+      shallow_nodes: info.shallowNodeCount,
+      shallow_inputs: info.shallowInputs,
+      weights,
+      out,
+    };
+    return {
+      json,
+      text: `branch ${info.branch} of 0–${info.branchCount - 1}: cached ${info.cachedTensor} at ${info.concatNode}\nwrote ${out}/full.onnx (${info.fullNodeCount} nodes) and shallow.onnx (${info.shallowNodeCount} nodes)`,
+    };
   },
 };

@@ -42,15 +42,51 @@ function foldBroadcast(ins: readonly TensorInfo[], dtype: number, fold: Fold): T
 }
 
 const unaryFolds: Record<string, (x: number, integer: boolean) => number> = {
-  Identity: (x) => x, Neg: (x) => -x, Abs: (x) => Math.abs(x), Floor: (x) => Math.floor(x), Ceil: (x) => Math.ceil(x),
-  Sqrt: (x) => Math.sqrt(x), Reciprocal: (x) => 1 / x, Round: (x) => Math.round(x), Not: (x) => Number(!x),
-  Relu: (x) => Math.max(0, x), Exp: (x) => Math.exp(x), Log: (x) => Math.log(x),
+  Identity: (x) => x,
+  Neg: (x) => -x,
+  Abs: (x) => Math.abs(x),
+  Floor: (x) => Math.floor(x),
+  Ceil: (x) => Math.ceil(x),
+  Sqrt: (x) => Math.sqrt(x),
+  Reciprocal: (x) => 1 / x,
+  Round: (x) => Math.round(x),
+  Not: (x) => Number(!x),
+  Relu: (x) => Math.max(0, x),
+  Exp: (x) => Math.exp(x),
+  Log: (x) => Math.log(x),
 };
 
 const unaryNoFold = [
-  'Sigmoid', 'Erf', 'Sin', 'Cos', 'Tanh', 'Softmax', 'LogSoftmax', 'Gelu', 'FastGelu', 'LeakyRelu', 'Elu', 'Softplus',
-  'HardSigmoid', 'HardSwish', 'Mish', 'Clip', 'Trilu', 'CumSum', 'InstanceNormalization', 'BatchNormalization',
-  'GroupNormalization', 'QuickGelu', 'BiasGelu', 'Celu', 'Selu', 'Sign', 'Tan', 'Atan', 'Asin', 'Acos',
+  'Sigmoid',
+  'Erf',
+  'Sin',
+  'Cos',
+  'Tanh',
+  'Softmax',
+  'LogSoftmax',
+  'Gelu',
+  'FastGelu',
+  'LeakyRelu',
+  'Elu',
+  'Softplus',
+  'HardSigmoid',
+  'HardSwish',
+  'Mish',
+  'Clip',
+  'Trilu',
+  'CumSum',
+  'InstanceNormalization',
+  'BatchNormalization',
+  'GroupNormalization',
+  'QuickGelu',
+  'BiasGelu',
+  'Celu',
+  'Selu',
+  'Sign',
+  'Tan',
+  'Atan',
+  'Asin',
+  'Acos',
 ];
 
 function unary(fold?: (x: number, integer: boolean) => number): ShapeRule {
@@ -76,7 +112,9 @@ for (const [op, fold] of Object.entries(comparisons)) {
 for (const [op, fold] of Object.entries(unaryFolds)) elementwiseRules[op] = unary(fold);
 for (const op of unaryNoFold) elementwiseRules[op] = unary();
 elementwiseRules['IsNaN'] = (node, ins) => [{ dtype: DataType.BOOL, dims: need(node, ins, 0).dims }];
-elementwiseRules['PRelu'] = (node, ins) => [{ dtype: need(node, ins, 0).dtype, dims: broadcastDims(need(node, ins, 0).dims, need(node, ins, 1).dims) }];
+elementwiseRules['PRelu'] = (node, ins) => [
+  { dtype: need(node, ins, 0).dtype, dims: broadcastDims(need(node, ins, 0).dims, need(node, ins, 1).dims) },
+];
 elementwiseRules['Dropout'] = (node, ins) => {
   const x = need(node, ins, 0);
   return [x, { dtype: DataType.BOOL, dims: x.dims }];
@@ -86,14 +124,24 @@ elementwiseRules['LayerNormalization'] = (node, ins) => {
   const axis = intAttr(node, 'axis', -1);
   const a = axis < 0 ? axis + x.dims.length : axis;
   const stat = x.dims.map((d, i) => (i < a ? d : 1));
-  return [{ dtype: x.dtype, dims: x.dims }, { dtype: DataType.FLOAT, dims: stat }, { dtype: DataType.FLOAT, dims: stat }];
+  return [
+    { dtype: x.dtype, dims: x.dims },
+    { dtype: DataType.FLOAT, dims: stat },
+    { dtype: DataType.FLOAT, dims: stat },
+  ];
 };
 elementwiseRules['Where'] = (node, ins) => {
   const [c, a, b] = [need(node, ins, 0), need(node, ins, 1), need(node, ins, 2)];
   const dims = broadcastDims(c.dims, a.dims, b.dims);
   if (!c.value || !a.value || !b.value || numel(dims) > 4096) return [{ dtype: a.dtype, dims }];
   const [cv, av, bv] = [c, a, b].map((t) => broadcastValue(t.value!, t.dims, dims));
-  return [withValue(a.dtype, dims, cv!.map((v, i) => (v ? av![i]! : bv![i]!)))];
+  return [
+    withValue(
+      a.dtype,
+      dims,
+      cv!.map((v, i) => (v ? av![i]! : bv![i]!)),
+    ),
+  ];
 };
 elementwiseRules['Cast'] = (node, ins) => {
   const x = need(node, ins, 0);

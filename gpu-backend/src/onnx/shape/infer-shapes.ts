@@ -60,13 +60,24 @@ const memo = new WeakMap<ModelProto, Map<string, Map<string, TensorInfo> | Error
  * {@link inferShapes} memoised per model object and arguments (models are treated as immutable values).
  * Callers must not mutate the returned map.
  */
-export function inferShapesCached(model: ModelProto, inputDims: InputDims, options: InferShapesOptions = {}): ReadonlyMap<string, TensorInfo> {
+export function inferShapesCached(
+  model: ModelProto,
+  inputDims: InputDims,
+  options: InferShapesOptions = {},
+): ReadonlyMap<string, TensorInfo> {
   const key = JSON.stringify([inputDims, options.unknownOps ?? 'throw']);
   let perModel = memo.get(model);
-  if (!perModel) { perModel = new Map(); memo.set(model, perModel); }
+  if (!perModel) {
+    perModel = new Map();
+    memo.set(model, perModel);
+  }
   let hit = perModel.get(key);
   if (!hit) {
-    try { hit = inferShapes(model, inputDims, options); } catch (e) { hit = e as Error; }
+    try {
+      hit = inferShapes(model, inputDims, options);
+    } catch (e) {
+      hit = e as Error;
+    }
     perModel.set(key, hit);
   }
   if (hit instanceof Error) throw hit;
@@ -87,7 +98,10 @@ export function inferShapes(model: ModelProto, inputDims: InputDims, options: In
   for (const v of g.input) {
     const tt = v.type?.tensorType;
     const given = inputDims[v.name];
-    if (given) { known.set(v.name, { dtype: tt?.elemType ?? 0, dims: [...given] }); continue; }
+    if (given) {
+      known.set(v.name, { dtype: tt?.elemType ?? 0, dims: [...given] });
+      continue;
+    }
     if (known.has(v.name)) continue;
     const dims = tt?.shape?.dim?.map((d) => d.dimValue);
     if (!dims || dims.some((d) => d === undefined)) throw new Error(`inferShapes: no dims given for input ${v.name}`);
@@ -111,7 +125,9 @@ export function inferShapes(model: ModelProto, inputDims: InputDims, options: In
     } catch (e) {
       throw new Error(`inferShapes: ${node.opType} node ${node.name ?? i}: ${(e as Error).message}`, { cause: e });
     }
-    node.output.forEach((name, k) => { if (name !== '' && outs[k]) known.set(name, outs[k]!); });
+    node.output.forEach((name, k) => {
+      if (name !== '' && outs[k]) known.set(name, outs[k]!);
+    });
   }
   return known;
 }

@@ -28,7 +28,8 @@ function windowOut(node: NodeProto, spatial: readonly number[], kernel: readonly
 export function matmulDims(a: readonly number[], b: readonly number[]): number[] {
   const a2 = a.length === 1 ? [1, a[0]!] : a;
   const b2 = b.length === 1 ? [b[0]!, 1] : b;
-  const k1 = a2[a2.length - 1]!, k2 = b2[b2.length - 2]!;
+  const k1 = a2[a2.length - 1]!,
+    k2 = b2[b2.length - 2]!;
   if (k1 !== k2) throw new RangeError(`MatMul [${a.join(',')}] × [${b.join(',')}]: inner dims differ`);
   const batch = broadcastDims(a2.slice(0, -2), b2.slice(0, -2));
   const out = [...batch, a2[a2.length - 2]!, b2[b2.length - 1]!];
@@ -59,8 +60,14 @@ function resizeRule(node: NodeProto, ins: RuleInputs): TensorInfo {
   const scales = ins[scalesIdx] && (ins[scalesIdx]!.dims[0] ?? 0) > 0 ? needValue(node, ins, scalesIdx) : undefined;
   const axes = intsAttr(node, 'axes')?.map((a) => normAxis(a, x.dims.length)) ?? x.dims.map((_, i) => i);
   const dims = [...x.dims];
-  if (sizes && sizes.length > 0) axes.forEach((a, k) => { dims[a] = sizes[k]!; });
-  else if (scales) axes.forEach((a, k) => { dims[a] = Math.floor(x.dims[a]! * scales[k]!); });
+  if (sizes && sizes.length > 0)
+    axes.forEach((a, k) => {
+      dims[a] = sizes[k]!;
+    });
+  else if (scales)
+    axes.forEach((a, k) => {
+      dims[a] = Math.floor(x.dims[a]! * scales[k]!);
+    });
   else throw new Error(`${node.opType} ${node.name ?? ''}: neither sizes nor scales are known constants`);
   return { dtype: x.dtype, dims };
 }
@@ -72,9 +79,16 @@ function einsumRule(node: NodeProto, ins: RuleInputs): TensorInfo {
   const sizes = new Map<string, number>();
   terms.forEach((term, i) => {
     if (term.includes('.')) throw new Error(`Einsum ${node.name ?? ''}: ellipsis not supported`);
-    [...term].forEach((c, j) => sizes.set(c, Math.max(sizes.get(c) ?? 1, need(node, ins, i).dims[j]!)));
+    [...term].forEach((c, j) => {
+      sizes.set(c, Math.max(sizes.get(c) ?? 1, need(node, ins, i).dims[j]!));
+    });
   });
-  const out = rhs ?? [...sizes.keys()].filter((c) => terms.join('').split(c).length === 2).sort().join('');
+  const out =
+    rhs ??
+    [...sizes.keys()]
+      .filter((c) => terms.join('').split(c).length === 2)
+      .sort()
+      .join('');
   return { dtype: need(node, ins, 0).dtype, dims: [...out].map((c) => sizes.get(c)!) };
 }
 
@@ -96,7 +110,8 @@ export const nnRules: Record<string, ShapeRule> = {
     const dil = intsAttr(node, 'dilations') ?? new Array<number>(n).fill(1);
     const pads = intsAttr(node, 'pads') ?? new Array<number>(2 * n).fill(0);
     const outPad = intsAttr(node, 'output_padding') ?? new Array<number>(n).fill(0);
-    const out = given ?? spatial.map((d, i) => strides[i]! * (d - 1) + outPad[i]! + (kernel[i]! - 1) * dil[i]! + 1 - pads[i]! - pads[i + n]!);
+    const out =
+      given ?? spatial.map((d, i) => strides[i]! * (d - 1) + outPad[i]! + (kernel[i]! - 1) * dil[i]! + 1 - pads[i]! - pads[i + n]!);
     return [{ dtype: x.dtype, dims: [x.dims[0]!, w.dims[1]! * group, ...out] }];
   },
   MaxPool: (node, ins) => {

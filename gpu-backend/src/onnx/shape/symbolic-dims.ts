@@ -27,7 +27,7 @@ export function probeInputDims(model: ModelProto, values: Readonly<Record<string
   for (const v of model.graph.input) {
     if (init.has(v.name)) continue;
     const dims = v.type?.tensorType?.shape?.dim ?? [];
-    out[v.name] = dims.map((d) => d.dimValue ?? (d.dimParam ? values[d.dimParam] ?? BASE : BASE));
+    out[v.name] = dims.map((d) => d.dimValue ?? (d.dimParam ? (values[d.dimParam] ?? BASE) : BASE));
   }
   return out;
 }
@@ -56,7 +56,7 @@ export function inferSymbolicDims(model: ModelProto, tensor: string, options: In
   params.forEach((p, i) => {
     for (let j = i; j < params.length; j++) {
       const values: Record<string, number> = { [p]: PROBE, [params[j]!]: PROBE };
-      let moved;
+      let moved: ReturnType<ReturnType<typeof inferShapesCached>['get']>;
       try {
         moved = inferShapesCached(model, probeInputDims(model, values), options).get(tensor);
       } catch {
@@ -64,7 +64,10 @@ export function inferSymbolicDims(model: ModelProto, tensor: string, options: In
       }
       if (!moved) continue;
       moved.dims.forEach((d2, k) => {
-        if (d2 !== base.dims[k] && !labelled.has(k)) { labelled.add(k); out[k] = label(p, base.dims[k]!, d2); }
+        if (d2 !== base.dims[k] && !labelled.has(k)) {
+          labelled.add(k);
+          out[k] = label(p, base.dims[k]!, d2);
+        }
       });
       break;
     }

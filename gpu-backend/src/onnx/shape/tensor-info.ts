@@ -90,9 +90,13 @@ export function broadcastValue(value: readonly number[], dims: readonly number[]
   const offset = out.length - dims.length;
   const strides: number[] = new Array<number>(dims.length).fill(0);
   let s = 1;
-  for (let i = dims.length - 1; i >= 0; i--) { strides[i] = dims[i] === 1 ? 0 : s; s *= dims[i]!; }
+  for (let i = dims.length - 1; i >= 0; i--) {
+    strides[i] = dims[i] === 1 ? 0 : s;
+    s *= dims[i]!;
+  }
   for (let flat = 0; flat < total; flat++) {
-    let rem = flat, src = 0;
+    let rem = flat,
+      src = 0;
     for (let i = out.length - 1; i >= 0; i--) {
       const coord = rem % out[i]!;
       rem = Math.floor(rem / out[i]!);
@@ -105,8 +109,15 @@ export function broadcastValue(value: readonly number[], dims: readonly number[]
 }
 
 const integerTypes = new Set<number>([
-  DataType.INT8, DataType.INT16, DataType.INT32, DataType.INT64, DataType.UINT8, DataType.UINT16, DataType.UINT32,
-  DataType.UINT64, DataType.BOOL,
+  DataType.INT8,
+  DataType.INT16,
+  DataType.INT32,
+  DataType.INT64,
+  DataType.UINT8,
+  DataType.UINT16,
+  DataType.UINT32,
+  DataType.UINT64,
+  DataType.BOOL,
 ]);
 
 /** Whether a dtype holds integers (integer division truncates). */

@@ -7,7 +7,16 @@
 import { AttributeType, DataType } from '../types.js';
 import { need, needValue, type RuleInputs, type ShapeRule } from './rule.js';
 import {
-  attr, broadcastDims, broadcastValue, infoOfTensor, intAttr, intsAttr, normAxis, numel, withValue, type TensorInfo,
+  attr,
+  broadcastDims,
+  broadcastValue,
+  infoOfTensor,
+  intAttr,
+  intsAttr,
+  normAxis,
+  numel,
+  withValue,
+  type TensorInfo,
 } from './tensor-info.js';
 import type { NodeProto } from '../types.js';
 
@@ -27,7 +36,10 @@ function pick(value: readonly number[], dims: readonly number[], indices: readon
   const strides = stridesOf(dims);
   const out: number[] = [];
   const walk = (axis: number, base: number) => {
-    if (axis === dims.length) { out.push(value[base]!); return; }
+    if (axis === dims.length) {
+      out.push(value[base]!);
+      return;
+    }
     for (const i of indices[axis]!) walk(axis + 1, base + i * strides[axis]!);
   };
   walk(0, 0);
@@ -39,9 +51,9 @@ const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 function sliceRule(node: NodeProto, ins: RuleInputs, opset: number): TensorInfo {
   const x = need(node, ins, 0);
   const rank = x.dims.length;
-  const starts = opset >= 10 ? needValue(node, ins, 1) : intsAttr(node, 'starts') ?? [];
-  const ends = opset >= 10 ? needValue(node, ins, 2) : intsAttr(node, 'ends') ?? [];
-  const axes = opset >= 10 ? (ins[3] ? needValue(node, ins, 3) : range(starts.length)) : intsAttr(node, 'axes') ?? range(starts.length);
+  const starts = opset >= 10 ? needValue(node, ins, 1) : (intsAttr(node, 'starts') ?? []);
+  const ends = opset >= 10 ? needValue(node, ins, 2) : (intsAttr(node, 'ends') ?? []);
+  const axes = opset >= 10 ? (ins[3] ? needValue(node, ins, 3) : range(starts.length)) : (intsAttr(node, 'axes') ?? range(starts.length));
   const steps = opset >= 10 && ins[4] ? needValue(node, ins, 4) : starts.map(() => 1);
   const picks = x.dims.map((d) => range(d));
   axes.forEach((ax, k) => {
@@ -49,11 +61,20 @@ function sliceRule(node: NodeProto, ins: RuleInputs, opset: number): TensorInfo 
     const d = x.dims[a]!;
     const step = steps[k]!;
     const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
-    let s = starts[k]!; let e = ends[k]!;
-    s = s < 0 ? s + d : s; e = e < 0 ? e + d : e;
+    let s = starts[k]!;
+    let e = ends[k]!;
+    s = s < 0 ? s + d : s;
+    e = e < 0 ? e + d : e;
     const list: number[] = [];
-    if (step > 0) { s = clamp(s, 0, d); e = clamp(e, 0, d); for (let i = s; i < e; i += step) list.push(i); }
-    else { s = clamp(s, -1, d - 1); e = clamp(e, -1, d - 1); for (let i = s; i > e; i += step) list.push(i); }
+    if (step > 0) {
+      s = clamp(s, 0, d);
+      e = clamp(e, 0, d);
+      for (let i = s; i < e; i += step) list.push(i);
+    } else {
+      s = clamp(s, -1, d - 1);
+      e = clamp(e, -1, d - 1);
+      for (let i = s; i > e; i += step) list.push(i);
+    }
     picks[a] = list;
   });
   const dims = picks.map((p) => p.length);
@@ -75,7 +96,8 @@ export const tensorRules: Record<string, ShapeRule> = {
   Shape: (node, ins) => {
     const x = need(node, ins, 0);
     const rank = x.dims.length;
-    let start = intAttr(node, 'start', 0); let end = intAttr(node, 'end', rank);
+    let start = intAttr(node, 'start', 0);
+    let end = intAttr(node, 'end', rank);
     start = Math.min(Math.max(start < 0 ? start + rank : start, 0), rank);
     end = Math.min(Math.max(end < 0 ? end + rank : end, 0), rank);
     const value = x.dims.slice(start, end);
@@ -89,7 +111,8 @@ export const tensorRules: Record<string, ShapeRule> = {
     if (!x.value || !idx.value || numel(dims) > 4096) return [{ dtype: x.dtype, dims }];
     const d = x.dims[axis]!;
     const norm = idx.value.map((i) => (i < 0 ? i + d : i));
-    const outer = numel(x.dims.slice(0, axis)); const inner = numel(x.dims.slice(axis + 1));
+    const outer = numel(x.dims.slice(0, axis));
+    const inner = numel(x.dims.slice(axis + 1));
     const value: number[] = [];
     for (let o = 0; o < outer; o++) for (const i of norm) for (let k = 0; k < inner; k++) value.push(x.value[(o * d + i) * inner + k]!);
     return [withValue(x.dtype, dims, value)];
@@ -99,7 +122,8 @@ export const tensorRules: Record<string, ShapeRule> = {
     const axes = axesOf(node, ins, 1) ?? [];
     const rank = x.dims.length + axes.length;
     const norm = new Set(axes.map((a) => normAxis(a, rank)));
-    const dims: number[] = []; let k = 0;
+    const dims: number[] = [];
+    let k = 0;
     for (let i = 0; i < rank; i++) dims.push(norm.has(i) ? 1 : x.dims[k++]!);
     return [withValue(x.dtype, dims, x.value)];
   },
@@ -107,7 +131,13 @@ export const tensorRules: Record<string, ShapeRule> = {
     const x = need(node, ins, 0);
     const axes = axesOf(node, ins, 1);
     const drop = new Set(axes ? axes.map((a) => normAxis(a, x.dims.length)) : x.dims.flatMap((d, i) => (d === 1 ? [i] : [])));
-    return [withValue(x.dtype, x.dims.filter((_, i) => !drop.has(i)), x.value)];
+    return [
+      withValue(
+        x.dtype,
+        x.dims.filter((_, i) => !drop.has(i)),
+        x.value,
+      ),
+    ];
   },
   Concat: (node, ins) => {
     const parts = ins.filter((t): t is TensorInfo => t !== undefined);
@@ -162,7 +192,13 @@ export const tensorRules: Record<string, ShapeRule> = {
   Range: (node, ins) => {
     const [start, limit, delta] = [0, 1, 2].map((i) => needValue(node, ins, i)[0]!);
     const n = Math.max(Math.ceil((limit! - start!) / delta!), 0);
-    return [withValue(need(node, ins, 0).dtype, [n], Array.from({ length: n }, (_, i) => start! + i * delta!))];
+    return [
+      withValue(
+        need(node, ins, 0).dtype,
+        [n],
+        Array.from({ length: n }, (_, i) => start! + i * delta!),
+      ),
+    ];
   },
   Flatten: (node, ins) => {
     const x = need(node, ins, 0);
@@ -177,11 +213,13 @@ export const tensorRules: Record<string, ShapeRule> = {
   },
   Pad: (node, ins, ctx) => {
     const x = need(node, ins, 0);
-    const pads = ctx.opset >= 11 ? needValue(node, ins, 1) : intsAttr(node, 'pads') ?? [];
+    const pads = ctx.opset >= 11 ? needValue(node, ins, 1) : (intsAttr(node, 'pads') ?? []);
     const r = x.dims.length;
     const axes = ctx.opset >= 18 && ins[3] ? needValue(node, ins, 3).map((a) => normAxis(a, r)) : range(r);
     const dims = [...x.dims];
-    axes.forEach((a, k) => { dims[a] = dims[a]! + pads[k]! + pads[k + axes.length]!; });
+    axes.forEach((a, k) => {
+      dims[a] = dims[a]! + pads[k]! + pads[k + axes.length]!;
+    });
     return [{ dtype: x.dtype, dims }];
   },
 };
