@@ -1,7 +1,7 @@
 /**
- * The internal protocol between the edge and the GPU backends (modelled on Cog's HTTP API):
- * `PUT /predictions/:id` with a `BackendJob`, answered with a `BackendPredictionState`; the backend reports
- * progress and the end of a prediction by POSTing `BackendEvent`s to the job's `callback_url`.
+ * The internal protocol between the edge and the GPU backends: the `BackendJob` a backend leases from the edge
+ * (how it leases, renews and hands back work is `fleet.ts`), the `BackendEvent`s it POSTs to the job's
+ * `callback_url` to report progress and the end of a prediction, and its health document.
  * Every request in both directions is signed (see `signing.ts`).
  * @module
  */
@@ -65,18 +65,6 @@ export const BackendMetrics = z.object({
   batch_size: z.number().int().optional(),
 });
 export type BackendMetrics = z.infer<typeof BackendMetrics>;
-
-/** A backend's view of one prediction (the answer to PUT and GET /predictions/:id). */
-export const BackendPredictionState = z.object({
-  id: PredictionId,
-  attempt: z.number().int().min(1),
-  status: BackendJobStatus,
-  progress: z.object({ step: z.number().int(), total: z.number().int() }).nullable(),
-  output: z.array(StoredImage).nullable(),
-  error: z.string().nullable(),
-  metrics: BackendMetrics,
-});
-export type BackendPredictionState = z.infer<typeof BackendPredictionState>;
 
 const EventBase = {
   prediction_id: PredictionId,
