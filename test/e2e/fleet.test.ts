@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { batchThroughput, startDelayMs } from '../../bench/fleet/timing.js';
 import { quantile } from '../../bench/lib/stats.js';
 import type { Stack } from '../../scripts/stack/start-stack.js';
-import { eventually, WAIT_DEADLINE_MS } from './helpers/api.js';
+import { admin, eventually, WAIT_DEADLINE_MS } from './helpers/api.js';
 import { backendMetric, LeaseSampler, LEASES_HELD, LEASES_RECEIVED } from './helpers/backend-metrics.js';
 import { useStack } from './helpers/stack-fixture.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
@@ -48,16 +48,6 @@ interface Account {
   key: string;
   receiver: WebhookReceiver;
   ids: string[];
-}
-
-async function admin<T>(stack: Stack, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack.edgeUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as T;
 }
 
 async function asAccount<T>(stack: Stack, key: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {

@@ -8,6 +8,7 @@ import OpenAI from 'openai';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { Stack } from '../../scripts/stack/start-stack.js';
+import { admin } from './helpers/api.js';
 import { useStack } from './helpers/stack-fixture.js';
 
 const h = useStack();
@@ -17,16 +18,6 @@ const client = (apiKey: string, options: Partial<ConstructorParameters<typeof Op
 
 /** Sizes the demo model accepts, typed as the SDK's size union (it lists OpenAI's own sizes only). */
 const size = (s: string) => s as '256x256';
-
-async function admin<T>(stack: Stack, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack.edgeUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
-  return (await res.json()) as T;
-}
 
 /** A new account with one key, topped up with `credits` (none when 0). */
 async function newAccount(stack: Stack, credits: number): Promise<{ accountId: string; key: string }> {

@@ -41,6 +41,17 @@ export async function call<T = unknown>(
   return { status: res.status, headers: res.headers, body: (text === '' ? null : JSON.parse(text)) as T };
 }
 
+/** An admin API call with the stack's admin token; throws unless it answers 2xx. */
+export async function admin<T>(stack: Stack, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${stack.edgeUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
 /** The account's balance in credits. */
 export async function balance(stack: Stack): Promise<number> {
   const res = await call<{ balance: { credits: number } }>(stack, 'GET', '/v1/account');
