@@ -27,6 +27,21 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
 }
 
 /**
+ * A free port for a run of `count` consecutive ports (`BACKEND_PORT` with `BACKENDS_COUNT` > 1), none of them in
+ * `avoid`: every port of the run is free now (the same race as {@link freePort}).
+ */
+export async function freePortRun(count: number, avoid: readonly number[] = [], host = '127.0.0.1'): Promise<number> {
+  for (;;) {
+    const base = await freePort(host);
+    const run = Array.from({ length: count }, (_, i) => base + i);
+    if (run.at(-1)! > 65535 || run.some((p) => avoid.includes(p))) continue;
+    let free = true;
+    for (const port of run.slice(1)) free &&= await isPortFree(port, host);
+    if (free) return base;
+  }
+}
+
+/**
  * Throws one message naming every taken port.
  * @param ports label → port, e.g. `{ EDGE_PORT: 8787 }`
  */

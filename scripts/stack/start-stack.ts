@@ -12,7 +12,7 @@ import { startBackendFleet, type BackendFleet } from './backend-fleet.js';
 import type { LogSink } from './child.js';
 import { DEMO_MODEL_ID, ensureDemoModel } from './demo-model.js';
 import { startEdgePart, type EdgePart } from './edge-part.js';
-import { assertPortsFree, freePort } from './ports.js';
+import { assertPortsFree, freePortRun } from './ports.js';
 import { S3RVER_CREDENTIALS, startLocalS3, type LocalS3 } from './s3.js';
 import { DEFAULT_DEV_API_KEY, DEV_ACCOUNT_ID, devAccountSql, topUpTo } from './seed.js';
 
@@ -94,9 +94,19 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-/** Four free loopback ports (for tests). */
-export async function randomStackPorts(): Promise<StackPorts> {
-  return { edge: await freePort(), backend: await freePort(), s3: await freePort(), inspector: await freePort() };
+/**
+ * Free loopback ports for a stack (tests, benchmarks): the backends' run `backend … backend + backendsCount − 1`
+ * first, then the other parts outside it.
+ */
+export async function randomStackPorts(backendsCount = 1): Promise<StackPorts> {
+  const taken: number[] = [];
+  const pick = async (count: number): Promise<number> => {
+    const base = await freePortRun(count, taken);
+    taken.push(...Array.from({ length: count }, (_, i) => base + i));
+    return base;
+  };
+  const backend = await pick(backendsCount);
+  return { edge: await pick(1), backend, s3: await pick(1), inspector: await pick(1) };
 }
 
 const secret = (): string => randomBytes(24).toString('hex');

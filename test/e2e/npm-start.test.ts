@@ -10,8 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, isPortFree } from '../../scripts/stack/ports.js';
-import { REPO_ROOT } from '../../scripts/stack/start-stack.js';
+import { isPortFree } from '../../scripts/stack/ports.js';
+import { randomStackPorts, REPO_ROOT } from '../../scripts/stack/start-stack.js';
 
 const stateDir = await mkdtemp(path.join(os.tmpdir(), 'e2e-npm-start-'));
 afterAll(() => rm(stateDir, { recursive: true, force: true }));
@@ -24,12 +24,9 @@ function processesUsing(marker: string): string[] {
 
 describe('npm start', () => {
   it('prints a key and a curl line that generate an image, and stops every part on Ctrl-C', async () => {
-    const ports = {
-      EDGE_PORT: await freePort(),
-      BACKEND_PORT: await freePort(),
-      S3_PORT: await freePort(),
-      INSPECTOR_PORT: await freePort(),
-    };
+    // Two backends take BACKEND_PORT and BACKEND_PORT + 1: the other parts must not land on either.
+    const free = await randomStackPorts(2);
+    const ports = { EDGE_PORT: free.edge, BACKEND_PORT: free.backend, S3_PORT: free.s3, INSPECTOR_PORT: free.inspector };
     const child = spawn('npm', ['start'], {
       cwd: REPO_ROOT,
       detached: true,

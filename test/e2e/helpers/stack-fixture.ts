@@ -39,7 +39,7 @@ export function useStack(options: Partial<Omit<StackOptions, 'ports' | 'stateDir
         ...options,
         edgeVars,
         backendEnv,
-        ports: await randomStackPorts(),
+        ports: await randomStackPorts(options.backendsCount),
         stateDir,
         log: (source, line) => logs.push(`[${source}] ${line}`),
       });
